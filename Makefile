@@ -1,0 +1,57 @@
+# barge's front door. `make demo` and `make test` do all the set-up a fresh
+# machine needs: they build the local cluster's binaries (cached under .cache/).
+
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/barge
+CACHE := $(CURDIR)/.cache
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+LDFLAGS := -X github.com/bargehq/barge/internal/version.version=$(VERSION)
+GOTEST_TIMEOUT ?= 25m
+
+export BARGE_TOOLS_BIN := $(CACHE)/bin
+
+.PHONY: all build tools test unit e2e demo bench lint golden cluster-up cluster-down clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/barge
+
+tools:
+	hack/tools/build.sh all
+
+## test: every test, unit and end-to-end, on the local cluster (the one command CI runs)
+test: tools build
+	$(GO) test -timeout $(GOTEST_TIMEOUT) -count=1 ./...
+
+## unit: the tests that need no cluster
+unit:
+	BARGE_SKIP_CLUSTER=1 $(GO) test -short -count=1 ./...
+
+## demo: barge's main job on the local cluster, where a person can see it
+demo: tools build
+	hack/demo.sh
+
+## bench: every benchmark side by side with its reference, with medians and ratios
+bench: tools build
+	hack/bench.sh
+
+lint: 
+	hack/tools/build.sh lint
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(BARGE_TOOLS_BIN)/staticcheck-$$(. hack/tools/versions.env; echo $$STATICCHECK_VERSION) ./...
+
+golden:
+	$(GO) test ./... -run 'Golden|Conformance' -update
+
+## cluster-up: start a local cluster in the background; kubeconfig in .cache/cluster/kubeconfig
+cluster-up: tools
+	$(GO) run ./hack/cluster up --dir $(CACHE)/cluster
+
+cluster-down:
+	$(GO) run ./hack/cluster down --dir $(CACHE)/cluster
+
+clean: cluster-down
+	rm -rf bin $(CACHE)/cluster

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bargehq/barge/pkg/kube"
+)
+
+// ExitError carries an exit code out of a command. Err, when not nil, is
+// printed before exiting.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return "exit status " + itoa(e.Code)
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Config is what every command shares: the kube flags, the streams, the
+// environment and the logger.
+type Config struct {
+	Kube  kube.Config
+	Debug bool
+
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// Env is the process environment as KEY=VALUE pairs.
+	Env []string
+}
+
+// Getenv returns the value of an environment variable from Config.Env.
+func (c *Config) Getenv(key string) string {
+	for i := len(c.Env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(c.Env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// Logger returns the logger commands pass to libraries: debug output on
+// stderr with --debug, nothing otherwise.
+func (c *Config) Logger() *slog.Logger {
+	if !c.Debug {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(c.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// Namespace returns the namespace commands work in.
+func (c *Config) Namespace() string { return c.Kube.DefaultNamespace() }
+
+// NewRootCmd returns barge's root command with every subcommand attached.
+func NewRootCmd(in io.Reader, out, errOut io.Writer, env []string) *cobra.Command {
+	cfg := &Config{In: in, Out: out, ErrOut: errOut, Env: env}
+	root := &cobra.Command{
+		Use:   "barge",
+		Short: "A Helm-compatible package manager and release engine for Kubernetes",
+		Long: `barge renders Helm charts, diffs them against the live cluster, installs and
+upgrades releases, and keeps their history as Secrets in Helm's own format, so
+that Helm and barge can work on the same releases.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	flags := &globalFlags{cfg: cfg}
+	flags.Bind(root.PersistentFlags(), cfg.Getenv)
+
+	root.AddCommand(
+		newVersionCmd(cfg),
+		newCompletionCmd(cfg),
+		newEnvCmd(cfg),
+	)
+	return root
+}

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/discovery"
+
+	"github.com/bargehq/barge/internal/version"
+)
+
+type versionOutput struct {
+	Client version.Info `json:"client"`
+	Server *serverInfo  `json:"server,omitempty"`
+}
+
+type serverInfo struct {
+	Version  string `json:"version,omitempty"`
+	Platform string `json:"platform,omitempty"`
+	Host     string `json:"host,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+func newVersionCmd(cfg *Config) *cobra.Command {
+	var output string
+	var short, clientOnly bool
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the client version, and the server's when a cluster is reachable",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := versionOutput{Client: version.Get()}
+			if short {
+				fmt.Fprintln(cfg.Out, out.Client.Version)
+				return nil
+			}
+			if !clientOnly {
+				out.Server = serverVersion(cmd.Context(), cfg)
+			}
+			switch output {
+			case "json":
+				enc := json.NewEncoder(cfg.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(out)
+			case "", "table":
+				fmt.Fprintf(cfg.Out, "Client: %s (%s)\n", out.Client.Version, out.Client.GoVersion)
+				if s := out.Server; s != nil {
+					if s.Error != "" {
+						fmt.Fprintf(cfg.Out, "Server: not reachable: %s\n", s.Error)
+					} else {
+						fmt.Fprintf(cfg.Out, "Server: %s (%s, %s)\n", s.Version, s.Platform, s.Host)
+					}
+				}
+				return nil
+			default:
+				return fmt.Errorf("--output %q: unknown format, use table or json", output)
+			}
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().BoolVar(&short, "short", false, "print the client version number only")
+	cmd.Flags().BoolVar(&clientOnly, "client", false, "print the client version only, without contacting a cluster")
+	return cmd
+}
+
+// serverVersion asks the cluster for its version, giving up after a few seconds.
+func serverVersion(ctx context.Context, cfg *Config) *serverInfo {
+	rc, err := cfg.Kube.RESTConfig()
+	if err != nil {
+		return &serverInfo{Error: err.Error()}
+	}
+	rc.Timeout = 5 * time.Second
+	dc, err := discovery.NewDiscoveryClientForConfig(rc)
+	if err != nil {
+		return &serverInfo{Host: rc.Host, Error: err.Error()}
+	}
+	type result struct {
+		info *serverInfo
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := dc.ServerVersion()
+		if err != nil {
+			done <- result{&serverInfo{Host: rc.Host, Error: err.Error()}}
+			return
+		}
+		done <- result{&serverInfo{Version: v.GitVersion, Platform: v.Platform, Host: rc.Host}}
+	}()
+	select {
+	case r := <-done:
+		return r.info
+	case <-ctx.Done():
+		return &serverInfo{Host: rc.Host, Error: ctx.Err().Error()}
+	}
+}

@@ -1,0 +1,93 @@
+package kube
+
+import (
+	"fmt"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Default client-side rate limits. client-go's own defaults (5 QPS, burst 10)
+// throttle even a single install against a local cluster; these leave the API
+// server, not the client, as the bottleneck.
+const (
+	DefaultQPS   = 200
+	DefaultBurst = 400
+)
+
+// Config says how to reach a cluster. Its zero value uses the kubeconfig
+// loading rules of kubectl ($KUBECONFIG, then ~/.kube/config).
+type Config struct {
+	// Kubeconfig is the path of a kubeconfig file; empty means $KUBECONFIG or ~/.kube/config.
+	Kubeconfig string
+	// Context is the kubeconfig context to use; empty means the current one.
+	Context string
+	// Namespace overrides the context's namespace.
+	Namespace string
+	// APIServer overrides the server address.
+	APIServer string
+	// Token is a bearer token used instead of the kubeconfig's credentials.
+	Token string
+	// CAFile is a certificate authority file for the server.
+	CAFile string
+	// Insecure skips verification of the server's certificate.
+	Insecure bool
+	// QPS and Burst are the client-side rate limits; zero means DefaultQPS and DefaultBurst.
+	QPS   float32
+	Burst int
+}
+
+func (c Config) clientConfig() clientcmd.ClientConfig {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if c.Kubeconfig != "" {
+		rules.ExplicitPath = c.Kubeconfig
+	}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: c.Context}
+	if c.Namespace != "" {
+		overrides.Context.Namespace = c.Namespace
+	}
+	if c.APIServer != "" {
+		overrides.ClusterInfo.Server = c.APIServer
+	}
+	if c.Token != "" {
+		overrides.AuthInfo.Token = c.Token
+	}
+	if c.CAFile != "" {
+		overrides.ClusterInfo.CertificateAuthority = c.CAFile
+	}
+	if c.Insecure {
+		overrides.ClusterInfo.InsecureSkipTLSVerify = true
+	}
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+}
+
+// RESTConfig returns the client configuration for the cluster, with the rate
+// limits applied.
+func (c Config) RESTConfig() (*rest.Config, error) {
+	rc, err := c.clientConfig().ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client configuration: %w (set --kubeconfig, KUBECONFIG or --kube-apiserver)", err)
+	}
+	rc.QPS = c.QPS
+	if rc.QPS == 0 {
+		rc.QPS = DefaultQPS
+	}
+	rc.Burst = c.Burst
+	if rc.Burst == 0 {
+		rc.Burst = DefaultBurst
+	}
+	return rc, nil
+}
+
+// DefaultNamespace returns the namespace to work in: the one set in Config,
+// else the kubeconfig context's, else "default".
+func (c Config) DefaultNamespace() string {
+	if c.Namespace != "" {
+		return c.Namespace
+	}
+	ns, _, err := c.clientConfig().Namespace()
+	if err != nil || ns == "" {
+		return "default"
+	}
+	return ns
+}

@@ -1,10 +1,13 @@
 package values
 
 import (
-	"errors"
+	"fmt"
 	"io"
+	"net/url"
+	"os"
+	"strings"
 
-	"helm.sh/helm/v3/pkg/chart"
+	"sigs.k8s.io/yaml"
 )
 
 // Options are the values flags of template, install and upgrade.
@@ -17,39 +20,139 @@ type Options struct {
 	LiteralValues []string // --set-literal
 }
 
-var errTODO = errors.New("values: not implemented")
-
 // Merge reads and merges the values flags in Helm's order and precedence,
-// returning the user-supplied values ("config").
-func (o Options) Merge(stdin io.Reader) (map[string]any, error) { return nil, errTODO }
+// returning the user-supplied values ("config"): the values files in order
+// (maps merged, later files winning), then --set-json, --set, --set-string,
+// --set-file and --set-literal, each overriding what came before. stdin is
+// read for a values file or --set-file path of "-"; it may be nil if
+// neither is used. Remote (URL) values files are not supported.
+func (o Options) Merge(stdin io.Reader) (map[string]any, error) {
+	read := func(path string) ([]byte, error) {
+		if strings.TrimSpace(path) == "-" {
+			if stdin == nil {
+				return nil, fmt.Errorf("%q: no standard input to read", path)
+			}
+			return io.ReadAll(stdin)
+		}
+		if u, err := url.Parse(path); err == nil && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "oci") {
+			return nil, fmt.Errorf("%s: remote values files are not supported; download it and pass the local path", path)
+		}
+		return os.ReadFile(path)
+	}
 
-// ParseSet parses one --set argument into dest.
-func ParseSet(s string, dest map[string]any) error { return errTODO }
+	base := map[string]any{}
+	for _, path := range o.ValueFiles {
+		data, err := read(path)
+		if err != nil {
+			return nil, fmt.Errorf("values file %w", err)
+		}
+		m, err := parseYAML(path, data)
+		if err != nil {
+			return nil, err
+		}
+		base = mergeMaps(base, m)
+	}
+	for _, s := range o.JSONValues {
+		if err := ParseSetJSON(s, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set-json data %s: %w", s, err)
+		}
+	}
+	for _, s := range o.Values {
+		if err := ParseSet(s, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set data %q: %w", s, err)
+		}
+	}
+	for _, s := range o.StringValues {
+		if err := ParseSetString(s, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set-string data %q: %w", s, err)
+		}
+	}
+	for _, s := range o.FileValues {
+		if err := ParseSetFile(s, base, read); err != nil {
+			return nil, fmt.Errorf("failed parsing --set-file data %q: %w", s, err)
+		}
+	}
+	for _, s := range o.LiteralValues {
+		if err := ParseSetLiteral(s, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set-literal data %q: %w", s, err)
+		}
+	}
+	return base, nil
+}
 
-// ParseSetString parses one --set-string argument into dest.
-func ParseSetString(s string, dest map[string]any) error { return errTODO }
+// mergeMaps returns a new map of a with b laid over it: maps present in both
+// are merged recursively, anything else in b (null included) replaces a's.
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		if bm, ok := v.(map[string]any); ok {
+			if am, ok := out[k].(map[string]any); ok {
+				out[k] = mergeMaps(am, bm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
 
-// ParseSetJSON parses one --set-json argument into dest.
-func ParseSetJSON(s string, dest map[string]any) error { return errTODO }
+// ReadFile parses one values file (YAML), returning errors that name the
+// file and line. An empty file gives an empty map. Numbers are float64, as
+// in Helm.
+func ReadFile(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("values file %w", err)
+	}
+	return parseYAML(path, data)
+}
 
-// ParseSetLiteral parses one --set-literal argument into dest.
-func ParseSetLiteral(s string, dest map[string]any) error { return errTODO }
+func parseYAML(path string, data []byte) (map[string]any, error) {
+	m := map[string]any{}
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("failed to parse %s: %w", path, err)
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
 
-// ParseSetFile parses one --set-file argument into dest.
+// ParseSet parses one --set argument (name1=value1,name2=value2 with
+// a.b=c, a[0].b=x, a={x,y}, a\.b=c) into dest. true, false and null
+// (in any case) and decimal integers become bool, nil and int64.
+func ParseSet(s string, dest map[string]any) error {
+	p := parser{sc: scanner{s: s}, mode: modeTyped}
+	return p.parse(dest)
+}
+
+// ParseSetString is ParseSet keeping every value a string (--set-string).
+func ParseSetString(s string, dest map[string]any) error {
+	p := parser{sc: scanner{s: s}, mode: modeString}
+	return p.parse(dest)
+}
+
+// ParseSetJSON parses one --set-json argument (key1=jsonval1,key2=jsonval2)
+// into dest; an empty value is null. JSON numbers become float64.
+func ParseSetJSON(s string, dest map[string]any) error {
+	p := parser{sc: scanner{s: s}, mode: modeJSON}
+	return p.parse(dest)
+}
+
+// ParseSetLiteral parses one --set-literal argument into dest: everything
+// after the first '=' is the string value, commas and backslashes included.
+func ParseSetLiteral(s string, dest map[string]any) error {
+	p := parser{sc: scanner{s: s}, literal: true}
+	return p.parse(dest)
+}
+
+// ParseSetFile parses one --set-file argument (name1=path1,name2=path2) into
+// dest; each value is the content of the file at its path, read with
+// readFile, as a string.
 func ParseSetFile(s string, dest map[string]any, readFile func(path string) ([]byte, error)) error {
-	return errTODO
+	p := parser{sc: scanner{s: s}, mode: modeFile, readFile: readFile}
+	return p.parse(dest)
 }
-
-// Resolve returns the chart as it renders with these user values.
-func Resolve(ch *chart.Chart, user map[string]any) (*chart.Chart, map[string]any, error) {
-	return nil, nil, errTODO
-}
-
-// Coalesce merges user values over a chart's defaults.
-func Coalesce(ch *chart.Chart, user map[string]any) (map[string]any, error) { return nil, errTODO }
-
-// MergeTables overlays src onto dst.
-func MergeTables(dst, src map[string]any) map[string]any { return dst }
-
-// ReadFile parses one values file.
-func ReadFile(path string) (map[string]any, error) { return nil, errTODO }

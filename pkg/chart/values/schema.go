@@ -1,0 +1,127 @@
+package values
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"helm.sh/helm/v3/pkg/chart"
+)
+
+// schemaURL is where a chart's values.schema.json is placed for resolving
+// references, as Helm does.
+const schemaURL = "file:///values.schema.json"
+
+// schemaCache holds compiled schemas by their source text. Compiled schemas
+// are read-only and may validate from several goroutines at once.
+type schemaCache struct {
+	m sync.Map // string -> *compiled
+}
+
+type compiled struct {
+	once   sync.Once
+	schema *jsonschema.Schema
+	err    error
+}
+
+func (sc *schemaCache) get(src []byte) (*jsonschema.Schema, error) {
+	v, _ := sc.m.LoadOrStore(string(src), &compiled{})
+	c := v.(*compiled)
+	c.once.Do(func() { c.schema, c.err = compileSchema(src) })
+	return c.schema, c.err
+}
+
+// urnLoader resolves urn: references to a schema that accepts anything, as
+// Helm does when it has no resolver for them.
+type urnLoader struct{}
+
+func (urnLoader) Load(string) (any, error) { return true, nil }
+
+func compileSchema(src []byte) (s *jsonschema.Schema, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("unable to validate schema: %v", r)
+		}
+	}()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(src))
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.UseLoader(jsonschema.SchemeURLLoader{
+		"file": jsonschema.FileLoader{},
+		"urn":  urnLoader{},
+	})
+	if err := c.AddResource(schemaURL, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(schemaURL)
+}
+
+// validateOne checks values against one schema, giving the violations in
+// Helm's wording: one "- at '/path': rule" line each.
+func (r *Resolver) validateOne(vals map[string]any, src []byte) (err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			err = fmt.Errorf("unable to validate schema: %v", x)
+		}
+	}()
+	s, err := r.schemas.get(src)
+	if err != nil {
+		return err
+	}
+	if vals == nil {
+		vals = map[string]any{}
+	}
+	if err := s.Validate(vals); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "jsonschema validation failed with '"+schemaURL+"#'\n")
+		return errors.New(msg + "\n")
+	}
+	return nil
+}
+
+// schemaErrors collects the violations of c's schema and its dependencies'
+// schemas, each under its chart's name.
+func (r *Resolver) schemaErrors(sb *strings.Builder, c *chart.Chart, vals map[string]any) {
+	if c.Schema != nil {
+		if err := r.validateOne(vals, c.Schema); err != nil {
+			fmt.Fprintf(sb, "%s:\n", c.Name())
+			sb.WriteString(err.Error())
+		}
+	}
+	for _, sub := range c.Dependencies() {
+		raw, ok := vals[sub.Name()]
+		if !ok || raw == nil {
+			continue
+		}
+		sv, ok := raw.(map[string]any)
+		if !ok {
+			fmt.Fprintf(sb, "%s:\ninvalid type for values: expected object (map), got %T\n", sub.Name(), raw)
+			continue
+		}
+		r.schemaErrors(sb, sub, sv)
+	}
+}
+
+// SchemaError reports values that break the values.schema.json of a chart
+// or of its dependencies. Its message is Helm's: the charts by name, each
+// followed by its violations, one "- at '/path': rule" line each.
+type SchemaError struct {
+	Details string // the charts and violations, without the leading sentence
+}
+
+func (e *SchemaError) Error() string {
+	return "values don't meet the specifications of the schema(s) in the following chart(s):\n" + e.Details
+}
+
+func (r *Resolver) validate(c *chart.Chart, vals map[string]any) error {
+	var sb strings.Builder
+	r.schemaErrors(&sb, c, vals)
+	if sb.Len() == 0 {
+		return nil
+	}
+	return &SchemaError{Details: sb.String()}
+}

@@ -1,0 +1,138 @@
+package storage
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/bargehq/barge/pkg/release"
+)
+
+// gzipMagic starts every gzip stream. Records written before Helm compressed
+// them are plain JSON and lack it.
+var gzipMagic = []byte{0x1f, 0x8b, 0x08}
+
+// Encode returns a release in the form Helm keeps in data.release of a
+// Secret: base64 of the gzip (best compression) of the JSON record. Kubernetes
+// base64-encodes Secret data again on the wire; this inner layer is Helm's.
+func Encode(rls *release.Release) ([]byte, error) {
+	b, err := json.Marshal(rls)
+	if err != nil {
+		return nil, fmt.Errorf("release %q: encode: %w", rls.Name, err)
+	}
+	var buf bytes.Buffer
+	w, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(b); err != nil {
+		return nil, fmt.Errorf("release %q: compress: %w", rls.Name, err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("release %q: compress: %w", rls.Name, err)
+	}
+	out := make([]byte, base64.StdEncoding.EncodedLen(buf.Len()))
+	base64.StdEncoding.Encode(out, buf.Bytes())
+	return out, nil
+}
+
+// Decode reads a release from the data.release of a Secret, gzipped or not
+// (Helm reads both).
+func Decode(data []byte) (*release.Release, error) {
+	var rls release.Release
+	if err := decodeInto(data, &rls); err != nil {
+		return nil, err
+	}
+	return &rls, nil
+}
+
+// decodeInto undoes Helm's base64 and gzip layers and unmarshals the JSON into v.
+func decodeInto(data []byte, v any) error {
+	raw := make([]byte, base64.StdEncoding.DecodedLen(len(data)))
+	n, err := base64.StdEncoding.Decode(raw, data)
+	if err != nil {
+		return fmt.Errorf("base64: %w", err)
+	}
+	raw = raw[:n]
+	if len(raw) > 3 && bytes.Equal(raw[:3], gzipMagic) {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return fmt.Errorf("gzip: %w", err)
+		}
+		defer zr.Close()
+		if raw, err = io.ReadAll(zr); err != nil {
+			return fmt.Errorf("gzip: %w", err)
+		}
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("json: %w", err)
+	}
+	return nil
+}
+
+// leanRecord is the part of a record a Summary needs. Decoding into it skips
+// the chart's files, the values and the manifest without building them.
+type leanRecord struct {
+	Name  string        `json:"name"`
+	Info  *release.Info `json:"info"`
+	Chart *struct {
+		Metadata *struct {
+			Name       string `json:"name"`
+			Version    string `json:"version"`
+			AppVersion string `json:"appVersion"`
+		} `json:"metadata"`
+	} `json:"chart"`
+	Version   int    `json:"version"`
+	Namespace string `json:"namespace"`
+}
+
+// decodeSummary reads a Summary from data.release.
+func decodeSummary(data []byte) (Summary, error) {
+	var r leanRecord
+	if err := decodeInto(data, &r); err != nil {
+		return Summary{}, err
+	}
+	s := Summary{Name: r.Name, Namespace: r.Namespace, Revision: r.Version}
+	if r.Info != nil {
+		s.Status = r.Info.Status
+		s.FirstDeployed, s.LastDeployed, s.Deleted = r.Info.FirstDeployed, r.Info.LastDeployed, r.Info.Deleted
+		s.Description = r.Info.Description
+	}
+	if r.Chart != nil && r.Chart.Metadata != nil {
+		s.Chart, s.ChartVersion, s.AppVersion = r.Chart.Metadata.Name, r.Chart.Metadata.Version, r.Chart.Metadata.AppVersion
+	}
+	return s, nil
+}
+
+// parallel runs f(i) for i in [0, n) on up to GOMAXPROCS goroutines and
+// returns the errors joined in index order.
+func parallel(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			errs[i] = f(i)
+		}
+		return errs
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errs
+}

@@ -1,0 +1,216 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	coordv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/bargehq/barge/pkg/release"
+)
+
+// LeasePrefix starts the name of the Lease that locks a release:
+// barge.release.<name>, in the release's namespace.
+const LeasePrefix = "barge.release."
+
+// unlockTimeout bounds the release of a lock, which runs even when the
+// operation's context was cancelled.
+const unlockTimeout = 10 * time.Second
+
+// LockedError is returned by Lock when another client holds the release's
+// lock. It wraps release.ErrLocked.
+type LockedError struct {
+	// Release and Namespace name the locked release.
+	Release, Namespace string
+	// Holder identifies the holder, as user@host/pid.
+	Holder string
+	// Since is when the holder took the lock.
+	Since time.Time
+	// Expires is when the lock lapses unless renewed; zero for in-process locks.
+	Expires time.Time
+}
+
+// Error says who holds the lock, since when, and what to do.
+func (e *LockedError) Error() string {
+	msg := fmt.Sprintf("release %q in namespace %q is locked by %s since %s", e.Release, e.Namespace, e.Holder, e.Since.Format(time.RFC3339))
+	if !e.Expires.IsZero() {
+		msg += fmt.Sprintf("; another operation is in progress: wait for it to finish (if that process is gone, the lock lapses at %s; Lease %s%s)",
+			e.Expires.Format(time.RFC3339), LeasePrefix, e.Release)
+	}
+	return msg
+}
+
+// Unwrap returns release.ErrLocked.
+func (e *LockedError) Unwrap() error { return release.ErrLocked }
+
+// LeaseName returns the name of the Lease that locks a release.
+func LeaseName(release string) (string, error) {
+	name := LeasePrefix + release
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return "", fmt.Errorf("release %q: lock name %q: %v", release, name, errs)
+	}
+	return name, nil
+}
+
+// Lock takes the release's Lease, creating it, or taking it over when its
+// holder let it expire. It fails at once with a *LockedError when a live
+// holder has it. While held, the Lease is renewed in the background at a
+// third of its duration; unlock stops renewing and deletes the Lease, even
+// if ctx was cancelled meanwhile.
+//
+// Liveness is judged with this client's clock against the holder's last
+// renewal, so clocks far apart shorten or lengthen a lock.
+func (s *Secrets) Lock(ctx context.Context, name string) (func(), error) {
+	if s.namespace == "" {
+		return nil, fmt.Errorf("release %q: lock: the store has no namespace; give one", name)
+	}
+	leaseName, err := LeaseName(name)
+	if err != nil {
+		return nil, err
+	}
+	leases := s.leases.Leases(s.namespace)
+	secs := int32(s.opts.LeaseDuration / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	holder := s.opts.Holder
+	spec := func(now time.Time) coordv1.LeaseSpec {
+		t := metav1.NewMicroTime(now)
+		return coordv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs, AcquireTime: &t, RenewTime: &t}
+	}
+
+	var held *coordv1.Lease
+	for attempt := 0; held == nil; attempt++ {
+		if attempt == 3 {
+			return nil, fmt.Errorf("release %q: lock: Lease %s/%s keeps changing; retry", name, s.namespace, leaseName)
+		}
+		now := s.opts.Now()
+		lease := &coordv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: leaseName, Namespace: s.namespace,
+				Labels: map[string]string{"app.kubernetes.io/managed-by": "barge"},
+			},
+			Spec: spec(now),
+		}
+		created, err := leases.Create(ctx, lease, metav1.CreateOptions{})
+		if err == nil {
+			held = created
+			break
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return nil, fmt.Errorf("release %q: lock: create Lease %s/%s: %w", name, s.namespace, leaseName, err)
+		}
+		cur, err := leases.Get(ctx, leaseName, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue // released meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("release %q: lock: get Lease %s/%s: %w", name, s.namespace, leaseName, err)
+		}
+		if lerr := liveHolder(cur, name, now); lerr != nil {
+			return nil, lerr
+		}
+		prev := "nobody"
+		if cur.Spec.HolderIdentity != nil && *cur.Spec.HolderIdentity != "" {
+			prev = *cur.Spec.HolderIdentity
+		}
+		transitions := int32(1)
+		if cur.Spec.LeaseTransitions != nil {
+			transitions = *cur.Spec.LeaseTransitions + 1
+		}
+		cur.Spec = spec(now)
+		cur.Spec.LeaseTransitions = &transitions
+		updated, err := leases.Update(ctx, cur, metav1.UpdateOptions{})
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			continue // someone else moved first; look again
+		}
+		if err != nil {
+			return nil, fmt.Errorf("release %q: lock: take over Lease %s/%s: %w", name, s.namespace, leaseName, err)
+		}
+		s.opts.Logger.Warn("took over an expired release lock", "release", name, "namespace", s.namespace, "previousHolder", prev)
+		held = updated
+	}
+
+	// Renew in the background until unlocked.
+	var mu sync.Mutex // guards held
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(s.opts.LeaseDuration / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+			}
+			mu.Lock()
+			next := held.DeepCopy()
+			mu.Unlock()
+			now := metav1.NewMicroTime(s.opts.Now())
+			next.Spec.RenewTime = &now
+			renewed, err := leases.Update(bg, next, metav1.UpdateOptions{})
+			if err != nil {
+				if bg.Err() != nil {
+					return
+				}
+				if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+					s.opts.Logger.Warn("release lock lost to another client", "release", name, "namespace", s.namespace, "error", err)
+					return
+				}
+				s.opts.Logger.Warn("release lock renewal failed; retrying", "release", name, "namespace", s.namespace, "error", err)
+				continue
+			}
+			mu.Lock()
+			held = renewed
+			mu.Unlock()
+		}
+	}()
+
+	var once sync.Once
+	unlock := func() {
+		once.Do(func() {
+			stop()
+			<-done
+			mu.Lock()
+			last := held
+			mu.Unlock()
+			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
+			defer cancel()
+			err := leases.Delete(uctx, leaseName, metav1.DeleteOptions{
+				Preconditions: &metav1.Preconditions{UID: &last.UID, ResourceVersion: &last.ResourceVersion},
+			})
+			if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+				s.opts.Logger.Warn("release lock not released; it lapses on its own", "release", name, "namespace", s.namespace, "error", err)
+			}
+		})
+	}
+	return unlock, nil
+}
+
+// liveHolder returns a *LockedError if the lease has a holder whose last
+// renewal is within the lease duration of now.
+func liveHolder(l *coordv1.Lease, name string, now time.Time) error {
+	if l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity == "" || l.Spec.RenewTime == nil {
+		return nil
+	}
+	dur := DefaultLeaseDuration
+	if l.Spec.LeaseDurationSeconds != nil {
+		dur = time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second
+	}
+	expires := l.Spec.RenewTime.Add(dur)
+	if !now.Before(expires) {
+		return nil
+	}
+	since := l.Spec.RenewTime.Time
+	if l.Spec.AcquireTime != nil {
+		since = l.Spec.AcquireTime.Time
+	}
+	return &LockedError{Release: name, Namespace: l.Namespace, Holder: *l.Spec.HolderIdentity, Since: since, Expires: expires}
+}

@@ -1,0 +1,101 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// fetchOneByOne is the number of records under which List fetches each
+// selected record by name rather than listing records by status.
+const fetchOneByOne = 16
+
+// selectByNameMax is the number of releases up to which List's second step
+// also selects by release name.
+const selectByNameMax = 100
+
+// List returns summaries of releases, the latest revision of each unless
+// opts.AllRevisions.
+//
+// It works in two steps. First it lists the metadata of every record
+// (owner=helm) to learn, from labels alone, each release's latest revision
+// and its status, and applies the filters. Then it fetches the data of the
+// chosen records only: by name when they are few, otherwise with one list
+// selecting the statuses they have (so superseded revisions, the bulk of a
+// history, are not transferred), and decodes only the fields of a Summary,
+// in parallel. A record that changed between the two steps is fetched again
+// by name.
+func (s *Secrets) List(ctx context.Context, opts ListOptions) ([]Summary, error) {
+	metas, err := s.metas(ctx, s.namespace, nil)
+	if err != nil {
+		return nil, err
+	}
+	chosen := selectRecords(metas, opts)
+	if len(chosen) == 0 {
+		return []Summary{}, nil
+	}
+
+	type objKey struct{ ns, name string }
+	items := make([]*corev1.Secret, len(chosen))
+	if len(chosen) > fetchOneByOne {
+		var statuses, names []string
+		for _, r := range chosen {
+			statuses = append(statuses, string(r.status))
+			names = append(names, r.name)
+		}
+		// Narrow by name too when the filters kept few releases.
+		if names = compactSorted(names); len(names) > selectByNameMax {
+			names = nil
+		}
+		sel, err := recordSelector(compactSorted(statuses), names)
+		if err != nil {
+			return nil, err
+		}
+		list, err := s.core.Secrets(s.namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+		if err != nil {
+			return nil, fmt.Errorf("release records: list secrets%s: %w", inNamespace(s.namespace), err)
+		}
+		byKey := make(map[objKey]*corev1.Secret, len(list.Items))
+		for i := range list.Items {
+			byKey[objKey{list.Items[i].Namespace, list.Items[i].Name}] = &list.Items[i]
+		}
+		for i, r := range chosen {
+			// Use the listed record only if it is the one chosen, unchanged.
+			if obj, ok := byKey[objKey{r.namespace, r.objName}]; ok && obj.Labels[labelStatus] == string(r.status) {
+				items[i] = obj
+			}
+		}
+	}
+
+	// Fetch by name what the list did not bring.
+	errs := parallel(len(chosen), func(i int) error {
+		if items[i] != nil {
+			return nil
+		}
+		r := chosen[i]
+		obj, err := s.core.Secrets(r.namespace).Get(ctx, r.objName, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil // deleted meanwhile: the release is gone or moved on
+		}
+		if err != nil {
+			return fmt.Errorf("secret %s/%s: get: %w", r.namespace, r.objName, err)
+		}
+		items[i] = obj
+		return nil
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	items = slices.DeleteFunc(items, func(o *corev1.Secret) bool { return o == nil })
+	return decodeSummaries(items)
+}
+
+func compactSorted(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}

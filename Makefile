@@ -46,12 +46,15 @@ lint:
 golden:
 	$(GO) test ./... -run 'Golden|Conformance' -update
 
-## cluster-up: start a local cluster in the background; kubeconfig in .cache/cluster/kubeconfig
-cluster-up: tools
-	$(GO) run ./hack/cluster up --dir $(CACHE)/cluster
+bin/barge-cluster: $(shell find hack/cluster internal/localcluster -name '*.go')
+	$(GO) build -o $@ ./hack/cluster
 
-cluster-down:
-	$(GO) run ./hack/cluster down --dir $(CACHE)/cluster
+## cluster-up: start a local cluster in the background; kubeconfig in .cache/cluster/kubeconfig
+cluster-up: tools bin/barge-cluster
+	bin/barge-cluster up --dir $(CACHE)/cluster
+
+cluster-down: bin/barge-cluster
+	bin/barge-cluster down --dir $(CACHE)/cluster
 
 clean: cluster-down
-	rm -rf bin $(CACHE)/cluster
+	rm -rf bin $(CACHE)/cluster $(CACHE)/bench

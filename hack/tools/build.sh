@@ -41,7 +41,30 @@ kube_ld="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION \
 -X k8s.io/component-base/version.gitMinor=$(echo "$KUBE_VERSION" | cut -d. -f2) \
 -X k8s.io/component-base/version.gitTreeState=clean"
 
+# kwok_stages writes the node "fast" and "heartbeat" stages and the pod "fast"
+# stages shipped in the kwok module into one --config file.
+kwok_stages() {
+  local out="$bin/kwok-stages-$KWOK_VERSION.yaml"
+  [ -f "$out" ] && return 0
+  local dir
+  dir=$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+  local files=(
+    kustomize/stage/node/fast/node-initialize.yaml
+    kustomize/stage/node/heartbeat/node-heartbeat.yaml
+    kustomize/stage/pod/fast/pod-ready.yaml
+    kustomize/stage/pod/fast/pod-complete.yaml
+    kustomize/stage/pod/fast/pod-delete.yaml
+  )
+  : > "$out.tmp"
+  for f in "${files[@]}"; do
+    echo "---" >> "$out.tmp"
+    cat "$dir/$f" >> "$out.tmp"
+  done
+  mv "$out.tmp" "$out"
+}
+
 cluster() {
+  kwok_stages
   build etcd "$ETCD_VERSION" etcd go.etcd.io/etcd/server/v3 1
   build kube-apiserver "$KUBE_VERSION" kubernetes k8s.io/kubernetes/cmd/kube-apiserver 6 "$kube_ld"
   build kube-controller-manager "$KUBE_VERSION" kubernetes k8s.io/kubernetes/cmd/kube-controller-manager 2 "$kube_ld"

@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"k8s.io/client-go/util/jsonpath"
+	"sigs.k8s.io/yaml"
+)
+
+// showPart is what `barge show` prints of a chart.
+type showPart string
+
+const (
+	showAll    showPart = "all"
+	showChart  showPart = "chart"
+	showValues showPart = "values"
+	showReadme showPart = "readme"
+	showCRDs   showPart = "crds"
+)
+
+// showOptions are the flags of the show subcommands.
+type showOptions struct {
+	// JSONPath filters the values through a JSONPath template (values only).
+	JSONPath string
+}
+
+func newShowCmd(cfg *Config) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "show",
+		Aliases: []string{"inspect"},
+		Short:   "Show information about a chart",
+		Long:    "Show a chart's Chart.yaml, values, README or CRDs, from a chart directory or archive.",
+		Args:    cobra.NoArgs,
+	}
+	subs := []struct {
+		part  showPart
+		short string
+		long  string
+	}{
+		{showAll, "Show all the information of a chart", "Show a chart's Chart.yaml, values.yaml, README and CRDs, separated by ---."},
+		{showChart, "Show the chart's definition", "Show the contents of a chart's Chart.yaml."},
+		{showValues, "Show the chart's values", "Show the contents of a chart's values.yaml, or the part of its values a JSONPath template selects."},
+		{showReadme, "Show the chart's README", "Show a chart's README file (README.md, README.txt or README, in any case)."},
+		{showCRDs, "Show the chart's CRDs", "Show the CustomResourceDefinitions of a chart and its subcharts (the files in their crds/ directories)."},
+	}
+	for _, s := range subs {
+		opts := &showOptions{}
+		sub := &cobra.Command{
+			Use:   string(s.part) + " CHART",
+			Short: s.short,
+			Long:  s.long + "\n\nCHART is a chart directory or a packaged chart (.tgz).",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(_ *cobra.Command, args []string) error {
+				c, err := loader.Load(args[0])
+				if err != nil {
+					return fmt.Errorf("chart %s: %w", args[0], err)
+				}
+				return writeShow(cfg.Out, c, s.part, opts)
+			},
+		}
+		if s.part == showValues {
+			sub.Flags().StringVar(&opts.JSONPath, "jsonpath", "", "print only the values a JSONPath template selects, e.g. '{.image.tag}'")
+		}
+		cmd.AddCommand(sub)
+	}
+	return cmd
+}
+
+// writeShow prints part of chart c in Helm's `show` format.
+func writeShow(w io.Writer, c *chart.Chart, part showPart, opts *showOptions) error {
+	var out bytes.Buffer
+	all := part == showAll
+	if part == showChart || all {
+		meta, err := yaml.Marshal(c.Metadata)
+		if err != nil {
+			return fmt.Errorf("chart %s: Chart.yaml: %w", c.Name(), err)
+		}
+		out.Write(meta)
+		out.WriteString("\n")
+	}
+	if (part == showValues || all) && c.Values != nil {
+		if all {
+			out.WriteString("---\n")
+		}
+		if opts != nil && opts.JSONPath != "" {
+			jp := jsonpath.New("values")
+			if err := jp.Parse(opts.JSONPath); err != nil {
+				return fmt.Errorf("--jsonpath %q: %w", opts.JSONPath, err)
+			}
+			if err := jp.Execute(&out, c.Values); err != nil {
+				return fmt.Errorf("--jsonpath %q on the values of chart %s: %w", opts.JSONPath, c.Name(), err)
+			}
+		} else {
+			for _, f := range c.Raw {
+				if f.Name == "values.yaml" {
+					out.Write(f.Data)
+					out.WriteString("\n")
+				}
+			}
+		}
+	}
+	if part == showReadme || all {
+		if readme := findReadme(c.Files); readme != nil {
+			if all {
+				out.WriteString("---\n")
+			}
+			out.Write(readme.Data)
+			out.WriteString("\n")
+		}
+	}
+	if part == showCRDs || all {
+		crds := c.CRDObjects()
+		if len(crds) > 0 && all && !bytes.HasPrefix(crds[0].File.Data, []byte("---")) {
+			out.WriteString("---\n")
+		}
+		for _, crd := range crds {
+			out.Write(crd.File.Data)
+			out.WriteString("\n")
+		}
+	}
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+// findReadme returns the first of files named README.md, README.txt or
+// README, ignoring case.
+func findReadme(files []*chart.File) *chart.File {
+	for _, f := range files {
+		if f == nil {
+			continue
+		}
+		for _, n := range []string{"readme.md", "readme.txt", "readme"} {
+			if strings.EqualFold(f.Name, n) {
+				return f
+			}
+		}
+	}
+	return nil
+}

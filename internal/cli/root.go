@@ -84,6 +84,10 @@ that Helm and barge can work on the same releases.`,
 		newVersionCmd(cfg),
 		newCompletionCmd(cfg),
 		newEnvCmd(cfg),
+		newTemplateCmd(cfg),
+		newCreateCmd(cfg),
+		newShowCmd(cfg),
+		newDependencyCmd(cfg),
 	)
 	return root
 }

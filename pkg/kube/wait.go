@@ -1,0 +1,275 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/polling/event"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/polling/statusreaders"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/watcher"
+	"sigs.k8s.io/cli-utils/pkg/object"
+)
+
+// DefaultWaitTimeout is how long Wait, WaitDeleted and WaitComplete wait
+// when given no timeout: Helm's default --timeout.
+const DefaultWaitTimeout = 5 * time.Minute
+
+// State is an object's readiness, as kstatus computes it.
+type State string
+
+// The states kstatus reports.
+const (
+	// StateInProgress: the object is being reconciled.
+	StateInProgress State = "InProgress"
+	// StateCurrent: the object is reconciled and ready.
+	StateCurrent State = "Current"
+	// StateFailed: reconciling the object failed; it needs attention.
+	StateFailed State = "Failed"
+	// StateTerminating: the object is being deleted.
+	StateTerminating State = "Terminating"
+	// StateNotFound: the object does not exist.
+	StateNotFound State = "NotFound"
+	// StateUnknown: the object's state is not known yet.
+	StateUnknown State = "Unknown"
+)
+
+// Status is an object's state at a moment while waiting.
+type Status struct {
+	Ref   ObjectRef
+	State State
+	// Message explains the state, in kstatus's words, such as
+	// "Ready: 1/3".
+	Message string
+}
+
+func (s Status) String() string {
+	if s.Message == "" {
+		return fmt.Sprintf("%s: %s", s.Ref, s.State)
+	}
+	return fmt.Sprintf("%s: %s: %s", s.Ref, s.State, s.Message)
+}
+
+// WaitOptions tune Wait.
+type WaitOptions struct {
+	// Timeout bounds the wait; zero means DefaultWaitTimeout.
+	Timeout time.Duration
+	// WaitForJobs waits for Jobs to complete; otherwise a Job is ready
+	// once it has started.
+	WaitForJobs bool
+	// Progress, when set, is called with an object's status each time it
+	// changes, and once for every object at the start. Calls come from one
+	// goroutine, one at a time, in the order of the changes; Progress must
+	// not block for long.
+	Progress func(Status)
+}
+
+// WaitError reports the objects that did not reach the state waited for.
+type WaitError struct {
+	// Goal is what was waited for: "ready", "deleted" or "complete".
+	Goal string
+	// Total is the number of objects waited for.
+	Total int
+	// Pending lists the objects not in the goal state, with their last
+	// known status, in the order given.
+	Pending []Status
+	// Timeout is how long the wait was allowed.
+	Timeout time.Duration
+	// Err is context.DeadlineExceeded on timeout, context.Canceled on
+	// interruption, and nil when objects failed.
+	Err error
+}
+
+func (e *WaitError) Error() string {
+	var b strings.Builder
+	switch {
+	case errors.Is(e.Err, context.DeadlineExceeded):
+		fmt.Fprintf(&b, "timed out after %s waiting for %d of %d objects to be %s", e.Timeout, len(e.Pending), e.Total, e.Goal)
+	case e.Err != nil:
+		fmt.Fprintf(&b, "interrupted (%v) while waiting for %d of %d objects to be %s", e.Err, len(e.Pending), e.Total, e.Goal)
+	default:
+		fmt.Fprintf(&b, "%d of %d objects failed and will not be %s", len(e.Pending), e.Total, e.Goal)
+	}
+	b.WriteString(":")
+	for _, s := range e.Pending {
+		b.WriteString("\n  ")
+		b.WriteString(s.String())
+	}
+	return b.String()
+}
+
+func (e *WaitError) Unwrap() error { return e.Err }
+
+// Wait waits until every object in objs is ready (kstatus's Current), and,
+// with opts.WaitForJobs, every Job has completed. It watches the objects
+// rather than polling them.
+//
+// It returns a *WaitError listing the objects not ready and why when the
+// timeout passes, ctx ends, or some objects fail (a Deployment past its
+// progress deadline, a failed Job) while the others became ready. Paused
+// Deployments are not waited for.
+func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, opts WaitOptions) error {
+	fn := readyStatus(opts.WaitForJobs)
+	done := func(s State) bool { return s == StateCurrent || s == StateFailed }
+	return c.watchUntil(ctx, objs, "ready", opts.Timeout, fn, done, StateCurrent, opts.Progress)
+}
+
+// WaitDeleted waits until every object in objs is gone. Objects already
+// gone count as deleted. It returns a *WaitError listing the objects that
+// remain when the timeout passes or ctx ends.
+func (c *Client) WaitDeleted(ctx context.Context, objs []*unstructured.Unstructured, timeout time.Duration) error {
+	done := func(s State) bool { return s == StateNotFound }
+	return c.watchUntil(ctx, objs, "deleted", timeout, status.Compute, done, StateNotFound, nil)
+}
+
+// readyStatus computes readiness with kstatus, except that paused
+// Deployments are ready and, with jobs, Jobs are ready only once complete.
+func readyStatus(jobs bool) statusreaders.StatusFunc {
+	return func(u *unstructured.Unstructured) (*status.Result, error) {
+		switch u.GroupVersionKind().GroupKind() {
+		case groupKind("apps", "Deployment"):
+			if paused, _, _ := unstructured.NestedBool(u.Object, "spec", "paused"); paused {
+				return &status.Result{Status: status.CurrentStatus, Message: "Deployment is paused"}, nil
+			}
+		case groupKind("batch", "Job"):
+			if jobs {
+				return jobStatus(u), nil
+			}
+		}
+		return status.Compute(u)
+	}
+}
+
+// watchUntil watches objs with kstatus until done holds for every one, the
+// timeout passes or ctx ends. fn computes an object's status; goal names
+// the state waited for in errors; want is the state that is success.
+func (c *Client) watchUntil(ctx context.Context, objs []*unstructured.Unstructured, goal string, timeout time.Duration,
+	fn statusreaders.StatusFunc, done func(State) bool, want State, progress func(Status)) error {
+	if timeout <= 0 {
+		timeout = DefaultWaitTimeout
+	}
+	var ids object.ObjMetadataSet
+	refs := map[object.ObjMetadata]ObjectRef{}
+	for _, obj := range objs {
+		r, err := c.resolve(ctx, obj)
+		if err != nil {
+			var uk *UnknownKindError
+			if errors.As(err, &uk) && want == StateNotFound {
+				// A kind the cluster no longer serves has no objects left.
+				continue
+			}
+			return err
+		}
+		id := object.UnstructuredToObjMetadata(r.obj)
+		if _, dup := refs[id]; dup {
+			continue
+		}
+		refs[id] = r.ref()
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	sw := watcher.NewDefaultStatusWatcher(c.dynamic, c.mapper)
+	sw.StatusReader = statusreaders.NewGenericStatusReader(c.mapper, fn)
+	sw.ResyncPeriod = time.Minute
+	events := sw.Watch(ctx, ids, watcher.Options{RESTScopeStrategy: watcher.RESTScopeNamespace})
+	defer func() {
+		cancel()
+		for range events { // let the informers stop before returning
+		}
+	}()
+
+	current := make(map[object.ObjMetadata]Status, len(ids))
+	for _, id := range ids {
+		s := Status{Ref: refs[id], State: StateUnknown}
+		current[id] = s
+		if progress != nil {
+			progress(s)
+		}
+	}
+	set := func(id object.ObjMetadata, s Status) {
+		if current[id] == s {
+			return
+		}
+		current[id] = s
+		if progress != nil {
+			progress(s)
+		}
+	}
+	synced := false
+loop:
+	for !finishedNow(synced, ids, current, done) {
+		var e event.Event
+		select {
+		case <-ctx.Done():
+			break loop
+		case ev, ok := <-events:
+			if !ok {
+				break loop
+			}
+			e = ev
+		}
+		switch e.Type {
+		case event.ErrorEvent:
+			return fmt.Errorf("watch objects: %w", e.Error)
+		case event.SyncEvent:
+			synced = true
+			// Objects the informers did not list do not exist.
+			for _, id := range ids {
+				if current[id].State == StateUnknown {
+					set(id, Status{Ref: refs[id], State: StateNotFound, Message: "not found"})
+				}
+			}
+		case event.ResourceUpdateEvent:
+			rs := e.Resource
+			if rs == nil {
+				continue
+			}
+			if _, ours := refs[rs.Identifier]; !ours {
+				continue
+			}
+			msg := rs.Message
+			if rs.Error != nil {
+				msg = rs.Error.Error()
+			}
+			set(rs.Identifier, Status{Ref: refs[rs.Identifier], State: State(rs.Status), Message: msg})
+		}
+	}
+
+	werr := &WaitError{Goal: goal, Total: len(ids), Timeout: timeout}
+	for _, id := range ids {
+		if s := current[id]; s.State != want {
+			werr.Pending = append(werr.Pending, s)
+		}
+	}
+	if !finishedNow(synced, ids, current, done) {
+		werr.Err = ctx.Err()
+		if werr.Err == nil {
+			werr.Err = context.Canceled
+		}
+	}
+	if len(werr.Pending) == 0 {
+		return nil
+	}
+	return werr
+}
+
+func finishedNow(synced bool, ids object.ObjMetadataSet, current map[object.ObjMetadata]Status, done func(State) bool) bool {
+	if !synced {
+		return false
+	}
+	for _, id := range ids {
+		if !done(current[id].State) {
+			return false
+		}
+	}
+	return true
+}

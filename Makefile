@@ -30,7 +30,7 @@ unit:
 	BARGE_SKIP_CLUSTER=1 $(GO) test -short -count=1 ./...
 
 ## demo: barge's main job on the local cluster, where a person can see it
-demo: tools build
+demo: tools build bin/barge-cluster
 	hack/demo.sh
 
 ## bench: every benchmark side by side with its reference, with medians and ratios

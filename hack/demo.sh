@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# make demo: barge's main job on the local cluster, where a person can see it.
+# Starts the cluster, runs the talk's scenario with barge, and stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+barge=bin/barge
+dir=.cache/cluster
+export KUBECONFIG=$PWD/$dir/kubeconfig
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+cleanup() {
+  step "stopping the local cluster"
+  bin/barge-cluster down --dir "$dir" || true
+}
+trap cleanup EXIT
+
+step "starting the local cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok)"
+bin/barge-cluster up --dir "$dir"
+
+step "barge reaches the cluster"
+run $barge version
+
+if $barge install --help >/dev/null 2>&1; then
+  step "100 Joomla in 30 seconds? First, one: the talk's values, unchanged"
+  run cat charts/joomla/examples/talk-values.yaml
+  run $barge install joomla1 ./charts/joomla -f charts/joomla/examples/talk-values.yaml --create-namespace -n demo --wait
+  run $barge list -n demo
+  run $barge status joomla1 -n demo
+  step "upgrade with a changed value, then roll back"
+  run $barge upgrade joomla1 ./charts/joomla -f charts/joomla/examples/talk-values.yaml --set joomlaEmail=admin@example.com -n demo --wait
+  run $barge history joomla1 -n demo
+  run $barge rollback joomla1 1 -n demo --wait
+  run $barge history joomla1 -n demo
+  step "delete --purge, as in Helm 2"
+  run $barge delete --purge joomla1 -n demo
+  run $barge list -A -a
+fi

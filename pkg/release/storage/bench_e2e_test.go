@@ -1,0 +1,82 @@
+package storage
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/bargehq/barge/internal/localcluster"
+	"github.com/bargehq/barge/pkg/release"
+)
+
+// BenchmarkList1000 times List over all namespaces with 1,000 releases of 5
+// revisions each (4 superseded, 1 deployed) stored as Secrets.
+func BenchmarkList1000(b *testing.B) {
+	const releases, revs = 1000, 5
+	c := localcluster.Get(b)
+	ns := c.Namespace(b)
+	ctx := b.Context()
+	ch, err := loader.Load(filepath.Join("testdata", "charts", "greeter"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := NewSecrets(c.RESTConfig(), ns, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	jobs := make(chan *release.Release)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for range 32 {
+		wg.Go(func() {
+			for r := range jobs {
+				if err := s.Create(ctx, r); err != nil {
+					mu.Lock()
+					firstErr = cmpOr(firstErr, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range releases {
+		for v := 1; v <= revs; v++ {
+			st := release.StatusSuperseded
+			if v == revs {
+				st = release.StatusDeployed
+			}
+			r := rev(ns, fmt.Sprintf("bench-%04d", i), v, st)
+			r.Chart = ch
+			r.Manifest = fmt.Sprintf("---\n# Source: greeter/templates/configmap.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bench-%04d-greeting\ndata:\n  greeting: \"hello\"\n", i)
+			jobs <- r
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+
+	all := s.InNamespace("")
+	b.ResetTimer()
+	for b.Loop() {
+		got, err := all.List(ctx, ListOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(got) < releases {
+			b.Fatalf("List returned %d releases, want at least %d", len(got), releases)
+		}
+	}
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}

@@ -210,7 +210,7 @@ Call with (list $ (include "joomla.webSelectorLabels" $)).
 {{- define "joomla.antiAffinity" -}}
 {{- $ctx := index . 0 }}
 {{- $labels := index . 1 | fromYaml }}
-{{- $ha := $ctx.Values.highAvailability }}
+{{- $ha := $ctx.Values.highAvailability -}}
 podAntiAffinity:
 {{- if eq $ha.antiAffinity "hard" }}
   requiredDuringSchedulingIgnoredDuringExecution:

@@ -1,0 +1,323 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/Masterminds/sprig/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/bargehq/barge/pkg/chart"
+	"github.com/bargehq/barge/pkg/chart/render"
+	"github.com/bargehq/barge/pkg/chart/values"
+)
+
+// templateOptions are the flags of `barge template`.
+type templateOptions struct {
+	values           values.Options
+	generateName     bool
+	nameTemplate     string
+	includeCRDs      bool
+	skipCRDs         bool
+	skipTests        bool
+	noHooks          bool
+	isUpgrade        bool
+	useReleaseName   bool
+	validate         bool
+	subchartNotes    bool
+	showOnly         []string
+	outputDir        string
+	apiVersions      []string
+	kubeVersion      string
+	postRenderer     string
+	postRendererArgs []string
+}
+
+func newTemplateCmd(cfg *Config) *cobra.Command {
+	o := &templateOptions{}
+	cmd := &cobra.Command{
+		Use:   "template [NAME] CHART",
+		Short: "Render chart templates locally and print them",
+		Long: `Render a chart's templates locally and print the manifests, byte for byte as
+'helm template' does.
+
+Values that would be looked up in a cluster are faked: lookup returns nothing,
+and the capabilities are Kubernetes v1.37.0's unless --kube-version and
+--api-versions say otherwise. Nothing is validated against a server.`,
+		Example: `  barge template myrelease ./mychart -f values.yaml --set image.tag=1.2.3
+  barge template ./mychart --generate-name --show-only templates/service.yaml
+  barge template myrelease ./mychart --include-crds --output-dir ./out`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.Context(), cfg, args)
+		},
+	}
+	f := cmd.Flags()
+	(&valuesFlags{opts: &o.values}).Bind(f)
+	f.BoolVarP(&o.generateName, "generate-name", "g", false, "generate the name (and omit the NAME parameter)")
+	f.StringVar(&o.nameTemplate, "name-template", "", "specify template used to name the release")
+	f.BoolVar(&o.includeCRDs, "include-crds", false, "include CRDs in the templated output")
+	f.BoolVar(&o.skipCRDs, "skip-crds", false, "if set, no CRDs will be installed (template prints CRDs only with --include-crds)")
+	f.BoolVar(&o.skipTests, "skip-tests", false, "skip tests from templated output")
+	f.BoolVar(&o.noHooks, "no-hooks", false, "leave hooks out of the templated output")
+	f.BoolVar(&o.isUpgrade, "is-upgrade", false, "set .Release.IsUpgrade instead of .Release.IsInstall")
+	f.BoolVar(&o.useReleaseName, "release-name", false, "use release name in the output-dir path.")
+	f.BoolVar(&o.validate, "validate", false, "validate your manifests against the Kubernetes cluster you are currently pointing at (not supported yet)")
+	f.BoolVar(&o.subchartNotes, "render-subchart-notes", false, "if set, render subchart notes along with the parent")
+	f.StringArrayVarP(&o.showOnly, "show-only", "s", []string{}, "only show manifests rendered from the given templates")
+	f.StringVar(&o.outputDir, "output-dir", "", "writes the executed templates to files in output-dir instead of stdout")
+	f.StringSliceVarP(&o.apiVersions, "api-versions", "a", []string{}, "Kubernetes api versions used for Capabilities.APIVersions")
+	f.StringVar(&o.kubeVersion, "kube-version", "", "Kubernetes version used for Capabilities.KubeVersion")
+	f.StringVar(&o.postRenderer, "post-renderer", "", "the path to an executable to be used for post rendering. If it exists in $PATH, the binary will be used, otherwise it will try to look for the executable at the given path")
+	f.StringArrayVar(&o.postRendererArgs, "post-renderer-args", []string{}, "an argument to the post-renderer (can specify multiple)")
+	return cmd
+}
+
+func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) error {
+	name, chartPath, err := o.nameAndChart(args, time.Now)
+	if err != nil {
+		return err
+	}
+	caps := render.DefaultCapabilities()
+	if o.kubeVersion != "" {
+		kv, err := render.ParseKubeVersion(o.kubeVersion)
+		if err != nil {
+			return fmt.Errorf("invalid kube version '%s': %s", o.kubeVersion, err)
+		}
+		caps.KubeVersion = *kv
+	}
+	caps.APIVersions = append(caps.APIVersions, o.apiVersions...)
+	if o.validate {
+		return errors.New("--validate: validating against a cluster is not supported yet; drop --validate to render locally")
+	}
+	var postRender func([]byte) ([]byte, error)
+	if o.postRenderer != "" {
+		postRender, err = newPostRenderer(ctx, o.postRenderer, o.postRendererArgs)
+		if err != nil {
+			return err
+		}
+	}
+	user, err := o.values.Merge(cfg.In)
+	if err != nil {
+		return err
+	}
+	ch, err := chart.Load(chartPath)
+	if err != nil {
+		return err
+	}
+	if err := chart.CheckInstallable(ch); err != nil {
+		return err
+	}
+	if ch.Metadata.Deprecated {
+		fmt.Fprintln(cfg.ErrOut, "WARNING: This chart is deprecated")
+	}
+	if err := chart.CheckDependencies(ch); err != nil {
+		return err
+	}
+	if err := validateReleaseName(name); err != nil {
+		return err
+	}
+	r, err := render.New(ch)
+	if err != nil {
+		return err
+	}
+	res, err := r.Render(ctx, render.Options{
+		ReleaseName:   name,
+		Namespace:     cfg.Namespace(),
+		IsUpgrade:     o.isUpgrade,
+		Values:        user,
+		Capabilities:  caps,
+		SubchartNotes: o.subchartNotes,
+	})
+	if err != nil {
+		var me *render.ManifestError
+		if errors.As(err, &me) {
+			return fmt.Errorf("%w\n\nUse --debug flag to render out invalid YAML", err)
+		}
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(cfg.ErrOut, w)
+	}
+	if o.outputDir != "" {
+		return o.writeDir(cfg.Out, res, name, postRender)
+	}
+	out, err := res.TemplateOutput(render.OutputOptions{
+		IncludeCRDs:  o.includeCRDs,
+		SkipTests:    o.skipTests,
+		DisableHooks: o.noHooks,
+		ShowOnly:     o.showOnly,
+		PostRender:   postRender,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(cfg.Out, out)
+	return err
+}
+
+// nameAndChart returns the release name and the chart path from the
+// arguments and the naming flags, as Helm does.
+func (o *templateOptions) nameAndChart(args []string, now func() time.Time) (string, string, error) {
+	switch {
+	case len(args) == 0:
+		return "", "", errors.New("template: a CHART argument is required: barge template [NAME] CHART")
+	case len(args) > 2:
+		return "", "", fmt.Errorf("expected at most two arguments, unexpected arguments: %s", strings.Join(args[2:], ", "))
+	case len(args) == 2:
+		if o.generateName {
+			return "", "", errors.New("cannot set --generate-name and also specify a name")
+		}
+		if o.nameTemplate != "" {
+			return "", "", errors.New("cannot set --name-template and also specify a name")
+		}
+		return args[0], args[1], nil
+	}
+	if o.nameTemplate != "" {
+		t, err := template.New("name-template").Funcs(sprig.TxtFuncMap()).Parse(o.nameTemplate)
+		if err != nil {
+			return "", "", fmt.Errorf("--name-template: %w", err)
+		}
+		var b strings.Builder
+		if err := t.Execute(&b, nil); err != nil {
+			return "", "", fmt.Errorf("--name-template: %w", err)
+		}
+		return b.String(), args[0], nil
+	}
+	if !o.generateName {
+		// Helm's `template` names the release "release-name" when no name
+		// is given.
+		return "release-name", args[0], nil
+	}
+	base := filepath.Base(args[0])
+	if base == "." || base == "" {
+		base = "chart"
+	}
+	if i := strings.Index(base, "."); i != -1 {
+		base = base[:i]
+	}
+	return fmt.Sprintf("%s-%d", base, now().Unix()), args[0], nil
+}
+
+// releaseNamePattern is the pattern release names must match (a DNS-1123
+// subdomain), as in Helm.
+var releaseNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+func validateReleaseName(name string) error {
+	if name == "" {
+		return errors.New(`release name "": no name provided`)
+	}
+	if len(name) > 53 || !releaseNamePattern.MatchString(name) {
+		return fmt.Errorf("release name %q: invalid release name, must match regex %s and the length must not be longer than 53", name, releaseNamePattern)
+	}
+	return nil
+}
+
+// newPostRenderer returns a function that pipes manifests through the
+// executable bin (looked up in $PATH, else taken as a path).
+func newPostRenderer(ctx context.Context, bin string, args []string) (func([]byte) ([]byte, error), error) {
+	full, err := exec.LookPath(bin)
+	if err != nil {
+		return nil, fmt.Errorf("--post-renderer: unable to find binary at %s: %w", bin, err)
+	}
+	if full, err = filepath.Abs(full); err != nil {
+		return nil, fmt.Errorf("--post-renderer %s: %w", bin, err)
+	}
+	return func(in []byte) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, full, args...)
+		cmd.Stdin = bytes.NewReader(in)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("error while running command %s. error output:\n%s: %w", full, stderr.String(), err)
+		}
+		return stdout.Bytes(), nil
+	}, nil
+}
+
+// writeDir writes the render into files under --output-dir, one per
+// template, as `helm template --output-dir` does, and prints each path
+// written.
+func (o *templateOptions) writeDir(out io.Writer, res *render.Result, name string, postRender func([]byte) ([]byte, error)) error {
+	dir := o.outputDir
+	if o.useReleaseName {
+		dir = filepath.Join(dir, name)
+	}
+	written := make(map[string]bool)
+	if o.includeCRDs {
+		for _, c := range res.CRDs {
+			if err := writeManifestFile(out, o.outputDir, c.Source, string(c.Content), written[c.Source]); err != nil {
+				return err
+			}
+			written[c.Source] = true
+		}
+	}
+	for _, m := range res.Manifests {
+		if err := writeManifestFile(out, dir, m.Source, m.Content, written[m.Source]); err != nil {
+			return err
+		}
+		written[m.Source] = true
+	}
+	manifest := ""
+	if postRender != nil {
+		b, err := postRender(nil)
+		if err != nil {
+			return fmt.Errorf("error while running post render on files: %w", err)
+		}
+		manifest = string(b)
+	}
+	text := strings.TrimSpace(manifest) + "\n"
+	if !o.noHooks {
+		for _, h := range res.Hooks {
+			if o.skipTests && h.IsTest() {
+				continue
+			}
+			_, statErr := os.Stat(filepath.Join(dir, h.Source))
+			if err := writeManifestFile(out, dir, h.Source, h.Content, statErr == nil); err != nil {
+				return err
+			}
+		}
+	}
+	if len(o.showOnly) > 0 {
+		var err error
+		if text, err = render.ShowOnly(text, o.showOnly); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(out, text)
+	return err
+}
+
+// writeManifestFile writes (or appends) one document to dir/name.
+func writeManifestFile(out io.Writer, dir, name, content string, appendTo bool) error {
+	path := dir + string(filepath.Separator) + name
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("--output-dir: %w", err)
+	}
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if appendTo {
+		flags = os.O_APPEND | os.O_WRONLY
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	if err != nil {
+		return fmt.Errorf("--output-dir: %w", err)
+	}
+	if _, err := fmt.Fprintf(f, "---\n# Source: %s\n%s\n", name, content); err != nil {
+		f.Close()
+		return fmt.Errorf("--output-dir: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--output-dir: write %s: %w", path, err)
+	}
+	fmt.Fprintf(out, "wrote %s\n", path)
+	return nil
+}

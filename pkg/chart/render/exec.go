@@ -1,0 +1,140 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"text/template"
+)
+
+// maxIncludeDepth bounds how often a template may include itself, as Helm
+// does.
+const maxIncludeDepth = 1000
+
+// execution is the state of one render that the template functions share.
+type execution struct {
+	r        *Renderer
+	ctx      context.Context
+	lookup   Lookuper
+	included map[string]int
+}
+
+// bind installs the functions that depend on this render into t.
+func (e *execution) bind(t *template.Template) {
+	t.Funcs(template.FuncMap{
+		"include": e.includeFunc(t),
+		"tpl":     e.tplFunc(t),
+		"lookup":  e.lookupFunc,
+	})
+}
+
+func (e *execution) includeFunc(t *template.Template) func(string, any) (string, error) {
+	return func(name string, data any) (string, error) {
+		if n := e.included[name]; n > maxIncludeDepth {
+			return "", fmt.Errorf("rendering template has a nested reference name: %s: unable to execute template", name)
+		}
+		e.included[name]++
+		defer func() { e.included[name]-- }()
+		var buf strings.Builder
+		err := t.ExecuteTemplate(&buf, name, data)
+		return buf.String(), err
+	}
+}
+
+// tplFunc returns the tpl function for the template set of t: it renders a
+// string as a template that sees every template of the set. Definitions made
+// by the string are visible only within it.
+func (e *execution) tplFunc(t *template.Template) func(string, any) (string, error) {
+	return func(text string, data any) (string, error) {
+		p := e.r.parseTpl(text)
+		if p.err != nil {
+			return "", fmt.Errorf("cannot parse template %q: %w", text, p.err)
+		}
+		if len(p.trees) == 0 {
+			return "", nil
+		}
+		main, defs := p.trees[0], p.trees[1:]
+		run := t
+		if len(defs) > 0 {
+			c, err := t.Clone()
+			if err != nil {
+				return "", fmt.Errorf("cannot clone template: %w", err)
+			}
+			c.Option("missingkey=zero")
+			e.bind(c)
+			addTrees(c, defs)
+			run = c
+		}
+		// The set's root template carries no text of its own: lend it the
+		// string's tree for the time of this call.
+		saved := run.Tree
+		run.Tree = main.tree
+		defer func() { run.Tree = saved }()
+		var buf strings.Builder
+		if err := run.Execute(&buf, data); err != nil {
+			return "", fmt.Errorf("error during tpl function execution for %q: %w", text, err)
+		}
+		return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
+	}
+}
+
+func (e *execution) lookupFunc(apiVersion, kind, namespace, name string) (map[string]any, error) {
+	if e.lookup == nil {
+		return map[string]any{}, nil
+	}
+	obj, err := e.lookup.Lookup(e.ctx, apiVersion, kind, namespace, name)
+	if err != nil {
+		return map[string]any{}, err
+	}
+	if obj == nil {
+		obj = map[string]any{}
+	}
+	return obj, nil
+}
+
+// errMarks finds the message of required or fail in a chain of errors.
+var errMarks = regexp.MustCompile(errStart + `((?s).*)` + errEnd)
+
+// parseError words a template parse error as Helm does:
+// "parse error at (chart/templates/x.yaml:3): unexpected ...".
+func parseError(name string, err error) error {
+	tokens := strings.Split(err.Error(), ": ")
+	if len(tokens) == 1 {
+		return &TemplateError{Template: name, Err: fmt.Errorf("parse error in (%s): %s", name, err)}
+	}
+	return &TemplateError{Template: name, Err: fmt.Errorf("parse error at (%s): %s", tokens[1], tokens[len(tokens)-1])}
+}
+
+// execError words a template execution error as Helm does: the location of
+// the outermost template and, for required and fail, only their message.
+func execError(name string, err error) error {
+	var ee template.ExecError
+	if !errors.As(err, &ee) {
+		return err
+	}
+	tokens := strings.SplitN(err.Error(), ": ", 3)
+	if len(tokens) != 3 {
+		return &TemplateError{Template: name, Err: fmt.Errorf("execution error in (%s): %s", name, err)}
+	}
+	if m := errMarks.FindStringSubmatch(tokens[2]); len(m) >= 2 {
+		return &TemplateError{Template: name, Err: fmt.Errorf("execution error at (%s): %s", tokens[1], m[1])}
+	}
+	return &TemplateError{Template: name, Err: err}
+}
+
+// TemplateError is an error parsing or executing a template. Its message is
+// Helm's, naming the template file, line and column.
+type TemplateError struct {
+	// Template is the template executed, e.g. "mychart/templates/app.yaml";
+	// the error may lie in a template it includes.
+	Template string
+	// Err is the error, worded as Helm words it.
+	Err error
+}
+
+func (e *TemplateError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *TemplateError) Unwrap() error { return e.Err }

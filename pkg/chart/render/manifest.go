@@ -1,0 +1,390 @@
+package render
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	helmchart "helm.sh/helm/v3/pkg/chart"
+	"sigs.k8s.io/yaml"
+)
+
+// Result is the output of one render.
+type Result struct {
+	// Chart is the chart as rendered: subcharts disabled by the values
+	// removed, aliases applied.
+	Chart *helmchart.Chart
+	// Values are the final values of the top chart, as .Values saw them.
+	Values map[string]any
+	// Manifests are the documents that are not hooks, in Helm's install
+	// order (by kind, then by template path, then by position).
+	Manifests []Manifest
+	// Hooks are the hook documents, in Helm's install order by kind.
+	Hooks []Hook
+	// Notes is the rendered NOTES.txt of the top chart (and of subcharts,
+	// after it, with Options.SubchartNotes).
+	Notes string
+	// CRDs are the files of the crds/ folders of the chart and its enabled
+	// subcharts, parent first.
+	CRDs []CRD
+	// Manifest is the release manifest as Helm stores it: every document of
+	// Manifests, each as "---\n# Source: <path>\n<document>\n".
+	Manifest string
+	// Warnings are messages Helm would log while rendering, such as hooks of
+	// unknown events that were skipped.
+	Warnings []string
+}
+
+// Manifest is one YAML document rendered from a template.
+type Manifest struct {
+	// Source is the template's path, e.g. "mychart/templates/service.yaml".
+	Source string
+	// Content is the document without its "---" separator, trimmed of
+	// surrounding white space.
+	Content string
+	// APIVersion, Kind, Name and Namespace are read from the document;
+	// they are empty where the document lacks them.
+	APIVersion, Kind, Name, Namespace string
+}
+
+// Hook is a document annotated with helm.sh/hook.
+type Hook struct {
+	Manifest
+	// Events are the hook's events, lower case, as in the annotation:
+	// "pre-install", "post-upgrade", "test" ("test-success" reads as
+	// "test").
+	Events []string
+	// Weight is helm.sh/hook-weight, 0 when absent or not an integer.
+	Weight int
+	// DeletePolicies are helm.sh/hook-delete-policy's values, lower case.
+	DeletePolicies []string
+	// OutputLogPolicies are helm.sh/hook-output-log-policy's values.
+	OutputLogPolicies []string
+}
+
+// IsTest reports whether the hook runs for `helm test`.
+func (h *Hook) IsTest() bool {
+	for _, e := range h.Events {
+		if e == "test" {
+			return true
+		}
+	}
+	return false
+}
+
+// CRD is a file of a crds/ folder.
+type CRD struct {
+	// Source is the file's path, e.g. "mychart/charts/sub/crds/crd.yaml".
+	Source string
+	// Content is the file as it is in the chart.
+	Content []byte
+}
+
+// Hook annotations.
+const (
+	hookAnnotation       = "helm.sh/hook"
+	hookWeightAnnotation = "helm.sh/hook-weight"
+	hookDeleteAnnotation = "helm.sh/hook-delete-policy"
+	hookOutputAnnotation = "helm.sh/hook-output-log-policy"
+)
+
+// hookEvent returns the canonical name of a hook event Helm knows.
+func hookEvent(e string) (string, bool) {
+	switch e {
+	case "pre-install":
+		return "pre-install", true
+	case "post-install":
+		return "post-install", true
+	case "pre-delete":
+		return "pre-delete", true
+	case "post-delete":
+		return "post-delete", true
+	case "pre-upgrade":
+		return "pre-upgrade", true
+	case "post-upgrade":
+		return "post-upgrade", true
+	case "pre-rollback":
+		return "pre-rollback", true
+	case "post-rollback":
+		return "post-rollback", true
+	case "test":
+		return "test", true
+	case "test-success":
+		return "test", true
+	}
+	return "", false
+}
+
+// kindRank returns the place of kind in the order in which Helm installs
+// kinds; other kinds come after those, sorted by name.
+func kindRank(kind string) (int, bool) {
+	switch kind {
+	case "PriorityClass":
+		return 0, true
+	case "Namespace":
+		return 1, true
+	case "NetworkPolicy":
+		return 2, true
+	case "ResourceQuota":
+		return 3, true
+	case "LimitRange":
+		return 4, true
+	case "PodSecurityPolicy":
+		return 5, true
+	case "PodDisruptionBudget":
+		return 6, true
+	case "ServiceAccount":
+		return 7, true
+	case "Secret":
+		return 8, true
+	case "SecretList":
+		return 9, true
+	case "ConfigMap":
+		return 10, true
+	case "StorageClass":
+		return 11, true
+	case "PersistentVolume":
+		return 12, true
+	case "PersistentVolumeClaim":
+		return 13, true
+	case "CustomResourceDefinition":
+		return 14, true
+	case "ClusterRole":
+		return 15, true
+	case "ClusterRoleList":
+		return 16, true
+	case "ClusterRoleBinding":
+		return 17, true
+	case "ClusterRoleBindingList":
+		return 18, true
+	case "Role":
+		return 19, true
+	case "RoleList":
+		return 20, true
+	case "RoleBinding":
+		return 21, true
+	case "RoleBindingList":
+		return 22, true
+	case "Service":
+		return 23, true
+	case "DaemonSet":
+		return 24, true
+	case "Pod":
+		return 25, true
+	case "ReplicationController":
+		return 26, true
+	case "ReplicaSet":
+		return 27, true
+	case "Deployment":
+		return 28, true
+	case "HorizontalPodAutoscaler":
+		return 29, true
+	case "StatefulSet":
+		return 30, true
+	case "Job":
+		return 31, true
+	case "CronJob":
+		return 32, true
+	case "IngressClass":
+		return 33, true
+	case "Ingress":
+		return 34, true
+	case "APIService":
+		return 35, true
+	}
+	return 0, false
+}
+
+// lessByKind orders kinds as Helm's install order does.
+func lessByKind(a, b string) bool {
+	ra, aok := kindRank(a)
+	rb, bok := kindRank(b)
+	switch {
+	case !aok && !bok:
+		return a < b
+	case !aok:
+		return false
+	case !bok:
+		return true
+	}
+	return ra < rb
+}
+
+// head is the part of a document Helm reads to sort it. Its shape decides
+// which documents are rejected: a non-string annotation, for one.
+type head struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind,omitempty"`
+	Metadata   *struct {
+		Name        string            `json:"name"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"metadata,omitempty"`
+}
+
+// namespaceHead reads metadata.namespace, which Helm does not need to sort.
+type namespaceHead struct {
+	Metadata struct {
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+}
+
+// separator splits a stream of YAML documents as Helm does.
+var separator = regexp.MustCompile(`(?:^|\s*\n)---\s*`)
+
+// SplitDocuments splits a YAML stream into its documents as Helm does:
+// trimmed, without separators, empty ones dropped.
+func SplitDocuments(s string) []string {
+	var docs []string
+	for _, d := range separator.Split(strings.TrimSpace(s), -1) {
+		if d == "" {
+			continue
+		}
+		docs = append(docs, strings.TrimSpace(d))
+	}
+	return docs
+}
+
+// takeNotes removes the NOTES.txt outputs from files and returns the top
+// chart's (and the subcharts', if subNotes), joined by newlines.
+func takeNotes(files map[string]string, top string, subNotes bool) string {
+	var names []string
+	for k := range files {
+		if strings.HasSuffix(k, "NOTES.txt") {
+			names = append(names, k)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool {
+		// The top chart's notes first, then by path.
+		ti, tj := names[i] == top+"/templates/NOTES.txt", names[j] == top+"/templates/NOTES.txt"
+		if ti != tj {
+			return ti
+		}
+		return names[i] < names[j]
+	})
+	var b strings.Builder
+	for _, k := range names {
+		if subNotes || k == top+"/templates/NOTES.txt" {
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(files[k])
+		}
+		delete(files, k)
+	}
+	return b.String()
+}
+
+// sortManifests splits the rendered files into documents, separates hooks
+// and sorts both into Helm's install order.
+func (res *Result) sortManifests(files map[string]string) error {
+	names := make([]string, 0, len(files))
+	for k := range files {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		content := files[name]
+		if strings.HasPrefix(path.Base(name), "_") || strings.TrimSpace(content) == "" {
+			continue
+		}
+		for _, doc := range SplitDocuments(content) {
+			var h head
+			if err := yaml.Unmarshal([]byte(doc), &h); err != nil {
+				return &ManifestError{Template: name, Err: fmt.Errorf("YAML parse error on %s: %w", name, err)}
+			}
+			m := Manifest{Source: name, Content: doc, APIVersion: h.APIVersion, Kind: h.Kind}
+			var ns namespaceHead
+			if yaml.Unmarshal([]byte(doc), &ns) == nil {
+				m.Namespace = ns.Metadata.Namespace
+			}
+			var annotations map[string]string
+			if h.Metadata != nil {
+				m.Name = h.Metadata.Name
+				annotations = h.Metadata.Annotations
+			}
+			events, isHook := annotations[hookAnnotation]
+			if !isHook {
+				res.Manifests = append(res.Manifests, m)
+				continue
+			}
+			hook := Hook{Manifest: m, Events: []string{}, DeletePolicies: []string{}, OutputLogPolicies: []string{}}
+			known := true
+			for _, ev := range strings.Split(events, ",") {
+				e, ok := hookEvent(strings.ToLower(strings.TrimSpace(ev)))
+				if !ok {
+					known = false
+					break
+				}
+				hook.Events = append(hook.Events, e)
+			}
+			if !known {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("info: skipping unknown hook: %q", events))
+				continue
+			}
+			if w, err := strconv.Atoi(annotations[hookWeightAnnotation]); err == nil {
+				hook.Weight = w
+			}
+			hook.DeletePolicies = policies(annotations, hookDeleteAnnotation, hook.DeletePolicies)
+			hook.OutputLogPolicies = policies(annotations, hookOutputAnnotation, hook.OutputLogPolicies)
+			res.Hooks = append(res.Hooks, hook)
+		}
+	}
+	sort.SliceStable(res.Manifests, func(i, j int) bool { return lessByKind(res.Manifests[i].Kind, res.Manifests[j].Kind) })
+	sort.SliceStable(res.Hooks, func(i, j int) bool { return lessByKind(res.Hooks[i].Kind, res.Hooks[j].Kind) })
+	return nil
+}
+
+func policies(annotations map[string]string, key string, into []string) []string {
+	v, ok := annotations[key]
+	if !ok {
+		return into
+	}
+	for _, p := range strings.Split(v, ",") {
+		into = append(into, strings.ToLower(strings.TrimSpace(p)))
+	}
+	return into
+}
+
+// ManifestError is a rendered template whose output is not valid YAML, or
+// not shaped as a Kubernetes object.
+type ManifestError struct {
+	// Template is the template's path.
+	Template string
+	// Err is the error, worded as Helm words it.
+	Err error
+}
+
+func (e *ManifestError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ManifestError) Unwrap() error { return e.Err }
+
+// crdsOf returns the crds/ files of ch and its subcharts, parent first.
+func crdsOf(ch *helmchart.Chart) []CRD {
+	var out []CRD
+	walkCharts(ch, func(c *helmchart.Chart, fullPath string) {
+		for _, f := range c.Files {
+			if f != nil && strings.HasPrefix(f.Name, "crds/") && manifestExt(f.Name) {
+				out = append(out, CRD{Source: fullPath + "/" + f.Name, Content: f.Data})
+			}
+		}
+	})
+	return out
+}
+
+func manifestExt(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	return ext == ".yaml" || ext == ".yml" || ext == ".json"
+}
+
+// joinManifests returns the documents as Helm's release manifest.
+func joinManifests(ms []Manifest) string {
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.Source, m.Content)
+	}
+	return b.String()
+}

@@ -88,6 +88,10 @@ that Helm and barge can work on the same releases.`,
 		newCreateCmd(cfg),
 		newShowCmd(cfg),
 		newDependencyCmd(cfg),
+		newListCmd(cfg),
+		newHistoryCmd(cfg),
+		newStatusCmd(cfg),
+		newGetCmd(cfg),
 	)
 	return root
 }

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// historyOptions are the flags of `barge history`.
+type historyOptions struct {
+	output outputFlags
+	max    int
+}
+
+func newHistoryCmd(cfg *Config) *cobra.Command {
+	o := &historyOptions{}
+	cmd := &cobra.Command{
+		Use:     "history RELEASE_NAME",
+		Aliases: []string{"hist"},
+		Short:   "Fetch release history",
+		Long: `History prints the revisions of a release, oldest first: when each was
+deployed, its status, chart, app version and what happened to it.`,
+		Example: `  barge history joomla1
+  barge history joomla1 --max 3 -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.Context(), cfg, args[0])
+		},
+	}
+	cmd.Flags().IntVar(&o.max, "max", 256, "maximum number of revision to include in history")
+	o.output.Bind(cmd.Flags())
+	return cmd
+}
+
+func (o *historyOptions) run(ctx context.Context, cfg *Config, name string) error {
+	cc, err := cfg.connect(ctx, cfg.Namespace(), false)
+	if err != nil {
+		return err
+	}
+	sums, err := cc.store.History(ctx, name)
+	if err != nil {
+		return err
+	}
+	if o.max >= 0 && len(sums) > o.max {
+		sums = sums[len(sums)-o.max:]
+	}
+	h := make(releaseHistory, 0, len(sums))
+	for _, s := range sums {
+		h = append(h, revisionInfo{
+			Revision: s.Revision, Updated: s.LastDeployed, Status: s.Status.String(),
+			Chart: chartRef(s), AppVersion: appVersion(s), Description: s.Description,
+		})
+	}
+	return o.output.format.write(cfg.Out, h)
+}
+
+// revisionInfo is a row of `history`, with Helm's JSON field names.
+type revisionInfo struct {
+	Revision    int       `json:"revision"`
+	Updated     time.Time `json:"updated"`
+	Status      string    `json:"status"`
+	Chart       string    `json:"chart"`
+	AppVersion  string    `json:"app_version"`
+	Description string    `json:"description"`
+}
+
+type releaseHistory []revisionInfo
+
+func (h releaseHistory) WriteTable(w io.Writer) error {
+	t := &table{}
+	t.row("REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION", "DESCRIPTION")
+	for _, r := range h {
+		t.row(r.Revision, r.Updated.Format(time.ANSIC), r.Status, r.Chart, r.AppVersion, r.Description)
+	}
+	return t.write(w)
+}
+
+func (h releaseHistory) WriteJSON(w io.Writer) error { return encodeJSON(w, h) }
+func (h releaseHistory) WriteYAML(w io.Writer) error { return encodeYAML(w, h) }

@@ -1,0 +1,255 @@
+package cli
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/bargehq/barge/pkg/release"
+	"github.com/bargehq/barge/pkg/release/storage"
+)
+
+// listOptions are the flags of `barge list`.
+type listOptions struct {
+	output        outputFlags
+	short         bool
+	noHeaders     bool
+	timeFormat    string
+	byDate        bool
+	reverse       bool
+	all           bool
+	allNamespaces bool
+	uninstalled   bool
+	superseded    bool
+	uninstalling  bool
+	deployed      bool
+	failed        bool
+	pending       bool
+	max           int
+	offset        int
+	filter        string
+	selector      string
+}
+
+func newListCmd(cfg *Config) *cobra.Command {
+	o := &listOptions{}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List releases",
+		Long: `List releases in the namespace (or in all namespaces with -A).
+
+By default only deployed and failed releases are listed; the status flags
+(--deployed, --failed, --pending, --superseded, --uninstalled, --uninstalling)
+choose others, and -a lists every release whatever its status. Releases are
+sorted by name; -d sorts them by date, oldest first, and -r reverses the order.`,
+		Example: `  barge list -A
+  barge list --filter '^web' --output json
+  barge list -l team=payments --all`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.short, "short", "q", false, "output short (quiet) listing format: names only")
+	f.BoolVar(&o.noHeaders, "no-headers", false, "don't print headers when using the default output format")
+	f.StringVar(&o.timeFormat, "time-format", "", `format time using golang time formatter. Example: --time-format "2006-01-02 15:04:05Z0700"`)
+	f.BoolVarP(&o.byDate, "date", "d", false, "sort by release date")
+	f.BoolVarP(&o.reverse, "reverse", "r", false, "reverse the sort order")
+	f.BoolVarP(&o.all, "all", "a", false, "show all releases without any filter applied")
+	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "list releases across all namespaces")
+	f.BoolVar(&o.uninstalled, "uninstalled", false, "show uninstalled releases (if 'uninstall --keep-history' was used)")
+	f.BoolVar(&o.superseded, "superseded", false, "show superseded releases")
+	f.BoolVar(&o.uninstalling, "uninstalling", false, "show releases that are currently being uninstalled")
+	f.BoolVar(&o.deployed, "deployed", false, "show deployed releases. If no other is specified, this will be automatically enabled")
+	f.BoolVar(&o.failed, "failed", false, "show failed releases")
+	f.BoolVar(&o.pending, "pending", false, "show pending releases")
+	f.IntVarP(&o.max, "max", "m", 256, "maximum number of releases to fetch (0 for no limit)")
+	f.IntVar(&o.offset, "offset", 0, "next release index in the list, used to offset from start value")
+	f.StringVarP(&o.filter, "filter", "f", "", "a regular expression; only releases whose name it matches are listed")
+	f.StringVarP(&o.selector, "selector", "l", "", "selector (label query) to filter on, supports '=', '==', and '!='.(e.g. -l key1=value1,key2=value2)")
+	o.output.Bind(f)
+	return cmd
+}
+
+// statuses returns the statuses the flags ask for; nil means all.
+func (o *listOptions) statuses() []release.Status {
+	if o.all {
+		return nil
+	}
+	var s []release.Status
+	add := func(on bool, st ...release.Status) {
+		if on {
+			s = append(s, st...)
+		}
+	}
+	add(o.deployed, release.StatusDeployed)
+	add(o.uninstalled, release.StatusUninstalled)
+	add(o.uninstalling, release.StatusUninstalling)
+	add(o.pending, release.StatusPendingInstall, release.StatusPendingUpgrade, release.StatusPendingRollback)
+	add(o.failed, release.StatusFailed)
+	add(o.superseded, release.StatusSuperseded)
+	if len(s) == 0 {
+		s = []release.Status{release.StatusDeployed, release.StatusFailed}
+	}
+	return s
+}
+
+func (o *listOptions) listOptions() (storage.ListOptions, error) {
+	lo := storage.ListOptions{Statuses: o.statuses()}
+	// Superseded revisions are never the latest: asking for them alone
+	// lists every superseded revision, as Helm does.
+	lo.AllRevisions = len(lo.Statuses) == 1 && lo.Statuses[0] == release.StatusSuperseded
+	if o.filter != "" {
+		re, err := regexp.Compile(o.filter)
+		if err != nil {
+			return lo, fmt.Errorf("--filter %q: not a valid regular expression: %w", o.filter, err)
+		}
+		lo.Filter = re
+	}
+	if o.selector != "" {
+		sel, err := labels.Parse(o.selector)
+		if err != nil {
+			return lo, fmt.Errorf("--selector %q: %w", o.selector, err)
+		}
+		lo.Selector = sel
+	}
+	return lo, nil
+}
+
+func (o *listOptions) run(ctx context.Context, cfg *Config) error {
+	lo, err := o.listOptions()
+	if err != nil {
+		return err
+	}
+	ns := cfg.Namespace()
+	if o.allNamespaces {
+		ns = ""
+	}
+	cc, err := cfg.connect(ctx, ns, false)
+	if err != nil {
+		return err
+	}
+	rows, err := cc.store.List(ctx, lo)
+	if err != nil {
+		return err
+	}
+	o.sort(rows)
+	rows = page(rows, o.offset, o.max)
+
+	if o.short {
+		names := make([]string, 0, len(rows))
+		for _, r := range rows {
+			names = append(names, r.Name)
+		}
+		switch o.output.format {
+		case outputJSON:
+			return encodeJSON(cfg.Out, names)
+		case outputYAML:
+			return encodeYAML(cfg.Out, names)
+		}
+		for _, n := range names {
+			fmt.Fprintln(cfg.Out, n)
+		}
+		return nil
+	}
+	return o.output.format.write(cfg.Out, newReleaseList(rows, o.timeFormat, o.noHeaders))
+}
+
+// sort orders rows by name (the store's order), or by date with -d, oldest
+// first; -r reverses either.
+func (o *listOptions) sort(rows []storage.Summary) {
+	if o.byDate {
+		slices.SortStableFunc(rows, func(a, b storage.Summary) int {
+			return cmp.Compare(a.LastDeployed.Unix(), b.LastDeployed.Unix())
+		})
+	}
+	if o.reverse {
+		slices.Reverse(rows)
+	}
+}
+
+// page returns rows[offset:offset+limit], limit <= 0 meaning no limit.
+func page[T any](rows []T, offset, limit int) []T {
+	if offset >= len(rows) {
+		return []T{}
+	}
+	rows = rows[max(offset, 0):]
+	if limit > 0 && limit < len(rows) {
+		rows = rows[:limit]
+	}
+	return rows
+}
+
+// releaseElement is a row of `list`, with Helm's JSON field names.
+type releaseElement struct {
+	Name       string `json:"name"`
+	Namespace  string `json:"namespace"`
+	Revision   string `json:"revision"`
+	Updated    string `json:"updated"`
+	Status     string `json:"status"`
+	Chart      string `json:"chart"`
+	AppVersion string `json:"app_version"`
+}
+
+type releaseList struct {
+	rows      []releaseElement
+	noHeaders bool
+}
+
+func newReleaseList(sums []storage.Summary, timeFormat string, noHeaders bool) *releaseList {
+	rows := make([]releaseElement, 0, len(sums))
+	for _, s := range sums {
+		updated := "-"
+		if !s.LastDeployed.IsZero() {
+			if timeFormat != "" {
+				updated = s.LastDeployed.Format(timeFormat)
+			} else {
+				updated = s.LastDeployed.String()
+			}
+		}
+		rows = append(rows, releaseElement{
+			Name: s.Name, Namespace: s.Namespace, Revision: strconv.Itoa(s.Revision),
+			Updated: updated, Status: s.Status.String(), Chart: chartRef(s), AppVersion: appVersion(s),
+		})
+	}
+	return &releaseList{rows: rows, noHeaders: noHeaders}
+}
+
+// chartRef is the chart column: name-version, or MISSING for a record without
+// chart metadata.
+func chartRef(s storage.Summary) string {
+	if s.Chart == "" && s.ChartVersion == "" {
+		return "MISSING"
+	}
+	return s.ChartRef()
+}
+
+func appVersion(s storage.Summary) string {
+	if s.Chart == "" && s.ChartVersion == "" {
+		return "MISSING"
+	}
+	return s.AppVersion
+}
+
+func (l *releaseList) WriteTable(w io.Writer) error {
+	t := &table{}
+	if !l.noHeaders {
+		t.row("NAME", "NAMESPACE", "REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION")
+	}
+	for _, r := range l.rows {
+		t.row(r.Name, r.Namespace, r.Revision, r.Updated, r.Status, r.Chart, r.AppVersion)
+	}
+	return t.write(w)
+}
+
+func (l *releaseList) WriteJSON(w io.Writer) error { return encodeJSON(w, l.rows) }
+func (l *releaseList) WriteYAML(w io.Writer) error { return encodeYAML(w, l.rows) }

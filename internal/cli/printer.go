@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"sigs.k8s.io/yaml"
+)
+
+// outputFormat is the value of -o/--output: table, json or yaml.
+type outputFormat string
+
+// The output formats, spelled as Helm spells them.
+const (
+	outputTable outputFormat = "table"
+	outputJSON  outputFormat = "json"
+	outputYAML  outputFormat = "yaml"
+)
+
+// String implements pflag.Value.
+func (f *outputFormat) String() string { return string(*f) }
+
+// Set implements pflag.Value, refusing unknown formats.
+func (f *outputFormat) Set(s string) error {
+	switch outputFormat(s) {
+	case outputTable, outputJSON, outputYAML:
+		*f = outputFormat(s)
+		return nil
+	}
+	return fmt.Errorf("invalid format type %q: use table, json or yaml", s)
+}
+
+// Type implements pflag.Value.
+func (f *outputFormat) Type() string { return "format" }
+
+// printable is something a command prints in each of the three formats.
+type printable interface {
+	WriteTable(w io.Writer) error
+	WriteJSON(w io.Writer) error
+	WriteYAML(w io.Writer) error
+}
+
+// write prints p in format f.
+func (f outputFormat) write(w io.Writer, p printable) error {
+	switch f {
+	case outputJSON:
+		return p.WriteJSON(w)
+	case outputYAML:
+		return p.WriteYAML(w)
+	default:
+		return p.WriteTable(w)
+	}
+}
+
+// encodeJSON writes v as one line of JSON, as Helm's -o json does.
+func encodeJSON(w io.Writer, v any) error {
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		return fmt.Errorf("json output: %w", err)
+	}
+	return nil
+}
+
+// encodeYAML writes v as YAML, going through its JSON form, as Helm's -o yaml does.
+func encodeYAML(w io.Writer, v any) error {
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("yaml output: %w", err)
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// table lays out rows as Helm's tables do: every cell padded with spaces to
+// the width of its column (the last one included), cells separated by a
+// tab, and a newline after every row.
+type table struct {
+	rows [][]string
+}
+
+// row appends a row of cells, formatted with %v.
+func (t *table) row(cells ...any) {
+	r := make([]string, len(cells))
+	for i, c := range cells {
+		r[i] = fmt.Sprint(c)
+	}
+	t.rows = append(t.rows, r)
+}
+
+// String returns the laid-out table.
+func (t *table) String() string {
+	var widths []int
+	for _, r := range t.rows {
+		for i, c := range r {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range t.rows {
+		for i, c := range r {
+			if i > 0 {
+				b.WriteByte('\t')
+			}
+			b.WriteString(c)
+			b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)))
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// write prints the table; an empty table is an empty line, as in Helm.
+func (t *table) write(w io.Writer) error {
+	s := t.String()
+	if s == "" {
+		s = "\n"
+	}
+	_, err := io.WriteString(w, s)
+	return err
+}

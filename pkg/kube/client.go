@@ -106,8 +106,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 
 // NewForRESTConfig returns a Client for the cluster rc points at. Unless
 // WithNamespace says otherwise, namespaced objects without a namespace go
-// to "default". The rate limits of rc (QPS, Burst) are shared by all the
-// Client's requests.
+// to "default". The rate limits of rc (QPS, Burst; zero means DefaultQPS
+// and DefaultBurst, a negative QPS none) are shared by all the Client's
+// requests.
 func NewForRESTConfig(rc *rest.Config, opts ...Option) (*Client, error) {
 	o := options{
 		namespace:    "default",
@@ -133,12 +134,14 @@ func NewForRESTConfig(rc *rest.Config, opts ...Option) (*Client, error) {
 	}
 
 	rc = rest.CopyConfig(rc)
+	if rc.QPS == 0 {
+		rc.QPS = DefaultQPS
+	}
+	if rc.Burst == 0 {
+		rc.Burst = DefaultBurst
+	}
 	if rc.RateLimiter == nil && rc.QPS > 0 {
-		burst := rc.Burst
-		if burst < 1 {
-			burst = 1
-		}
-		rc.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(rc.QPS, burst)
+		rc.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(rc.QPS, max(rc.Burst, 1))
 	}
 	hc, err := rest.HTTPClientFor(rc)
 	if err != nil {

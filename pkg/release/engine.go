@@ -1,0 +1,341 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/bargehq/barge/pkg/chart/render"
+	"github.com/bargehq/barge/pkg/kube"
+)
+
+// Store keeps release records. *storage.Secrets and *storage.Memory
+// satisfy it.
+type Store interface {
+	// Create stores a new revision; it fails with ErrExists if it is stored.
+	Create(ctx context.Context, rls *Release) error
+	// Update replaces a stored revision.
+	Update(ctx context.Context, rls *Release) error
+	// Delete removes a revision, failing with ErrNotFound if there is none.
+	Delete(ctx context.Context, name string, revision int) (*Release, error)
+	// Get returns one revision or an error wrapping ErrNotFound.
+	Get(ctx context.Context, name string, revision int) (*Release, error)
+	// Last returns the highest revision or an error wrapping ErrNotFound.
+	Last(ctx context.Context, name string) (*Release, error)
+	// Deployed returns the highest deployed revision or an error wrapping
+	// ErrNoDeployed.
+	Deployed(ctx context.Context, name string) (*Release, error)
+	// Prune deletes the oldest revisions until at most keep remain, never
+	// the latest deployed one.
+	Prune(ctx context.Context, name string, keep int) ([]int, error)
+	// Lock takes the release's lock or fails at once with an error wrapping
+	// ErrLocked that names the holder.
+	Lock(ctx context.Context, name string) (unlock func(), err error)
+}
+
+// Applier applies objects with server-side apply. *kube.Client satisfies it.
+type Applier interface {
+	Apply(ctx context.Context, objs []*unstructured.Unstructured, opts kube.ApplyOptions) ([]kube.Result, error)
+	ApplyCRDs(ctx context.Context, crds []*unstructured.Unstructured, opts kube.ApplyOptions) ([]kube.Result, error)
+}
+
+// Getter reads live objects. *kube.Client satisfies it.
+type Getter interface {
+	// Get returns the live object obj names, or nil when it does not exist.
+	Get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error)
+}
+
+// Remover deletes objects. *kube.Client satisfies it.
+type Remover interface {
+	Delete(ctx context.Context, obj *unstructured.Unstructured, opts kube.DeleteOptions) error
+	WaitDeleted(ctx context.Context, objs []*unstructured.Unstructured, timeout time.Duration) error
+}
+
+// Waiter waits for objects to be ready, established or complete.
+// *kube.Client satisfies it.
+type Waiter interface {
+	Wait(ctx context.Context, objs []*unstructured.Unstructured, opts kube.WaitOptions) error
+	WaitEstablished(ctx context.Context, crds []*unstructured.Unstructured, timeout time.Duration) error
+	WaitComplete(ctx context.Context, obj *unstructured.Unstructured, timeout time.Duration) error
+}
+
+// LogReader reads the logs of a pod's containers. *kube.Client satisfies it.
+type LogReader interface {
+	Logs(ctx context.Context, pod *unstructured.Unstructured, w io.Writer) error
+}
+
+// Cluster is everything the engine asks of a cluster.
+type Cluster interface {
+	Applier
+	Getter
+	Remover
+	Waiter
+	LogReader
+}
+
+var _ Cluster = (*kube.Client)(nil)
+
+// Config configures an Engine.
+type Config struct {
+	// Namespace is the namespace of the releases the engine works on; the
+	// store keeps their records there. Required.
+	Namespace string
+	// Store keeps the records (storage.Secrets, or storage.Memory for a
+	// client-side dry run). Required.
+	Store Store
+	// Cluster applies, reads, deletes and waits. It may be nil: the engine
+	// then only computes plans and client-side dry runs.
+	Cluster Cluster
+	// Logger receives progress and warnings; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// FieldManager is the server-side apply field manager; empty means
+	// DefaultFieldManager.
+	FieldManager string
+	// Capabilities are what templates see as .Capabilities; nil means
+	// render's defaults.
+	Capabilities *render.Capabilities
+	// Lookup serves the lookup template function; nil returns empty results.
+	Lookup render.Lookuper
+}
+
+// DefaultFieldManager is the field manager objects are applied as.
+const DefaultFieldManager = "barge"
+
+// DefaultTimeout bounds waits and each hook when an operation has no timeout.
+const DefaultTimeout = 5 * time.Minute
+
+// DefaultHistoryMax is how many revisions upgrade and rollback keep when
+// their HistoryMax is zero.
+const DefaultHistoryMax = 10
+
+// finalWriteTimeout bounds the last record write of an interrupted operation.
+const finalWriteTimeout = 30 * time.Second
+
+// Engine installs, upgrades, rolls back, tests and uninstalls releases in
+// one namespace.
+//
+// An Engine may be used by several goroutines at once; operations on the
+// same release exclude each other through the store's lock.
+type Engine struct {
+	namespace    string
+	store        Store
+	cluster      Cluster
+	logger       *slog.Logger
+	now          func() time.Time
+	fieldManager string
+	caps         *render.Capabilities
+	lookup       render.Lookuper
+}
+
+// New returns an Engine.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Namespace == "" {
+		return nil, errors.New("release engine: no namespace given")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("release engine: no store given")
+	}
+	e := &Engine{
+		namespace:    cfg.Namespace,
+		store:        cfg.Store,
+		cluster:      cfg.Cluster,
+		logger:       cfg.Logger,
+		now:          cfg.Now,
+		fieldManager: cfg.FieldManager,
+		caps:         cfg.Capabilities,
+		lookup:       cfg.Lookup,
+	}
+	if e.logger == nil {
+		e.logger = slog.New(slog.DiscardHandler)
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.fieldManager == "" {
+		e.fieldManager = DefaultFieldManager
+	}
+	return e, nil
+}
+
+// Namespace returns the namespace of the engine's releases.
+func (e *Engine) Namespace() string { return e.namespace }
+
+// DryRun says whether and how an operation only pretends.
+type DryRun string
+
+// The dry-run modes, as Helm's --dry-run flag spells them.
+const (
+	// DryRunNone does the operation.
+	DryRunNone DryRun = ""
+	// DryRunClient computes the plan without talking to the cluster.
+	DryRunClient DryRun = "client"
+	// DryRunServer also has the server validate every object with a
+	// server-side dry-run apply. Nothing is stored or changed.
+	DryRunServer DryRun = "server"
+)
+
+// ParseDryRun parses a --dry-run value: "", "none" or "false" (no dry
+// run), "client" or "true", and "server".
+func ParseDryRun(s string) (DryRun, error) {
+	switch s {
+	case "", "none", "false":
+		return DryRunNone, nil
+	case "client", "true":
+		return DryRunClient, nil
+	case "server":
+		return DryRunServer, nil
+	}
+	return "", fmt.Errorf("--dry-run %q: must be none, client or server", s)
+}
+
+// WaitOptions are the waiting flags shared by the operations.
+type WaitOptions struct {
+	// Wait waits for the applied objects to be ready before marking the
+	// release deployed.
+	Wait bool
+	// WaitForJobs also waits for Jobs to complete.
+	WaitForJobs bool
+	// Timeout bounds the wait and each hook; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Progress, when set, receives the readiness of each object as it
+	// changes while waiting.
+	Progress func(kube.Status)
+}
+
+func (w WaitOptions) timeout() time.Duration {
+	if w.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return w.Timeout
+}
+
+// needCluster fails when the engine has no cluster.
+func (e *Engine) needCluster(op string) error {
+	if e.cluster == nil {
+		return fmt.Errorf("%s: no cluster configured; only a client-side dry run works without one", op)
+	}
+	return nil
+}
+
+// lock takes the release's lock and recovers a revision left pending by an
+// operation that died. It returns the unlock function.
+func (e *Engine) lock(ctx context.Context, name string) (func(), error) {
+	unlock, err := e.store.Lock(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.recoverPending(ctx, name); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// recoverPending marks failed the last revision of a release if it is
+// pending. It is called with the lock held: whoever left it pending holds
+// no lock, so it died (crash, kill -9, lost connection) before finishing.
+func (e *Engine) recoverPending(ctx context.Context, name string) error {
+	last, err := e.store.Last(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if last.Info == nil || !last.Info.Status.IsPending() {
+		return nil
+	}
+	was := last.Info.Status
+	last.Info.Status = StatusFailed
+	last.Info.Description = fmt.Sprintf("interrupted: the %s operation (%q) ended without finishing; marked failed by the next operation",
+		pendingVerb(was), last.Info.Description)
+	e.logger.WarnContext(ctx, "recovering a release left pending", "release", name, "revision", last.Version, "status", string(was))
+	if err := e.store.Update(ctx, last); err != nil {
+		return fmt.Errorf("release %q revision %d: mark interrupted %s failed: %w", name, last.Version, was, err)
+	}
+	return nil
+}
+
+func pendingVerb(s Status) string {
+	switch s {
+	case StatusPendingInstall:
+		return "install"
+	case StatusPendingUpgrade:
+		return "upgrade"
+	case StatusPendingRollback:
+		return "rollback"
+	}
+	return string(s)
+}
+
+// finalContext returns a context for the last writes of an operation,
+// alive even when ctx was cancelled.
+func finalContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), finalWriteTimeout)
+}
+
+// supersedeDeployed marks superseded every deployed revision of name other
+// than keep.
+func (e *Engine) supersedeDeployed(ctx context.Context, name string, keep int) error {
+	for range 1000 {
+		d, err := e.store.Deployed(ctx, name)
+		if errors.Is(err, ErrNoDeployed) || errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if d.Version == keep {
+			// Look below it: Deployed returns the highest.
+			return e.supersedeBelow(ctx, name, keep)
+		}
+		d.Info.Status = StatusSuperseded
+		if err := e.store.Update(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// supersedeBelow marks superseded the deployed revisions below rev.
+func (e *Engine) supersedeBelow(ctx context.Context, name string, rev int) error {
+	for v := rev - 1; v >= 1; v-- {
+		r, err := e.store.Get(ctx, name, v)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if r.Info != nil && r.Info.Status == StatusDeployed {
+			r.Info.Status = StatusSuperseded
+			if err := e.store.Update(ctx, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// prune trims history before a new revision is stored, as Helm does with
+// --history-max.
+func (e *Engine) prune(ctx context.Context, name string, historyMax int) {
+	if historyMax == 0 {
+		historyMax = DefaultHistoryMax
+	}
+	if historyMax < 0 {
+		return
+	}
+	if removed, err := e.store.Prune(ctx, name, historyMax-1); err != nil {
+		e.logger.WarnContext(ctx, "pruning release history failed", "release", name, "error", err)
+	} else if len(removed) > 0 {
+		e.logger.DebugContext(ctx, "pruned release history", "release", name, "revisions", removed)
+	}
+}

@@ -1,0 +1,298 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"regexp"
+
+	helmchart "helm.sh/helm/v3/pkg/chart"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/bargehq/barge/pkg/chart/render"
+)
+
+// InstallOptions tune Install. The zero value installs without waiting.
+type InstallOptions struct {
+	WaitOptions
+	// DryRun only pretends: DryRunClient computes the release without a
+	// cluster, DryRunServer has the server validate every object too.
+	// Nothing is stored.
+	DryRun DryRun
+	// NoHooks skips the chart's hooks (--no-hooks).
+	NoHooks bool
+	// SkipCRDs does not create the CustomResourceDefinitions of crds/.
+	SkipCRDs bool
+	// CreateNamespace creates the release namespace if it is missing.
+	CreateNamespace bool
+	// TakeOwnership adopts existing objects that belong to another release
+	// or to none, instead of refusing them.
+	TakeOwnership bool
+	// Replace reuses the name of a release whose last revision is
+	// uninstalled (with history kept) or failed.
+	Replace bool
+	// Atomic uninstalls the release if the install fails; it implies Wait.
+	Atomic bool
+	// ForceConflicts takes over fields other field managers own.
+	ForceConflicts bool
+	// Description replaces "Install complete" in the record.
+	Description string
+	// Labels are the release's own labels, stored with its records.
+	Labels map[string]string
+	// SubchartNotes renders the subcharts' NOTES.txt too.
+	SubchartNotes bool
+	// HookLogs receives the logs of hook Pods whose
+	// helm.sh/hook-output-log-policy asks for them; nil drops them.
+	HookLogs io.Writer
+}
+
+// releaseNameRE is Helm's rule for release names.
+var releaseNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+// maxReleaseName is Helm's limit on release name length.
+const maxReleaseName = 53
+
+// ValidateName checks a release name as Helm does.
+func ValidateName(name string) error {
+	if name == "" {
+		return errors.New("release name is empty: give a name, or --generate-name")
+	}
+	if len(name) > maxReleaseName || !releaseNameRE.MatchString(name) {
+		return fmt.Errorf("release name %q: invalid release name, must match regex %s and the length must not be longer than %d",
+			name, releaseNameRE.String(), maxReleaseName)
+	}
+	return nil
+}
+
+// systemLabels are the storage labels a user may not set.
+var systemLabels = []string{"name", "owner", "status", "version", "createdAt", "modifiedAt"}
+
+func checkLabels(lbs map[string]string) error {
+	for _, k := range systemLabels {
+		if _, ok := lbs[k]; ok {
+			return fmt.Errorf("label %q: user supplied labels contains system reserved label name; system labels: %v", k, systemLabels)
+		}
+	}
+	return nil
+}
+
+// renderRelease renders ch for a revision of a release.
+func (e *Engine) renderRelease(ctx context.Context, name string, revision int, upgrade bool, ch *helmchart.Chart, vals map[string]any, subNotes, remote bool) (*render.Result, error) {
+	r, err := render.New(ch)
+	if err != nil {
+		return nil, err
+	}
+	ro := render.Options{
+		ReleaseName:   name,
+		Namespace:     e.namespace,
+		Revision:      revision,
+		IsUpgrade:     upgrade,
+		Values:        vals,
+		Capabilities:  e.caps,
+		SubchartNotes: subNotes,
+	}
+	if remote {
+		ro.Lookup = e.lookup
+	}
+	res, err := r.Render(ctx, ro)
+	if err != nil {
+		return nil, fmt.Errorf("release %q: render chart %s: %w", name, ch.Name(), err)
+	}
+	return res, nil
+}
+
+// PlanInstall computes what Install would do: the first revision (or the
+// next one, replacing an uninstalled or failed release with
+// opts.Replace), its objects, CRDs and hooks. It reads the store and talks
+// to no cluster.
+func (e *Engine) PlanInstall(ctx context.Context, name string, ch *helmchart.Chart, vals map[string]any, opts InstallOptions) (*Plan, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	if ch == nil {
+		return nil, fmt.Errorf("release %q: no chart given", name)
+	}
+	if err := checkLabels(opts.Labels); err != nil {
+		return nil, err
+	}
+	p := &Plan{Operation: OpInstall}
+	revision := 1
+	if opts.DryRun != DryRunClient {
+		last, err := e.store.Last(ctx, name)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return nil, err
+		case opts.Replace && (last.Info.Status == StatusUninstalled || last.Info.Status == StatusFailed):
+			p.Replaces = last
+			revision = last.Version + 1
+		default:
+			return nil, fmt.Errorf("release %q in namespace %q: cannot re-use a name that is still in use (revision %d is %s); upgrade it, or uninstall it first",
+				name, e.namespace, last.Version, last.Info.Status)
+		}
+	}
+	res, err := e.renderRelease(ctx, name, revision, false, ch, vals, opts.SubchartNotes, opts.DryRun != DryRunClient)
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	p.Release = &Release{
+		Name:      name,
+		Namespace: e.namespace,
+		Chart:     res.Chart,
+		Config:    vals,
+		Manifest:  res.Manifest,
+		Hooks:     hooksFromRender(res.Hooks),
+		Version:   revision,
+		Labels:    maps.Clone(opts.Labels),
+		Info: &Info{
+			FirstDeployed: now,
+			LastDeployed:  now,
+			Status:        StatusPendingInstall,
+			Description:   "Initial install underway",
+			Notes:         res.Notes,
+		},
+		ApplyMethod: ApplyMethodServerSide,
+	}
+	p.Warnings = res.Warnings
+	if p.Apply, err = desiredObjects(p.Release); err != nil {
+		return nil, err
+	}
+	if !opts.SkipCRDs {
+		if p.CRDs, err = crdObjects(res.CRDs); err != nil {
+			return nil, err
+		}
+	}
+	if opts.CreateNamespace {
+		p.Namespace = namespaceObject(e.namespace)
+	}
+	if !opts.NoHooks {
+		p.Hooks = hooksByEvent(p.Release.Hooks, HookPreInstall, HookPostInstall)
+	}
+	return p, nil
+}
+
+// Install installs ch as release name with the user values vals (the
+// values flags merged; the chart's defaults are applied when rendering).
+//
+// It refuses a name in use, records the release pending-install, creates
+// the missing CRDs of crds/, runs the pre-install hooks, applies the
+// objects with server-side apply (refusing objects that exist and belong to
+// another release or to none, unless opts.TakeOwnership), waits if asked,
+// runs the post-install hooks and records the release deployed. On failure
+// the release is recorded failed (or, with opts.Atomic, uninstalled) and
+// the returned release says why. It holds the release's lock throughout.
+func (e *Engine) Install(ctx context.Context, name string, ch *helmchart.Chart, vals map[string]any, opts InstallOptions) (*Release, error) {
+	if opts.DryRun == DryRunClient {
+		p, err := e.PlanInstall(ctx, name, ch, vals, opts)
+		if err != nil {
+			return nil, err
+		}
+		p.Release.Info.Description = "Dry run complete"
+		return p.Release, nil
+	}
+	if err := e.needCluster("install"); err != nil {
+		return nil, err
+	}
+	if opts.DryRun == DryRunServer {
+		return e.install(ctx, name, ch, vals, opts)
+	}
+	if opts.CreateNamespace {
+		// The namespace holds the lock and the records: make it first.
+		if _, err := e.cluster.Apply(ctx, []*unstructured.Unstructured{namespaceObject(e.namespace)}, e.applyOptions(false, false)); err != nil {
+			return nil, fmt.Errorf("release %q: create namespace %s: %w", name, e.namespace, err)
+		}
+	}
+	unlock, err := e.lock(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return e.install(ctx, name, ch, vals, opts)
+}
+
+// install is Install with the lock held.
+func (e *Engine) install(ctx context.Context, name string, ch *helmchart.Chart, vals map[string]any, opts InstallOptions) (*Release, error) {
+	p, err := e.PlanInstall(ctx, name, ch, vals, opts)
+	if err != nil {
+		return nil, err
+	}
+	rls := p.Release
+	existed, err := e.preflight(ctx, p, nil, opts.TakeOwnership)
+	if err != nil {
+		return rls, fmt.Errorf("release %q: unable to continue with install: %w", name, err)
+	}
+	if opts.DryRun == DryRunServer {
+		if err := e.serverDryRun(ctx, p, opts.ForceConflicts); err != nil {
+			return rls, err
+		}
+		rls.Info.Description = "Dry run complete"
+		return rls, nil
+	}
+	if err := e.installCRDs(ctx, p.CRDs, opts.timeout()); err != nil {
+		return rls, err
+	}
+	if r := p.Replaces; r != nil && r.Info.Status != StatusFailed {
+		r.Info.Status = StatusSuperseded
+		r.Info.Description = "superseded by new release"
+		if err := e.store.Update(ctx, r); err != nil {
+			return rls, err
+		}
+	}
+	if err := e.store.Create(ctx, rls); err != nil {
+		return rls, err
+	}
+
+	wait := opts.WaitOptions
+	wait.Wait = wait.Wait || opts.Atomic
+	_, err = e.execute(ctx, p, execOptions{
+		WaitOptions: wait, pre: HookPreInstall, post: HookPostInstall,
+		force: opts.ForceConflicts, existed: existed, hookLogs: opts.HookLogs,
+	})
+	fctx, cancel := finalContext(ctx)
+	defer cancel()
+	if err != nil {
+		return e.failInstall(ctx, fctx, rls, err, opts)
+	}
+	desc := "Install complete"
+	if opts.Description != "" {
+		desc = opts.Description
+	}
+	rls.Info.Status, rls.Info.Description = StatusDeployed, desc
+	if err := e.store.Update(fctx, rls); err != nil {
+		return rls, fmt.Errorf("release %q: installed, but recording it deployed failed: %w", name, err)
+	}
+	return rls, nil
+}
+
+// failInstall records a failed install, or uninstalls it with Atomic.
+func (e *Engine) failInstall(ctx, fctx context.Context, rls *Release, err error, opts InstallOptions) (*Release, error) {
+	err = interrupted(ctx, err)
+	rls.Info.Status = StatusFailed
+	rls.Info.Description = fmt.Sprintf("Release %q failed: %s", rls.Name, err)
+	if opts.Atomic && ctx.Err() == nil {
+		e.logger.WarnContext(ctx, "install failed and atomic is set: uninstalling", "release", rls.Name, "error", err)
+		if _, uerr := e.uninstall(ctx, rls.Name, UninstallOptions{NoHooks: opts.NoHooks, WaitOptions: WaitOptions{Timeout: opts.Timeout}}); uerr != nil {
+			_ = e.store.Update(fctx, rls)
+			return rls, fmt.Errorf("release %q: install failed (%w), and uninstalling it (atomic) failed too: %v", rls.Name, err, uerr)
+		}
+		return rls, fmt.Errorf("release %q failed, and has been uninstalled due to atomic being set: %w", rls.Name, err)
+	}
+	if uerr := e.store.Update(fctx, rls); uerr != nil {
+		return rls, fmt.Errorf("%w (and recording the release failed also failed: %v)", err, uerr)
+	}
+	if opts.Atomic {
+		return rls, fmt.Errorf("release %q: %w (atomic uninstall skipped: the operation was interrupted)", rls.Name, err)
+	}
+	return rls, fmt.Errorf("release %q: %w", rls.Name, err)
+}
+
+// interrupted rewords err when ctx was cancelled.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	return err
+}

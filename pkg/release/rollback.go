@@ -1,0 +1,173 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+)
+
+// RollbackOptions tune Rollback. The zero value rolls back to the previous
+// revision without waiting.
+type RollbackOptions struct {
+	WaitOptions
+	// Revision is the revision to roll back to; zero means the one before
+	// the last.
+	Revision int
+	// DryRun only computes the new revision; nothing is stored or changed.
+	DryRun bool
+	// NoHooks skips the rollback hooks.
+	NoHooks bool
+	// CleanupOnFail deletes the objects the failed rollback created.
+	CleanupOnFail bool
+	// HistoryMax is how many revisions to keep; zero means
+	// DefaultHistoryMax, negative keeps all.
+	HistoryMax int
+	// ForceConflicts takes over fields other field managers own.
+	ForceConflicts bool
+	// HookLogs receives the logs of hook Pods whose output log policy asks.
+	HookLogs io.Writer
+}
+
+// PlanRollback computes what Rollback would do: a new revision copying the
+// chart, values, manifest and hooks of the target revision, the objects to
+// apply, and the objects of the last revision it drops. It reads the store
+// and talks to no cluster.
+func (e *Engine) PlanRollback(ctx context.Context, name string, opts RollbackOptions) (*Plan, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	if opts.Revision < 0 {
+		return nil, fmt.Errorf("release %q: invalid revision %d: revisions start at 1", name, opts.Revision)
+	}
+	current, err := e.store.Last(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	target := opts.Revision
+	if target == 0 {
+		target = current.Version - 1
+	}
+	prev, err := e.store.Get(ctx, name, target)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("release %q has no %d version: %w", name, target, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	hooks := make([]*Hook, len(prev.Hooks))
+	for i, h := range prev.Hooks {
+		c := *h
+		hooks[i] = &c
+	}
+	p := &Plan{Operation: OpRollback, Current: current}
+	p.Release = &Release{
+		Name:      name,
+		Namespace: current.Namespace,
+		Chart:     prev.Chart,
+		Config:    prev.Config,
+		Manifest:  prev.Manifest,
+		Hooks:     hooks,
+		Version:   current.Version + 1,
+		Labels:    maps.Clone(prev.Labels),
+		Info: &Info{
+			FirstDeployed:    current.Info.FirstDeployed,
+			LastDeployed:     e.now(),
+			Status:           StatusPendingRollback,
+			Notes:            prev.Info.Notes,
+			Description:      fmt.Sprintf("Rollback to %d", target),
+			RollbackRevision: target,
+		},
+		ApplyMethod: ApplyMethodServerSide,
+	}
+	if p.Release.Namespace == "" {
+		p.Release.Namespace = e.namespace
+	}
+	if p.Apply, err = desiredObjects(p.Release); err != nil {
+		return nil, err
+	}
+	if p.Delete, p.Kept, err = droppedObjects(current, p.Apply); err != nil {
+		return nil, err
+	}
+	if !opts.NoHooks {
+		p.Hooks = hooksByEvent(p.Release.Hooks, HookPreRollback, HookPostRollback)
+	}
+	return p, nil
+}
+
+// Rollback rolls release name back to an earlier revision: it records a
+// new revision ("Rollback to N") pending-rollback with that revision's
+// chart, values and manifest, runs the pre-rollback hooks, applies the
+// objects, deletes those the last revision had and the target lacks,
+// waits if asked, runs the post-rollback hooks, and marks the new revision
+// deployed and every earlier deployed one superseded. It holds the
+// release's lock throughout.
+func (e *Engine) Rollback(ctx context.Context, name string, opts RollbackOptions) (*Release, error) {
+	if opts.DryRun {
+		p, err := e.PlanRollback(ctx, name, opts)
+		if err != nil {
+			return nil, err
+		}
+		return p.Release, nil
+	}
+	if err := e.needCluster("rollback"); err != nil {
+		return nil, err
+	}
+	unlock, err := e.lock(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return e.rollback(ctx, name, opts)
+}
+
+// rollback is Rollback with the lock held.
+func (e *Engine) rollback(ctx context.Context, name string, opts RollbackOptions) (*Release, error) {
+	p, err := e.PlanRollback(ctx, name, opts)
+	if err != nil {
+		return nil, err
+	}
+	rls := p.Release
+	current, err := parseObjects("current manifest", p.Current.Manifest, p.Current.Namespace)
+	if err != nil {
+		return rls, err
+	}
+	// Objects of the target revision were the release's; take them back.
+	existed, err := e.preflight(ctx, p, current, true)
+	if err != nil {
+		return rls, err
+	}
+	e.prune(ctx, name, opts.HistoryMax)
+	if err := e.store.Create(ctx, rls); err != nil {
+		return rls, err
+	}
+	created, err := e.execute(ctx, p, execOptions{
+		WaitOptions: opts.WaitOptions, pre: HookPreRollback, post: HookPostRollback,
+		force: opts.ForceConflicts, existed: existed, hookLogs: opts.HookLogs,
+	})
+	fctx, cancel := finalContext(ctx)
+	defer cancel()
+	if err != nil {
+		err = interrupted(ctx, err)
+		rls.Info.Status = StatusFailed
+		rls.Info.Description = fmt.Sprintf("Rollback %q failed: %s", name, err)
+		if uerr := e.store.Update(fctx, rls); uerr != nil {
+			e.logger.WarnContext(ctx, "recording the failed rollback failed", "release", name, "error", uerr)
+		}
+		if opts.CleanupOnFail && len(created) > 0 {
+			if cerr := e.cleanup(fctx, created); cerr != nil {
+				return rls, fmt.Errorf("release %q: rollback failed (%w), and cleaning up the objects it created failed: %v", name, err, cerr)
+			}
+		}
+		return rls, fmt.Errorf("release %q: %w", name, err)
+	}
+	if err := e.supersedeDeployed(fctx, name, rls.Version); err != nil {
+		e.logger.WarnContext(ctx, "marking previous revisions superseded failed", "release", name, "error", err)
+	}
+	rls.Info.Status = StatusDeployed
+	if err := e.store.Update(fctx, rls); err != nil {
+		return rls, fmt.Errorf("release %q: rolled back, but recording it deployed failed: %w", name, err)
+	}
+	return rls, nil
+}

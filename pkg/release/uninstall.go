@@ -1,0 +1,202 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/bargehq/barge/pkg/kube"
+)
+
+// UninstallOptions tune Uninstall. The zero value deletes the release's
+// objects in the background and all its records, as Helm 3 does.
+type UninstallOptions struct {
+	// Wait waits until the deleted objects are gone; Timeout bounds it and
+	// each hook.
+	WaitOptions
+	// DryRun only reports what would be deleted.
+	DryRun bool
+	// KeepHistory keeps the records, the last one marked uninstalled.
+	KeepHistory bool
+	// Cascade is what happens to the dependents of deleted objects; empty
+	// means kube.PropagationBackground.
+	Cascade kube.Propagation
+	// NoHooks skips the delete hooks.
+	NoHooks bool
+	// IgnoreNotFound makes a missing release no error.
+	IgnoreNotFound bool
+	// Description replaces "Uninstallation complete" in a kept record.
+	Description string
+	// HookLogs receives the logs of hook Pods whose output log policy asks.
+	HookLogs io.Writer
+}
+
+// UninstallResult is what Uninstall did.
+type UninstallResult struct {
+	// Release is the last revision, marked uninstalled.
+	Release *Release
+	// Deleted are the objects deleted.
+	Deleted []kube.ObjectRef
+	// Kept are the objects kept by helm.sh/resource-policy: keep.
+	Kept []kube.ObjectRef
+}
+
+// PlanUninstall computes what Uninstall would do: the objects of the last
+// revision to delete, in Helm's uninstall order, those kept by policy, and
+// the delete hooks.
+func (e *Engine) PlanUninstall(ctx context.Context, name string, opts UninstallOptions) (*Plan, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	last, err := e.store.Last(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Operation: OpUninstall, Release: last}
+	if p.Delete, p.Kept, err = droppedObjects(last, nil); err != nil {
+		return nil, fmt.Errorf("release %q: corrupted release record, delete its objects by hand: %w", name, err)
+	}
+	if !opts.NoHooks {
+		p.Hooks = hooksByEvent(last.Hooks, HookPreDelete, HookPostDelete)
+	}
+	return p, nil
+}
+
+// Uninstall deletes release name: it runs the pre-delete hooks, deletes the
+// objects of the last revision in Helm's uninstall order (except those
+// annotated helm.sh/resource-policy: keep), waits until they are gone if
+// asked, runs the post-delete hooks, and deletes every record of the
+// release, or with opts.KeepHistory marks the last one uninstalled. It
+// holds the release's lock throughout.
+func (e *Engine) Uninstall(ctx context.Context, name string, opts UninstallOptions) (*UninstallResult, error) {
+	if opts.DryRun {
+		p, err := e.PlanUninstall(ctx, name, opts)
+		if err != nil {
+			if opts.IgnoreNotFound && errors.Is(err, ErrNotFound) {
+				return nil, nil
+			}
+			return nil, err
+		}
+		res := &UninstallResult{Release: p.Release, Kept: p.Kept}
+		for _, o := range p.Delete {
+			res.Deleted = append(res.Deleted, kube.RefOf(o))
+		}
+		return res, nil
+	}
+	if err := e.needCluster("uninstall"); err != nil {
+		return nil, err
+	}
+	unlock, err := e.lock(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return e.uninstall(ctx, name, opts)
+}
+
+// uninstall is Uninstall with the lock held.
+func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptions) (*UninstallResult, error) {
+	p, err := e.PlanUninstall(ctx, name, opts)
+	if err != nil {
+		if opts.IgnoreNotFound && errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("uninstall: %w", err)
+	}
+	rls := p.Release
+	res := &UninstallResult{Release: rls, Kept: p.Kept}
+	if rls.Info.Status == StatusUninstalled {
+		if opts.KeepHistory {
+			return nil, fmt.Errorf("the release named %q is already deleted", name)
+		}
+		if err := e.purge(ctx, name); err != nil {
+			return nil, fmt.Errorf("uninstall: failed to purge the release %q: %w", name, err)
+		}
+		return res, nil
+	}
+	before := *rls.Info
+	rls.Info.Status = StatusUninstalling
+	rls.Info.Deleted = e.now()
+	rls.Info.Description = "Deletion in progress (or silently failed)"
+	timeout := opts.timeout()
+	if err := e.runHooks(ctx, rls, HookPreDelete, p.Hooks[HookPreDelete], timeout, opts.HookLogs); err != nil {
+		// Nothing was deleted: the record goes back to what it was.
+		fctx, cancel := finalContext(ctx)
+		defer cancel()
+		hooks := rls.Hooks
+		*rls.Info = before
+		rls.Hooks = hooks
+		if uerr := e.store.Update(fctx, rls); uerr != nil {
+			e.logger.WarnContext(ctx, "restoring the release record failed", "release", name, "error", uerr)
+		}
+		return res, fmt.Errorf("release %q: uninstall stopped, nothing deleted: pre-delete hooks failed: %w", name, err)
+	}
+	if err := e.store.Update(ctx, rls); err != nil {
+		e.logger.WarnContext(ctx, "recording the uninstall in progress failed", "release", name, "error", err)
+	}
+
+	var errs []error
+	for _, o := range p.Delete {
+		if err := e.cluster.Delete(ctx, o, kube.DeleteOptions{Propagation: opts.Cascade}); err != nil {
+			var uk *kube.UnknownKindError
+			if errors.As(err, &uk) {
+				continue // its CRD is gone, and the object with it
+			}
+			errs = append(errs, err)
+			continue
+		}
+		res.Deleted = append(res.Deleted, kube.RefOf(o))
+	}
+	if len(errs) > 0 {
+		return res, fmt.Errorf("release %q: failed to delete release objects: %w", name, errors.Join(errs...))
+	}
+	if opts.Wait && len(p.Delete) > 0 {
+		if err := e.cluster.WaitDeleted(ctx, p.Delete, timeout); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := e.runHooks(ctx, rls, HookPostDelete, p.Hooks[HookPostDelete], timeout, opts.HookLogs); err != nil {
+		errs = append(errs, fmt.Errorf("post-delete hooks failed: %w", err))
+	}
+
+	fctx, cancel := finalContext(ctx)
+	defer cancel()
+	rls.Info.Status = StatusUninstalled
+	rls.Info.Description = "Uninstallation complete"
+	if opts.Description != "" {
+		rls.Info.Description = opts.Description
+	}
+	if !opts.KeepHistory {
+		if err := e.purge(fctx, name); err != nil {
+			errs = append(errs, fmt.Errorf("failed to purge the release: %w", err))
+		}
+	} else {
+		if err := e.store.Update(fctx, rls); err != nil {
+			errs = append(errs, err)
+		}
+		if err := e.supersedeDeployed(fctx, name, rls.Version); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return res, fmt.Errorf("release %q: uninstallation completed with %d error(s): %w", name, len(errs), errors.Join(errs...))
+	}
+	return res, nil
+}
+
+// purge deletes every record of a release.
+func (e *Engine) purge(ctx context.Context, name string) error {
+	for {
+		last, err := e.store.Last(ctx, name)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := e.store.Delete(ctx, name, last.Version); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"runtime"
 	"sync"
 
@@ -53,23 +52,45 @@ func Decode(data []byte) (*release.Release, error) {
 
 // decodeInto undoes Helm's base64 and gzip layers and unmarshals the JSON into v.
 func decodeInto(data []byte, v any) error {
-	raw := make([]byte, base64.StdEncoding.DecodedLen(len(data)))
-	n, err := base64.StdEncoding.Decode(raw, data)
+	var d decoder
+	return d.decodeInto(data, v)
+}
+
+// decoder decodes records, reusing its buffers and gzip reader from one
+// record to the next. A decoder is used by one goroutine at a time.
+type decoder struct {
+	raw   []byte
+	plain bytes.Buffer
+	br    bytes.Reader
+	zr    *gzip.Reader
+}
+
+func (d *decoder) decodeInto(data []byte, v any) error {
+	if n := base64.StdEncoding.DecodedLen(len(data)); cap(d.raw) < n {
+		d.raw = make([]byte, n)
+	}
+	n, err := base64.StdEncoding.Decode(d.raw[:cap(d.raw)], data)
 	if err != nil {
 		return fmt.Errorf("base64: %w", err)
 	}
-	raw = raw[:n]
-	if len(raw) > 3 && bytes.Equal(raw[:3], gzipMagic) {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
+	js := d.raw[:n]
+	if len(js) > 3 && bytes.Equal(js[:3], gzipMagic) {
+		d.br.Reset(js)
+		if d.zr == nil {
+			d.zr, err = gzip.NewReader(&d.br)
+		} else {
+			err = d.zr.Reset(&d.br)
+		}
 		if err != nil {
 			return fmt.Errorf("gzip: %w", err)
 		}
-		defer zr.Close()
-		if raw, err = io.ReadAll(zr); err != nil {
+		d.plain.Reset()
+		if _, err := d.plain.ReadFrom(d.zr); err != nil {
 			return fmt.Errorf("gzip: %w", err)
 		}
+		js = d.plain.Bytes()
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
+	if err := json.Unmarshal(js, v); err != nil {
 		return fmt.Errorf("json: %w", err)
 	}
 	return nil
@@ -93,8 +114,14 @@ type leanRecord struct {
 
 // decodeSummary reads a Summary from data.release.
 func decodeSummary(data []byte) (Summary, error) {
+	var d decoder
+	return d.summary(data)
+}
+
+// summary reads a Summary from data.release.
+func (d *decoder) summary(data []byte) (Summary, error) {
 	var r leanRecord
-	if err := decodeInto(data, &r); err != nil {
+	if err := d.decodeInto(data, &r); err != nil {
 		return Summary{}, err
 	}
 	s := Summary{Name: r.Name, Namespace: r.Namespace, Revision: r.Version}
@@ -110,22 +137,29 @@ func decodeSummary(data []byte) (Summary, error) {
 }
 
 // parallel runs f(i) for i in [0, n) on up to GOMAXPROCS goroutines and
-// returns the errors joined in index order.
+// returns the error of each.
 func parallel(n int, f func(i int) error) []error {
+	return parallelWith(n, func() struct{} { return struct{}{} }, func(_ struct{}, i int) error { return f(i) })
+}
+
+// parallelWith is parallel with a state per goroutine, made by newState.
+func parallelWith[S any](n int, newState func() S, f func(st S, i int) error) []error {
 	errs := make([]error, n)
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
+		st := newState()
 		for i := range n {
-			errs[i] = f(i)
+			errs[i] = f(st, i)
 		}
 		return errs
 	}
 	var wg sync.WaitGroup
-	next := make(chan int)
+	next := make(chan int, workers)
 	for range workers {
 		wg.Go(func() {
+			st := newState()
 			for i := range next {
-				errs[i] = f(i)
+				errs[i] = f(st, i)
 			}
 		})
 	}

@@ -158,3 +158,21 @@ func truncatedGzip(t *testing.T) []byte {
 	}
 	return helmEncode(t, gz[:12], false)
 }
+
+func BenchmarkDecodeSummary(b *testing.B) {
+	js, err := os.ReadFile("../testdata/helm-v3-release.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	w.Write(js)
+	w.Close()
+	data := []byte(base64.StdEncoding.EncodeToString(buf.Bytes()))
+	var d decoder
+	for b.Loop() {
+		if _, err := d.summary(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

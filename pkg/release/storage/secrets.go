@@ -325,8 +325,8 @@ func (s *Secrets) History(ctx context.Context, name string) ([]Summary, error) {
 // decodeSummaries decodes the Summary of each Secret in parallel, sorted.
 func decodeSummaries(items []*corev1.Secret) ([]Summary, error) {
 	out := make([]Summary, len(items))
-	errs := parallel(len(items), func(i int) error {
-		sum, err := decodeSummary(items[i].Data["release"])
+	errs := parallelWith(len(items), func() *decoder { return new(decoder) }, func(d *decoder, i int) error {
+		sum, err := d.summary(items[i].Data["release"])
 		if err != nil {
 			return fmt.Errorf("secret %s/%s: decode release: %w", items[i].Namespace, items[i].Name, err)
 		}

@@ -2,13 +2,21 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
+	"github.com/bargehq/barge/pkg/chart/render"
 	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/release"
 	"github.com/bargehq/barge/pkg/release/storage"
 )
 
@@ -90,3 +98,110 @@ func (e *unreachableError) Error() string {
 }
 
 func (e *unreachableError) Unwrap() error { return e.err }
+
+// isUnreachable reports whether err says the cluster did not answer.
+func isUnreachable(err error) bool {
+	var u *unreachableError
+	return errors.As(err, &u)
+}
+
+// engine returns a release engine for namespace on the connected cluster,
+// with templates seeing the cluster's version and API versions and lookup
+// reading from it.
+func (cc *clusterClients) engine(ctx context.Context, cfg *Config, namespace, fieldManager string) (*release.Engine, error) {
+	caps, err := clusterCapabilities(ctx, cc.kube)
+	if err != nil {
+		return nil, err
+	}
+	return release.New(release.Config{
+		Namespace:    namespace,
+		Store:        cc.store.InNamespace(namespace),
+		Cluster:      cc.kube,
+		Logger:       cfg.Logger(),
+		FieldManager: fieldManager,
+		Capabilities: caps,
+		Lookup:       lookuper{cc.kube},
+	})
+}
+
+// clientEngine returns an engine that talks to no cluster, for client-side
+// dry runs: an empty in-memory store and the default capabilities.
+func clientEngine(cfg *Config, namespace string) (*release.Engine, error) {
+	return release.New(release.Config{
+		Namespace: namespace,
+		Store:     storage.NewMemory(namespace, storage.Options{}),
+		Logger:    cfg.Logger(),
+	})
+}
+
+// clusterCapabilities asks the cluster for its version and API versions, as
+// templates see them in .Capabilities.
+func clusterCapabilities(ctx context.Context, kc *kube.Client) (*render.Capabilities, error) {
+	caps := render.DefaultCapabilities()
+	dc := kc.Clientset().Discovery()
+	v, err := dc.ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes cluster version: %w", err)
+	}
+	kv, err := render.ParseKubeVersion(v.GitVersion)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes cluster version %q: %w", v.GitVersion, err)
+	}
+	caps.KubeVersion = *kv
+	// Partial discovery failures (an aggregated API down) still give the
+	// rest, as in Helm.
+	_, lists, err := dc.ServerGroupsAndResources()
+	if err != nil && len(lists) == 0 {
+		return nil, fmt.Errorf("kubernetes API discovery: %w", err)
+	}
+	var set render.VersionSet
+	for _, l := range lists {
+		set = append(set, l.GroupVersion)
+		for _, r := range l.APIResources {
+			set = append(set, l.GroupVersion+"/"+r.Kind)
+		}
+	}
+	caps.APIVersions = set
+	return caps, ctx.Err()
+}
+
+// lookuper serves the lookup template function from the cluster.
+type lookuper struct{ kc *kube.Client }
+
+// Lookup returns one object, or a List of them when name is empty, and an
+// empty map when nothing is found, as Helm's lookup does.
+func (l lookuper) Lookup(ctx context.Context, apiVersion, kind, namespace, name string) (map[string]any, error) {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return nil, fmt.Errorf("lookup %s %s: %w", apiVersion, kind, err)
+	}
+	m, err := l.kc.RESTMapper().RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			return map[string]any{}, nil
+		}
+		return nil, fmt.Errorf("lookup %s %s: %w", apiVersion, kind, err)
+	}
+	var ri dynamic.ResourceInterface = l.kc.Dynamic().Resource(m.Resource)
+	if m.Scope.Name() == meta.RESTScopeNameNamespace && namespace != "" {
+		ri = l.kc.Dynamic().Resource(m.Resource).Namespace(namespace)
+	}
+	if name != "" {
+		obj, err := ri.Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return map[string]any{}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("lookup %s %s %s/%s: %w", apiVersion, kind, namespace, name, err)
+		}
+		return obj.Object, nil
+	}
+	list, err := ri.List(ctx, metav1.ListOptions{})
+	if apierrors.IsNotFound(err) {
+		return map[string]any{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lookup %s %s in %q: %w", apiVersion, kind, namespace, err)
+	}
+	return list.UnstructuredContent(), nil
+}

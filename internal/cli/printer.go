@@ -78,6 +78,8 @@ func encodeYAML(w io.Writer, v any) error {
 // tab, and a newline after every row.
 type table struct {
 	rows [][]string
+	// sep separates cells; empty means a tab, as in Helm.
+	sep string
 }
 
 // row appends a row of cells, formatted with %v.
@@ -104,10 +106,20 @@ func (t *table) String() string {
 	for _, r := range t.rows {
 		for i, c := range r {
 			if i > 0 {
-				b.WriteByte('\t')
+				if t.sep == "" {
+					b.WriteByte('\t')
+				} else {
+					b.WriteString(t.sep)
+				}
 			}
 			b.WriteString(c)
 			b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)))
+		}
+		if t.sep != "" {
+			// Only Helm's tab-separated tables keep the padding of the last cell.
+			trimmed := strings.TrimRight(b.String(), " ")
+			b.Reset()
+			b.WriteString(trimmed)
 		}
 		b.WriteByte('\n')
 	}

@@ -92,6 +92,11 @@ that Helm and barge can work on the same releases.`,
 		newHistoryCmd(cfg),
 		newStatusCmd(cfg),
 		newGetCmd(cfg),
+		newInstallCmd(cfg),
+		newUpgradeCmd(cfg),
+		newRollbackCmd(cfg),
+		newUninstallCmd(cfg),
+		newTestCmd(cfg),
 	)
 	return root
 }

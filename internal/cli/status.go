@@ -132,7 +132,7 @@ func (v *releaseView) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "DESCRIPTION: %s\n", info.Description)
 	}
 	if v.showObjects {
-		writeObjects(w, v.objects, v.objectsErr)
+		writeObjects(w, v.objects, v.objectsErr, r.Namespace)
 	}
 	writeTestSuite(w, r)
 	if v.debug {
@@ -185,7 +185,7 @@ func writeTestSuite(w io.Writer, r *release.Release) {
 }
 
 // writeObjects prints the objects' readiness as a RESOURCES table.
-func writeObjects(w io.Writer, objs []kube.Status, err error) {
+func writeObjects(w io.Writer, objs []kube.Status, err error, namespace string) {
 	fmt.Fprintln(w, "RESOURCES:")
 	if err != nil {
 		fmt.Fprintf(w, "  (could not read the objects: %v)\n", err)
@@ -195,14 +195,14 @@ func writeObjects(w io.Writer, objs []kube.Status, err error) {
 		fmt.Fprintln(w, "  (none)")
 		return
 	}
-	t := &table{}
+	t := &table{sep: "  "}
 	t.row("  OBJECT", "STATUS", "MESSAGE")
 	ready := 0
 	for _, s := range objs {
 		if s.State == kube.StateCurrent {
 			ready++
 		}
-		t.row("  "+s.Ref.String(), s.State, s.Message)
+		t.row("  "+shortRef(s.Ref, namespace), s.State, s.Message)
 	}
 	_ = t.write(w)
 	fmt.Fprintf(w, "  %d of %d objects ready\n", ready, len(objs))

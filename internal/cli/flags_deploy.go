@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/bargehq/barge/pkg/chart/values"
+	"github.com/bargehq/barge/pkg/release"
+)
+
+// deployFlags are the flags install and upgrade share: values, waiting,
+// dry runs, ownership and the record's description and labels.
+type deployFlags struct {
+	values          values.Options
+	wait            release.WaitOptions
+	output          outputFlags
+	dryRun          string
+	description     string
+	labels          map[string]string
+	atomic          bool
+	forceConflicts  bool
+	takeOwnership   bool
+	skipCRDs        bool
+	noHooks         bool
+	createNamespace bool
+	fieldManager    string
+	hideNotes       bool
+	subchartNotes   bool
+	// what is "install" or "upgrade", for the help texts.
+	what string
+}
+
+// Bind registers the shared flags on fs.
+func (d *deployFlags) Bind(fs *pflag.FlagSet) {
+	(&valuesFlags{opts: &d.values}).Bind(fs)
+	(&waitFlags{opts: &d.wait, what: d.what}).Bind(fs)
+	d.output.Bind(fs)
+	fs.StringVar(&d.dryRun, "dry-run", "", "simulate an "+d.what+". If --dry-run is set with no option being specified or as '--dry-run=client', it will not attempt cluster connections. Setting '--dry-run=server' allows attempting cluster connections.")
+	fs.Lookup("dry-run").NoOptDefVal = "client"
+	fs.StringVar(&d.description, "description", "", "add a custom description")
+	fs.StringToStringVarP(&d.labels, "labels", "l", nil, "labels that would be added to release metadata. Should be divided by comma.")
+	atomicHelp := "if set, the " + d.what + " process rolls back changes made in case of failure (an install is uninstalled). The --wait flag will be set automatically"
+	fs.BoolVar(&d.atomic, "atomic", false, atomicHelp)
+	fs.BoolVar(&d.atomic, "rollback-on-failure", false, atomicHelp+" (same as --atomic)")
+	fs.BoolVar(&d.forceConflicts, "force-conflicts", false, "take over the fields other field managers own when applying, instead of failing on the conflict")
+	fs.BoolVar(&d.takeOwnership, "take-ownership", false, "if set, "+d.what+" will ignore the check for helm annotations and take ownership of the existing resources")
+	fs.BoolVar(&d.skipCRDs, "skip-crds", false, "if set, no CRDs will be installed. By default, CRDs are installed if not already present")
+	fs.BoolVar(&d.noHooks, "no-hooks", false, "prevent hooks from running during "+d.what)
+	fs.BoolVar(&d.createNamespace, "create-namespace", false, "create the release namespace if not present")
+	fs.StringVar(&d.fieldManager, "field-manager", release.DefaultFieldManager, "the field manager the objects are applied as (server-side apply)")
+	fs.BoolVar(&d.hideNotes, "hide-notes", false, "if set, do not show notes in "+d.what+" output. Does not affect presence in chart metadata")
+	fs.BoolVar(&d.subchartNotes, "render-subchart-notes", false, "if set, render subchart notes along with the parent")
+}
+
+// dryRunMode parses --dry-run.
+func (d *deployFlags) dryRunMode() (release.DryRun, error) {
+	m, err := release.ParseDryRun(d.dryRun)
+	if err != nil {
+		return "", fmt.Errorf("invalid --dry-run %q: use client (the default when given without a value) or server", d.dryRun)
+	}
+	return m, nil
+}

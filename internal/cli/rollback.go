@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bargehq/barge/pkg/release"
+)
+
+// rollbackOptions are the flags of `barge rollback`.
+type rollbackOptions struct {
+	wait           release.WaitOptions
+	dryRun         bool
+	noHooks        bool
+	cleanupOnFail  bool
+	historyMax     int
+	forceConflicts bool
+	fieldManager   string
+}
+
+func newRollbackCmd(cfg *Config) *cobra.Command {
+	o := &rollbackOptions{}
+	cmd := &cobra.Command{
+		Use:   "rollback RELEASE [REVISION]",
+		Short: "Roll back a release to a previous revision",
+		Long: `Rollback makes a new revision of a release with the chart, values and
+manifest of an earlier one (by default the one before the last), and applies
+it. Use 'barge history RELEASE' to see the revisions.`,
+		Example: `  barge rollback joomla1
+  barge rollback joomla1 2 --wait`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			revision := 0
+			if len(args) > 1 {
+				v, err := strconv.Atoi(args[1])
+				if err != nil {
+					return fmt.Errorf("could not convert revision to a number: %v", err)
+				}
+				revision = v
+			}
+			return o.run(cmd.Context(), cfg, args[0], revision)
+		},
+	}
+	f := cmd.Flags()
+	(&waitFlags{opts: &o.wait, what: "rollback"}).Bind(f)
+	f.BoolVar(&o.dryRun, "dry-run", false, "simulate a rollback")
+	f.BoolVar(&o.noHooks, "no-hooks", false, "prevent hooks from running during rollback")
+	f.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, "allow deletion of new resources created in this rollback when rollback fails")
+	f.IntVar(&o.historyMax, "history-max", 10, "limit the maximum number of revisions saved per release. Use 0 for no limit")
+	f.BoolVar(&o.forceConflicts, "force-conflicts", false, "take over the fields other field managers own when applying, instead of failing on the conflict")
+	f.StringVar(&o.fieldManager, "field-manager", release.DefaultFieldManager, "the field manager the objects are applied as (server-side apply)")
+	return cmd
+}
+
+func (o *rollbackOptions) run(ctx context.Context, cfg *Config, name string, revision int) error {
+	ns := cfg.Namespace()
+	cc, err := cfg.connect(ctx, ns, true)
+	if err != nil {
+		return err
+	}
+	eng, err := cc.engine(ctx, cfg, ns, o.fieldManager)
+	if err != nil {
+		return err
+	}
+	historyMax := o.historyMax
+	if historyMax == 0 {
+		historyMax = -1
+	}
+	opts := release.RollbackOptions{
+		WaitOptions:    o.wait,
+		Revision:       revision,
+		DryRun:         o.dryRun,
+		NoHooks:        o.noHooks,
+		CleanupOnFail:  o.cleanupOnFail,
+		HistoryMax:     historyMax,
+		ForceConflicts: o.forceConflicts,
+		HookLogs:       cfg.ErrOut,
+	}
+	done := showProgress(cfg, &opts.WaitOptions, ns, false)
+	_, err = eng.Rollback(ctx, name, opts)
+	done()
+	if err != nil {
+		return operationError(ctx, cfg, "ROLLBACK FAILED", name, err)
+	}
+	fmt.Fprintln(cfg.Out, "Rollback was a success! Happy Helming!")
+	return nil
+}

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bargehq/barge/pkg/release"
+)
+
+// testOptions are the flags of `barge test`.
+type testOptions struct {
+	timeout   time.Duration
+	logs      bool
+	hideNotes bool
+}
+
+func newTestCmd(cfg *Config) *cobra.Command {
+	o := &testOptions{}
+	cmd := &cobra.Command{
+		Use:   "test RELEASE_NAME",
+		Short: "Run tests for a release",
+		Long: `Test runs the test hooks (helm.sh/hook: test) of a release's last revision,
+waits for each to complete, records their runs, and prints the release's
+status with the test suite's results. It fails if a test fails.`,
+		Example: `  barge test joomla1 --logs`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.Context(), cfg, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&o.timeout, "timeout", release.DefaultTimeout, "time to wait for any individual Kubernetes operation (like Jobs for hooks)")
+	f.BoolVar(&o.logs, "logs", false, "dump the logs from test pods (this runs after all tests are complete, but before any cleanup)")
+	f.BoolVar(&o.hideNotes, "hide-notes", false, "if set, do not show notes in test output. Does not affect presence in chart metadata")
+	return cmd
+}
+
+func (o *testOptions) run(ctx context.Context, cfg *Config, name string) error {
+	ns := cfg.Namespace()
+	cc, err := cfg.connect(ctx, ns, true)
+	if err != nil {
+		return err
+	}
+	eng, err := cc.engine(ctx, cfg, ns, "")
+	if err != nil {
+		return err
+	}
+	var logs bytes.Buffer
+	opts := release.TestOptions{Timeout: o.timeout}
+	if o.logs {
+		opts.Logs = &logs
+	}
+	rls, runErr := eng.Test(ctx, name, opts)
+	if rls == nil {
+		return runErr
+	}
+	v := &releaseView{rls: rls, hideNotes: o.hideNotes}
+	if err := v.WriteTable(cfg.Out); err != nil {
+		return err
+	}
+	if o.logs {
+		fmt.Fprintln(cfg.Out)
+		if _, err := logs.WriteTo(cfg.Out); err != nil {
+			return err
+		}
+	}
+	return runErr
+}

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bargehq/barge/pkg/release"
+)
+
+// upgradeOptions are the flags of `barge upgrade`.
+type upgradeOptions struct {
+	deploy               deployFlags
+	install              bool
+	reuseValues          bool
+	resetValues          bool
+	resetThenReuseValues bool
+	historyMax           int
+	cleanupOnFail        bool
+}
+
+func newUpgradeCmd(cfg *Config) *cobra.Command {
+	o := &upgradeOptions{deploy: deployFlags{what: "upgrade"}}
+	cmd := &cobra.Command{
+		Use:   "upgrade RELEASE CHART",
+		Short: "Upgrade a release",
+		Long: `Upgrade a release to a new chart or new values.
+
+The new revision's objects are applied with server-side apply; the objects
+the previous revision had and the new one drops are deleted. Values come from
+the chart, then -f/--values files, then the --set flags; --reuse-values lays
+them over the last release's values, --reset-then-reuse-values does so with
+the new chart's defaults, and --reset-values ignores the last release's.
+
+With --install, a release that does not exist is installed. With --atomic
+(or --rollback-on-failure), a failed upgrade is rolled back to the last
+successful revision.`,
+		Example: `  barge upgrade joomla1 ./charts/joomla --reuse-values --set replicaCount=2 --wait
+  barge upgrade --install web ./mychart -f prod.yaml --atomic --timeout 10m`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.Context(), cfg, args[0], args[1])
+		},
+	}
+	f := cmd.Flags()
+	o.deploy.Bind(f)
+	f.BoolVarP(&o.install, "install", "i", false, "if a release by this name doesn't already exist, run an install")
+	f.BoolVar(&o.reuseValues, "reuse-values", false, "when upgrading, reuse the last release's values and merge in any overrides from the command line via --set and -f. If '--reset-values' is specified, this is ignored")
+	f.BoolVar(&o.resetValues, "reset-values", false, "when upgrading, reset the values to the ones built into the chart")
+	f.BoolVar(&o.resetThenReuseValues, "reset-then-reuse-values", false, "when upgrading, reset the values to the ones built into the chart, apply the last release's values and merge in any overrides from the command line via --set and -f. If '--reset-values' or '--reuse-values' is specified, this is ignored")
+	f.IntVar(&o.historyMax, "history-max", 10, "limit the maximum number of revisions saved per release. Use 0 for no limit")
+	f.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, "allow deletion of new resources created in this upgrade when upgrade fails")
+	return cmd
+}
+
+func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath string) error {
+	d := &o.deploy
+	dry, err := d.dryRunMode()
+	if err != nil {
+		return err
+	}
+	vals, err := d.values.Merge(cfg.In)
+	if err != nil {
+		return err
+	}
+	ch, err := loadChart(cfg, chartPath)
+	if err != nil {
+		return err
+	}
+	ns := cfg.Namespace()
+	// Even a client-side dry run reads the release it upgrades.
+	cc, err := cfg.connect(ctx, ns, dry != release.DryRunClient)
+	if err != nil {
+		return err
+	}
+	var eng *release.Engine
+	if dry == release.DryRunClient {
+		eng, err = release.New(release.Config{Namespace: ns, Store: cc.store, Logger: cfg.Logger()})
+	} else {
+		eng, err = cc.engine(ctx, cfg, ns, d.fieldManager)
+	}
+	if err != nil {
+		return err
+	}
+	installing := false
+	if o.install {
+		if installing, err = willInstall(ctx, cc.store, name); err != nil {
+			return err
+		}
+		if installing && d.output.format == outputTable {
+			fmt.Fprintf(cfg.Out, "Release %q does not exist. Installing it now.\n", name)
+		}
+	}
+	historyMax := o.historyMax
+	if historyMax == 0 {
+		historyMax = -1 // Helm's 0: keep every revision
+	}
+	opts := release.UpgradeOptions{
+		WaitOptions:          d.wait,
+		DryRun:               dry,
+		Install:              o.install,
+		CreateNamespace:      d.createNamespace,
+		SkipCRDs:             d.skipCRDs,
+		NoHooks:              d.noHooks,
+		TakeOwnership:        d.takeOwnership,
+		ReuseValues:          o.reuseValues,
+		ResetValues:          o.resetValues,
+		ResetThenReuseValues: o.resetThenReuseValues,
+		HistoryMax:           historyMax,
+		CleanupOnFail:        o.cleanupOnFail,
+		Atomic:               d.atomic,
+		ForceConflicts:       d.forceConflicts,
+		Description:          d.description,
+		Labels:               d.labels,
+		SubchartNotes:        d.subchartNotes,
+		HookLogs:             cfg.ErrOut,
+	}
+	done := showProgress(cfg, &opts.WaitOptions, ns, d.atomic)
+	rls, err := eng.Upgrade(ctx, name, ch, vals, opts)
+	done()
+	if err != nil {
+		return operationError(ctx, cfg, "UPGRADE FAILED", name, err)
+	}
+	if d.output.format == outputTable && !installing {
+		fmt.Fprintf(cfg.Out, "Release %q has been upgraded. Happy Helming!\n", name)
+	}
+	return d.print(cfg, rls)
+}
+
+// lastReader reads the last revision of a release.
+type lastReader interface {
+	Last(ctx context.Context, name string) (*release.Release, error)
+}
+
+// willInstall reports whether `upgrade --install` installs: the release does
+// not exist or was uninstalled with its history kept.
+func willInstall(ctx context.Context, s lastReader, name string) (bool, error) {
+	last, err := s.Last(ctx, name)
+	if errors.Is(err, release.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return last.Info != nil && last.Info.Status == release.StatusUninstalled, nil
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/bargehq/barge/pkg/release"
 )
@@ -99,8 +100,14 @@ func (d *decoder) decodeInto(data []byte, v any) error {
 // leanRecord is the part of a record a Summary needs. Decoding into it skips
 // the chart's files, the values and the manifest without building them.
 type leanRecord struct {
-	Name  string        `json:"name"`
-	Info  *release.Info `json:"info"`
+	Name string `json:"name"`
+	Info *struct {
+		FirstDeployed leanTime       `json:"first_deployed"`
+		LastDeployed  leanTime       `json:"last_deployed"`
+		Deleted       leanTime       `json:"deleted"`
+		Description   string         `json:"description"`
+		Status        release.Status `json:"status"`
+	} `json:"info"`
 	Chart *struct {
 		Metadata *struct {
 			Name       string `json:"name"`
@@ -127,13 +134,24 @@ func (d *decoder) summary(data []byte) (Summary, error) {
 	s := Summary{Name: r.Name, Namespace: r.Namespace, Revision: r.Version}
 	if r.Info != nil {
 		s.Status = r.Info.Status
-		s.FirstDeployed, s.LastDeployed, s.Deleted = r.Info.FirstDeployed, r.Info.LastDeployed, r.Info.Deleted
+		s.FirstDeployed, s.LastDeployed, s.Deleted = r.Info.FirstDeployed.Time, r.Info.LastDeployed.Time, r.Info.Deleted.Time
 		s.Description = r.Info.Description
 	}
 	if r.Chart != nil && r.Chart.Metadata != nil {
 		s.Chart, s.ChartVersion, s.AppVersion = r.Chart.Metadata.Name, r.Chart.Metadata.Version, r.Chart.Metadata.AppVersion
 	}
 	return s, nil
+}
+
+// leanTime reads a record's time as package release does: "" and null are
+// the zero time.
+type leanTime struct{ time.Time }
+
+func (t *leanTime) UnmarshalJSON(b []byte) error {
+	if string(b) == `""` || string(b) == "null" {
+		return nil
+	}
+	return t.Time.UnmarshalJSON(b)
 }
 
 // parallel runs f(i) for i in [0, n) on up to GOMAXPROCS goroutines and

@@ -1,0 +1,9 @@
+package release_test
+
+import (
+	"testing"
+
+	"github.com/bargehq/barge/internal/localcluster"
+)
+
+func TestMain(m *testing.M) { localcluster.Main(m) }

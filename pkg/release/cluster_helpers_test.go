@@ -128,8 +128,8 @@ const phaseAnnotation = "test.barge.dev/phase"
 const gateAnnotation = "test.barge.dev/gate"
 
 type podPhases struct {
-	mu    sync.Mutex
-	open  map[string]bool
+	mu   sync.Mutex
+	open map[string]bool
 }
 
 func (p *podPhases) openGate(name string) {

@@ -33,9 +33,9 @@ unit:
 demo: tools build bin/barge-cluster
 	hack/demo.sh
 
-## bench: every benchmark side by side with its reference, with medians and ratios
+## bench: every benchmark side by side with its reference, with medians and ratios (BENCH="template render" picks sections)
 bench: tools build
-	hack/bench.sh
+	hack/bench.sh $(BENCH)
 
 lint: 
 	hack/tools/build.sh lint

@@ -453,11 +453,7 @@ func TestAdoption(t *testing.T) {
 	if err != nil {
 		t.Fatalf("install over an object owned by the same release name: %v", err)
 	}
-	_, err = e.engine.Upgrade(ctx, "other", ch, map[string]any{"extra": true}, release.UpgradeOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Release "web" may not take other's objects... unless told to.
+	// web-main, refused above, is adopted when asked.
 	if _, err := e.engine.Install(ctx, "web", ch, nil, release.InstallOptions{TakeOwnership: true}); err != nil {
 		t.Fatalf("install with TakeOwnership: %v", err)
 	}
@@ -498,11 +494,6 @@ func TestServerDryRunWritesNothing(t *testing.T) {
 	}
 	if got := e.statuses("web"); got != nil {
 		t.Errorf("server dry run stored records: %v", got)
-	}
-	// A server dry run catches what the server refuses.
-	_, err = e.engine.Install(ctx, "web", loadChart(t, "app"), map[string]any{"deployment": true, "version": "Not A Tag!"}, release.InstallOptions{DryRun: release.DryRunServer})
-	if err == nil {
-		t.Log("server accepted an invalid image reference (no validation of images): fine")
 	}
 }
 

@@ -82,7 +82,7 @@ func coalesceDeps(w warnf, ch *chart.Chart, dest map[string]any, prefix string, 
 		}
 		sv, ok := v.(map[string]any)
 		if !ok {
-			return dest, fmt.Errorf("type mismatch on %s: %t", name, v)
+			return dest, fmt.Errorf("type mismatch on %s: the values of a subchart must be a map, got %T %v", name, v, v)
 		}
 		subPrefix := joinPrefix(prefix, ch.Name())
 		coalesceGlobals(w, sv, dest, subPrefix)

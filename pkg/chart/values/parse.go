@@ -288,7 +288,6 @@ func (p *parser) nested(data map[string]any, key string, level int, next func(ma
 // assignment in progress is abandoned rather than completed.
 type panicError struct{ error }
 
-
 func (p *parser) listItem(list []any, i, level int) ([]any, error) {
 	if i < 0 {
 		return list, fmt.Errorf("negative %d index not allowed", i)

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"helm.sh/helm/v3/pkg/chart"
 )
 
@@ -77,10 +79,28 @@ func (r *Resolver) validateOne(vals map[string]any, src []byte) (err error) {
 		vals = map[string]any{}
 	}
 	if err := s.Validate(vals); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			sortCauses(ve)
+		}
 		msg := strings.TrimPrefix(err.Error(), "jsonschema validation failed with '"+schemaURL+"#'\n")
 		return errors.New(msg + "\n")
 	}
 	return nil
+}
+
+// sortCauses orders the violations by the location of the value at fault
+// (the validator finds them in map order), so messages are reproducible.
+func sortCauses(ve *jsonschema.ValidationError) {
+	if ap, ok := ve.ErrorKind.(*kind.AdditionalProperties); ok {
+		slices.Sort(ap.Properties)
+	}
+	slices.SortStableFunc(ve.Causes, func(a, b *jsonschema.ValidationError) int {
+		return slices.Compare(a.InstanceLocation, b.InstanceLocation)
+	})
+	for _, c := range ve.Causes {
+		sortCauses(c)
+	}
 }
 
 // schemaErrors collects the violations of c's schema and its dependencies'

@@ -250,8 +250,8 @@ func TestJoomlaRenderErrors(t *testing.T) {
 		{"ha with mysql", "highAvailability.enabled=true,database.engine=mysql", "highAvailability.enabled needs database.engine mariadb"},
 		{"ha without persistence", "highAvailability.enabled=true,persistence.enabled=false", "highAvailability.enabled needs persistence.enabled"},
 		{"external database without host", "database.enabled=false", "externalDatabase.host is required"},
-		{"unknown engine", "database.engine=postgres", "database.engine"},
-		{"bad service type", "service.type=Ingress", "service.type"},
+		{"unknown engine", "database.engine=postgres", "/database/engine"},
+		{"bad service type", "service.type=Ingress", "/service/type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -89,7 +89,8 @@ func writeShow(w io.Writer, c *chart.Chart, part showPart, opts *showOptions) er
 			out.WriteString("---\n")
 		}
 		if opts != nil && opts.JSONPath != "" {
-			jp := jsonpath.New("values")
+			// Like Helm, print nothing for keys the values lack.
+			jp := jsonpath.New("values").AllowMissingKeys(true)
 			if err := jp.Parse(opts.JSONPath); err != nil {
 				return fmt.Errorf("--jsonpath %q: %w", opts.JSONPath, err)
 			}

@@ -109,7 +109,7 @@ func TestShowGolden(t *testing.T) {
 		checkAgainstHelm(t, "show-mast2-all.golden", "show", "all", filepath.Join("testdata", "charts", "frobnitz", "charts", "alpine", "charts", "mast2-0.1.0.tgz"))
 	})
 	jsonpaths := []struct{ name, expr string }{
-		{"scalar", "{.replicas}"},
+		{"scalar", "{.replicaCount}"},
 		{"map", "{.image}"},
 		{"missing", "{.nothere}"},
 	}

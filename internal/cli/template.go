@@ -139,8 +139,13 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 		SubchartNotes: o.subchartNotes,
 	})
 	if err != nil {
-		var me *render.ManifestError
-		if errors.As(err, &me) {
+		// As Helm, point at --debug for errors found while rendering.
+		var (
+			me *render.ManifestError
+			te *render.TemplateError
+			ke *render.KubeVersionError
+		)
+		if errors.As(err, &me) || errors.As(err, &te) || errors.As(err, &ke) {
 			return fmt.Errorf("%w\n\nUse --debug flag to render out invalid YAML", err)
 		}
 		return err
@@ -159,6 +164,10 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 		PostRender:   postRender,
 	})
 	if err != nil {
+		var pe *postRenderError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%w\n\nUse --debug flag to render out invalid YAML", err)
+		}
 		return err
 	}
 	_, err = io.WriteString(cfg.Out, out)
@@ -238,11 +247,17 @@ func newPostRenderer(ctx context.Context, bin string, args []string) (func([]byt
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("error while running command %s. error output:\n%s: %w", full, stderr.String(), err)
+			return nil, &postRenderError{fmt.Errorf("error while running command %s. error output:\n%s: %w", full, stderr.String(), err)}
 		}
 		return stdout.Bytes(), nil
 	}, nil
 }
+
+// postRenderError is a failure of the --post-renderer executable.
+type postRenderError struct{ err error }
+
+func (e *postRenderError) Error() string { return e.err.Error() }
+func (e *postRenderError) Unwrap() error { return e.err }
 
 // writeDir writes the render into files under --output-dir, one per
 // template, as `helm template --output-dir` does, and prints each path

@@ -224,11 +224,35 @@ type head struct {
 	} `json:"metadata,omitempty"`
 }
 
-// namespaceHead reads metadata.namespace, which Helm does not need to sort.
-type namespaceHead struct {
-	Metadata struct {
-		Namespace string `json:"namespace"`
-	} `json:"metadata"`
+// headNS is head with metadata.namespace, read in the same pass.
+type headNS struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind,omitempty"`
+	Metadata   *struct {
+		Name        string            `json:"name"`
+		Namespace   string            `json:"namespace"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"metadata,omitempty"`
+}
+
+// readHead reads the head of a document. A document is rejected only where
+// Helm rejects it: a namespace of the wrong type is not an error here.
+func readHead(doc string) (apiVersion, kind, name, namespace string, annotations map[string]string, err error) {
+	var h headNS
+	if yaml.Unmarshal([]byte(doc), &h) == nil {
+		if h.Metadata != nil {
+			name, namespace, annotations = h.Metadata.Name, h.Metadata.Namespace, h.Metadata.Annotations
+		}
+		return h.APIVersion, h.Kind, name, namespace, annotations, nil
+	}
+	var hh head
+	if err := yaml.Unmarshal([]byte(doc), &hh); err != nil {
+		return "", "", "", "", nil, err
+	}
+	if hh.Metadata != nil {
+		name, annotations = hh.Metadata.Name, hh.Metadata.Annotations
+	}
+	return hh.APIVersion, hh.Kind, name, "", annotations, nil
 }
 
 // separator splits a stream of YAML documents as Helm does.
@@ -285,26 +309,17 @@ func (res *Result) sortManifests(files map[string]string) error {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	for _, name := range names {
-		content := files[name]
-		if strings.HasPrefix(path.Base(name), "_") || strings.TrimSpace(content) == "" {
+	for _, file := range names {
+		content := files[file]
+		if strings.HasPrefix(path.Base(file), "_") || strings.TrimSpace(content) == "" {
 			continue
 		}
 		for _, doc := range SplitDocuments(content) {
-			var h head
-			if err := yaml.Unmarshal([]byte(doc), &h); err != nil {
-				return &ManifestError{Template: name, Err: fmt.Errorf("YAML parse error on %s: %w", name, err)}
+			apiVersion, kind, objName, namespace, annotations, err := readHead(doc)
+			if err != nil {
+				return &ManifestError{Template: file, Err: fmt.Errorf("YAML parse error on %s: %w", file, err)}
 			}
-			m := Manifest{Source: name, Content: doc, APIVersion: h.APIVersion, Kind: h.Kind}
-			var ns namespaceHead
-			if yaml.Unmarshal([]byte(doc), &ns) == nil {
-				m.Namespace = ns.Metadata.Namespace
-			}
-			var annotations map[string]string
-			if h.Metadata != nil {
-				m.Name = h.Metadata.Name
-				annotations = h.Metadata.Annotations
-			}
+			m := Manifest{Source: file, Content: doc, APIVersion: apiVersion, Kind: kind, Name: objName, Namespace: namespace}
 			events, isHook := annotations[hookAnnotation]
 			if !isHook {
 				res.Manifests = append(res.Manifests, m)

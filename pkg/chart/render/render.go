@@ -12,6 +12,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	helmchart "helm.sh/helm/v3/pkg/chart"
 
+	"github.com/bargehq/barge/pkg/chart/render/internal/chartutil"
 	"github.com/bargehq/barge/pkg/chart/values"
 )
 
@@ -178,7 +179,7 @@ func (r *Renderer) Render(ctx context.Context, opts Options) (*Result, error) {
 		caps = DefaultCapabilities()
 	}
 	if kv := ch.Metadata.KubeVersion; kv != "" && !compatible(kv, caps.KubeVersion.Version) {
-		return nil, fmt.Errorf("chart requires kubeVersion: %s which is incompatible with Kubernetes %s", kv, caps.KubeVersion.Version)
+		return nil, &KubeVersionError{Constraint: kv, KubeVersion: caps.KubeVersion.Version}
 	}
 	rev := opts.Revision
 	if rev == 0 {
@@ -208,6 +209,17 @@ func (r *Renderer) Render(ctx context.Context, opts Options) (*Result, error) {
 	res.CRDs = crdsOf(ch)
 	res.Manifest = joinManifests(res.Manifests)
 	return res, nil
+}
+
+// KubeVersionError is returned by Render when the chart's kubeVersion
+// constraint excludes the Kubernetes version of the capabilities.
+type KubeVersionError struct {
+	Constraint  string // Constraint is the chart's kubeVersion.
+	KubeVersion string // KubeVersion is the version rendered for.
+}
+
+func (e *KubeVersionError) Error() string {
+	return fmt.Sprintf("chart requires kubeVersion: %s which is incompatible with Kubernetes %s", e.Constraint, e.KubeVersion)
 }
 
 // compatible reports whether version satisfies the semver constraint, as
@@ -281,13 +293,13 @@ func collect(c *helmchart.Chart, isRoot bool, parent map[string]any, tpls map[st
 		"Files":        newFiles(c.Files),
 		"Release":      parent["Release"],
 		"Capabilities": parent["Capabilities"],
-		"Values":       map[string]any{},
+		"Values":       chartutil.Values{},
 		"Subcharts":    subcharts,
 	}
 	if isRoot {
-		next["Values"] = parent["Values"]
+		next["Values"] = asValues(parent["Values"])
 	} else if vs, ok := table(parent, "Values."+c.Name()); ok {
-		next["Values"] = vs
+		next["Values"] = chartutil.Values(vs)
 	}
 	for _, d := range c.Dependencies() {
 		subcharts[d.Name()] = collect(d, false, next, tpls)
@@ -302,6 +314,20 @@ func collect(c *helmchart.Chart, isRoot bool, parent map[string]any, tpls map[st
 	return next
 }
 
+// asValues returns v, a map of values, as the type templates see.
+func asValues(v any) chartutil.Values {
+	switch m := v.(type) {
+	case chartutil.Values:
+		return m
+	case map[string]any:
+		if m == nil {
+			return chartutil.Values{}
+		}
+		return chartutil.Values(m)
+	}
+	return chartutil.Values{}
+}
+
 // table walks the dot-separated path through nested maps, as Helm's
 // Values.Table does.
 func table(m map[string]any, path string) (map[string]any, bool) {
@@ -311,11 +337,14 @@ func table(m map[string]any, path string) (map[string]any, bool) {
 		if !ok {
 			return nil, false
 		}
-		next, ok := v.(map[string]any)
-		if !ok {
+		switch next := v.(type) {
+		case map[string]any:
+			cur = next
+		case chartutil.Values:
+			cur = next
+		default:
 			return nil, false
 		}
-		cur = next
 	}
 	return cur, true
 }
@@ -376,7 +405,7 @@ func (r *Renderer) execute(ctx context.Context, ch *helmchart.Chart, top map[str
 			return nil, err
 		}
 		rd := tpls[name]
-		rd.vals["Template"] = map[string]any{"Name": name, "BasePath": rd.basePath}
+		rd.vals["Template"] = chartutil.Values{"Name": name, "BasePath": rd.basePath}
 		buf.Reset()
 		if err := t.ExecuteTemplate(&buf, name, rd.vals); err != nil {
 			return nil, execError(name, err)

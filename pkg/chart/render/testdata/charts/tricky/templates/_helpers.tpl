@@ -1,0 +1,2 @@
+{{- define "tricky.name" -}}original{{- end -}}
+{{- define "tricky.dup" -}}first{{- end -}}

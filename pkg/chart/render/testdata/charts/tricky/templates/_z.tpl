@@ -1,0 +1,2 @@
+{{- define "tricky.dup" -}}second{{- end -}}
+{{- define "tricky.empty" }}{{ end -}}

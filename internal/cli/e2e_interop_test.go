@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestE2EHelmInterop has Helm v3.22 and v4.3 work on releases barge made
+// and barge work on releases Helm made: list, get values, upgrade, roll
+// back and uninstall, each reading what the other wrote.
+func TestE2EHelmInterop(t *testing.T) {
+	e := newE2E(t)
+	chartPath := fixture("web")
+	for _, v := range []string{"v3.22.0", "v4.3.1"} {
+		t.Run("helm-"+v+" on a barge release", func(t *testing.T) {
+			e := e.sub(t)
+			e.mustBarge("install", "b2h", chartPath, "--set", "message=one", "--wait", "--timeout", "1m")
+
+			if got := e.mustHelm(v, "list", "-q").stdout; got != "b2h\n" {
+				t.Errorf("helm list -q = %q, want b2h", got)
+			}
+			st := e.mustHelm(v, "status", "b2h").stdout
+			if !strings.Contains(st, "STATUS: deployed") || !strings.Contains(st, "b2h says one.") {
+				t.Errorf("helm status:\n%s", st)
+			}
+			if got := e.mustHelm(v, "get", "values", "b2h", "-o", "json").stdout; got != `{"message":"one"}`+"\n" {
+				t.Errorf("helm get values = %q", got)
+			}
+			e.mustHelm(v, "upgrade", "b2h", chartPath, "--reuse-values", "--set", "message=two")
+			if m := e.configMapData("b2h-config")["message"]; m != "two" {
+				t.Errorf("after helm upgrade, message = %q, want two", m)
+			}
+			if st := e.revisionStatuses("b2h"); st[1] != "superseded" || st[2] != "deployed" {
+				t.Errorf("barge history after helm upgrade: %v", st)
+			}
+			e.mustHelm(v, "rollback", "b2h", "1")
+			if m := e.configMapData("b2h-config")["message"]; m != "one" {
+				t.Errorf("after helm rollback, message = %q, want one", m)
+			}
+			if got := e.mustBarge("get", "values", "b2h", "-o", "json").stdout; got != `{"message":"one"}`+"\n" {
+				t.Errorf("barge get values after helm rollback = %q", got)
+			}
+			e.mustHelm(v, "uninstall", "b2h")
+			if s := e.releaseSecrets(); len(s) != 0 {
+				t.Errorf("records left after helm uninstall: %v", s)
+			}
+			if d := e.configMapData("b2h-config"); d != nil {
+				t.Errorf("ConfigMap left after helm uninstall: %v", d)
+			}
+		})
+
+		t.Run("barge on a helm-"+v+" release", func(t *testing.T) {
+			e := e.sub(t)
+			e.mustHelm(v, "install", "h2b", chartPath, "--set", "message=one", "--wait")
+
+			if got := e.mustBarge("list", "-q").stdout; got != "h2b\n" {
+				t.Errorf("barge list -q = %q, want h2b", got)
+			}
+			if got := e.mustBarge("get", "values", "h2b", "-o", "json").stdout; got != `{"message":"one"}`+"\n" {
+				t.Errorf("barge get values = %q", got)
+			}
+			e.mustBarge("upgrade", "h2b", chartPath, "--reuse-values", "--set", "message=two", "--wait", "--timeout", "1m")
+			if m := e.configMapData("h2b-config")["message"]; m != "two" {
+				t.Errorf("after barge upgrade, message = %q, want two", m)
+			}
+			hist := e.mustHelm(v, "history", "h2b").stdout
+			if !strings.Contains(hist, "superseded") || !strings.Contains(hist, "Upgrade complete") {
+				t.Errorf("helm history after barge upgrade:\n%s", hist)
+			}
+			e.mustBarge("rollback", "h2b", "1")
+			if m := e.configMapData("h2b-config")["message"]; m != "one" {
+				t.Errorf("after barge rollback, message = %q, want one", m)
+			}
+			if got := e.mustHelm(v, "get", "values", "h2b", "-o", "json").stdout; got != `{"message":"one"}`+"\n" {
+				t.Errorf("helm get values after barge rollback = %q", got)
+			}
+			e.mustBarge("uninstall", "h2b")
+			if s := e.releaseSecrets(); len(s) != 0 {
+				t.Errorf("records left after barge uninstall: %v", s)
+			}
+			if d := e.configMapData("h2b-config"); d != nil {
+				t.Errorf("ConfigMap left after barge uninstall: %v", d)
+			}
+			if got := e.mustHelm(v, "list", "-a", "-q").stdout; got != "" {
+				t.Errorf("helm list -a after barge uninstall = %q", got)
+			}
+		})
+	}
+}

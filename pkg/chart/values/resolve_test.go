@@ -199,3 +199,19 @@ func names(c *chart.Chart) []string {
 	slices.Sort(n)
 	return n
 }
+
+func BenchmarkResolve(b *testing.B) {
+	dir := "../../../../shared/corpus/cases/bitnami__joomla/chart"
+	if _, err := os.Stat(dir); err != nil {
+		dir = "testdata/charts/app"
+	}
+	ch := loadChart(b, dir)
+	user := map[string]any{"global": map[string]any{"storageClass": "fast"}}
+	var r Resolver
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := r.Resolve(ch, user); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/yaml"
+
+	"github.com/bargehq/barge/pkg/chart/render/internal/releaseutil"
 )
 
 // Result is the output of one render.
@@ -213,18 +215,8 @@ func lessByKind(a, b string) bool {
 	return ra < rb
 }
 
-// head is the part of a document Helm reads to sort it. Its shape decides
-// which documents are rejected: a non-string annotation, for one.
-type head struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind,omitempty"`
-	Metadata   *struct {
-		Name        string            `json:"name"`
-		Annotations map[string]string `json:"annotations"`
-	} `json:"metadata,omitempty"`
-}
-
-// headNS is head with metadata.namespace, read in the same pass.
+// headNS is releaseutil.SimpleHead with metadata.namespace, read in the
+// same pass.
 type headNS struct {
 	APIVersion string `json:"apiVersion"`
 	Kind       string `json:"kind,omitempty"`
@@ -245,14 +237,14 @@ func readHead(doc string) (apiVersion, kind, name, namespace string, annotations
 		}
 		return h.APIVersion, h.Kind, name, namespace, annotations, nil
 	}
-	var hh head
+	var hh releaseutil.SimpleHead
 	if err := yaml.Unmarshal([]byte(doc), &hh); err != nil {
 		return "", "", "", "", nil, err
 	}
 	if hh.Metadata != nil {
 		name, annotations = hh.Metadata.Name, hh.Metadata.Annotations
 	}
-	return hh.APIVersion, hh.Kind, name, "", annotations, nil
+	return hh.Version, hh.Kind, name, "", annotations, nil
 }
 
 // separator splits a stream of YAML documents as Helm does.

@@ -56,7 +56,7 @@ func Load(path string) (*helmchart.Chart, error) {
 	case strings.Contains(msg, "cannot load Chart.yaml"):
 		return nil, fmt.Errorf("chart %s: %w: %s; fix the YAML syntax of Chart.yaml", path, ErrChartYAML, strings.TrimPrefix(msg, "cannot load Chart.yaml: "))
 	case !fi.IsDir() && isArchiveError(msg):
-		return nil, fmt.Errorf("chart %s: %w: %s; repackage the chart (helm package or barge package) or download it again", path, ErrCorruptArchive, msg)
+		return nil, fmt.Errorf("chart %s: %w: %s; repackage the chart with `helm package`, or download it again", path, ErrCorruptArchive, msg)
 	}
 	return nil, fmt.Errorf("chart %s: %w", path, err)
 }

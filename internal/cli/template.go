@@ -20,6 +20,7 @@ import (
 	"github.com/bargehq/barge/pkg/chart"
 	"github.com/bargehq/barge/pkg/chart/render"
 	"github.com/bargehq/barge/pkg/chart/values"
+	"github.com/bargehq/barge/pkg/kube"
 )
 
 // templateOptions are the flags of `barge template`.
@@ -71,7 +72,7 @@ and the capabilities are Kubernetes v1.37.0's unless --kube-version and
 	f.BoolVar(&o.noHooks, "no-hooks", false, "leave hooks out of the templated output")
 	f.BoolVar(&o.isUpgrade, "is-upgrade", false, "set .Release.IsUpgrade instead of .Release.IsInstall")
 	f.BoolVar(&o.useReleaseName, "release-name", false, "use release name in the output-dir path.")
-	f.BoolVar(&o.validate, "validate", false, "validate your manifests against the Kubernetes cluster you are currently pointing at (not supported yet)")
+	f.BoolVar(&o.validate, "validate", false, "validate your manifests against the Kubernetes cluster you are currently pointing at: its version and API versions become the capabilities, and every kind must be served")
 	f.BoolVar(&o.subchartNotes, "render-subchart-notes", false, "if set, render subchart notes along with the parent")
 	f.StringArrayVarP(&o.showOnly, "show-only", "s", []string{}, "only show manifests rendered from the given templates")
 	f.StringVar(&o.outputDir, "output-dir", "", "writes the executed templates to files in output-dir instead of stdout")
@@ -96,8 +97,16 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 		caps.KubeVersion = *kv
 	}
 	caps.APIVersions = append(caps.APIVersions, o.apiVersions...)
+	var cluster *kube.Client
 	if o.validate {
-		return errors.New("--validate: validating against a cluster is not supported yet; drop --validate to render locally")
+		// As Helm, take the capabilities from the cluster; --kube-version
+		// and --api-versions do not apply.
+		if cluster, err = kube.New(cfg.Kube, kube.WithLogger(cfg.Logger())); err != nil {
+			return fmt.Errorf("--validate: %w", err)
+		}
+		if caps, err = clusterCapabilities(ctx, cluster); err != nil {
+			return err
+		}
 	}
 	var postRender func([]byte) ([]byte, error)
 	if o.postRenderer != "" {
@@ -152,6 +161,11 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintln(cfg.ErrOut, w)
+	}
+	if cluster != nil {
+		if err := validateMappings(cluster.RESTMapper(), res.Manifests); err != nil {
+			return err
+		}
 	}
 	if o.outputDir != "" {
 		return o.writeDir(cfg.Out, res, name, postRender)

@@ -234,6 +234,9 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		"--service-account-key-file="+p.saPub, "--service-account-signing-key-file="+p.saKey,
 		"--service-cluster-ip-range=10.96.0.0/12",
 		"--authorization-mode=Node,RBAC", "--allow-privileged=true",
+		// The endpoint reconciler refuses a loopback address; nothing here
+		// needs the kubernetes Service to have endpoints.
+		"--endpoint-reconciler-type=none",
 		"--max-requests-inflight=800", "--max-mutating-requests-inflight=400",
 		"--profiling=false", "--enable-priority-and-fairness=true",
 		"--cert-dir="+filepath.Join(c.Dir, "apiserver-certs"))
@@ -260,7 +263,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		"--service-account-private-key-file="+p.saKey, "--root-ca-file="+p.caCert,
 		"--cluster-signing-cert-file="+p.caCert, "--cluster-signing-key-file="+p.caKey,
 		"--enable-hostpath-provisioner=true",
-		"--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route",
+		"--controllers=*,-node-ipam-controller",
 		"--kube-api-qps=500", "--kube-api-burst=1000",
 		"--concurrent-deployment-syncs=20", "--concurrent-replicaset-syncs=20",
 		"--concurrent-statefulset-syncs=20", "--concurrent-job-syncs=20",

@@ -277,11 +277,10 @@ func TestE2EListAndGet(t *testing.T) {
 		{"reverse", []string{"list", "-q", "-r"}, "beta\nalpha\n"},
 		{"max and offset", []string{"list", "-q", "--max", "1", "--offset", "1"}, "beta\n"},
 		{"short json", []string{"list", "-q", "-o", "json"}, `["alpha","beta"]` + "\n"},
-		{"notes", []string{"get", "notes", "beta"}, "NOTES:\nbeta says salut.\n"},
+		{"notes", []string{"get", "notes", "beta"}, "NOTES:\nbeta says salut.\n\n"},
 		{"values of a revision", []string{"get", "values", "beta", "--revision", "1", "-o", "json"}, `{"message":"bonjour"}` + "\n"},
 		{"values yaml", []string{"get", "values", "beta"}, "USER-SUPPLIED VALUES:\nmessage: salut\n"},
 		{"no values", []string{"get", "values", "alpha"}, "USER-SUPPLIED VALUES:\nnull\n"},
-		{"hooks", []string{"get", "hooks", "alpha"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -291,6 +290,13 @@ func TestE2EListAndGet(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("hooks", func(t *testing.T) {
+		out := e.mustBarge("get", "hooks", "alpha").stdout
+		if !strings.HasPrefix(out, "---\n# Source: web/templates/tests/test-job.yaml\napiVersion: batch/v1\nkind: Job\n") || !strings.Contains(out, "name: alpha-test\n") {
+			t.Errorf("get hooks:\n%s", out)
+		}
+	})
 
 	t.Run("table", func(t *testing.T) {
 		lines := strings.Split(e.mustBarge("list").stdout, "\n")

@@ -44,7 +44,7 @@ func (d *deployFlags) Bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&d.atomic, "atomic", false, atomicHelp)
 	fs.BoolVar(&d.atomic, "rollback-on-failure", false, atomicHelp+" (same as --atomic)")
 	fs.BoolVar(&d.forceConflicts, "force-conflicts", false, "take over the fields other field managers own when applying, instead of failing on the conflict")
-	fs.BoolVar(&d.takeOwnership, "take-ownership", false, "if set, "+d.what+" will ignore the check for helm annotations and take ownership of the existing resources")
+	fs.BoolVar(&d.takeOwnership, "take-ownership", false, "if set, "+d.what+" will ignore the check for helm annotations and take ownership of the existing resources (on install, with their fields: as --force-conflicts)")
 	fs.BoolVar(&d.skipCRDs, "skip-crds", false, "if set, no CRDs will be installed. By default, CRDs are installed if not already present")
 	fs.BoolVar(&d.noHooks, "no-hooks", false, "prevent hooks from running during "+d.what)
 	fs.BoolVar(&d.createNamespace, "create-namespace", false, "create the release namespace if not present")

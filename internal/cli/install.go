@@ -88,11 +88,13 @@ func (o *installOptions) run(ctx context.Context, cfg *Config, args []string) er
 		TakeOwnership:   d.takeOwnership,
 		Replace:         o.replace,
 		Atomic:          d.atomic,
-		ForceConflicts:  d.forceConflicts,
-		Description:     d.description,
-		Labels:          d.labels,
-		SubchartNotes:   d.subchartNotes,
-		HookLogs:        cfg.ErrOut,
+		// Adopting objects means taking over their fields too: those set by
+		// whoever created them (kubectl, another tool) would conflict.
+		ForceConflicts: d.forceConflicts || d.takeOwnership,
+		Description:    d.description,
+		Labels:         d.labels,
+		SubchartNotes:  d.subchartNotes,
+		HookLogs:       cfg.ErrOut,
 	}
 	done := showProgress(cfg, &opts.WaitOptions, ns, d.atomic)
 	rls, err := eng.Install(ctx, name, ch, vals, opts)

@@ -35,7 +35,8 @@ type Result struct {
 	// Manifest is the release manifest as Helm stores it: every document of
 	// Manifests, each as "---\n# Source: <path>\n<document>\n".
 	Manifest string
-	// Warnings are messages Helm would log while rendering, such as hooks of
+	// Warnings are messages Helm would log while rendering: values that
+	// could not be coalesced, conditions that are not booleans, hooks of
 	// unknown events that were skipped.
 	Warnings []string
 }

@@ -170,7 +170,16 @@ func (r *Renderer) parseText(name, text string) *parsedFile {
 // package values), checks the chart's kubeVersion against the capabilities,
 // executes the templates and splits and sorts their output.
 func (r *Renderer) Render(ctx context.Context, opts Options) (*Result, error) {
-	ch, vals, err := values.Resolve(r.chart, opts.Values)
+	var (
+		warnMu   sync.Mutex
+		warnings []string
+	)
+	resolver := &values.Resolver{Warn: func(msg string) {
+		warnMu.Lock()
+		warnings = append(warnings, msg)
+		warnMu.Unlock()
+	}}
+	ch, vals, err := resolver.Resolve(r.chart, opts.Values)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +210,7 @@ func (r *Renderer) Render(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Chart: ch, Values: vals}
+	res := &Result{Chart: ch, Values: vals, Warnings: warnings}
 	res.Notes = takeNotes(files, ch.Name(), opts.SubchartNotes)
 	if err := res.sortManifests(files); err != nil {
 		return nil, err

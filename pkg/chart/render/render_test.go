@@ -360,3 +360,36 @@ func TestRenderCancelled(t *testing.T) {
 		t.Errorf("Render with a cancelled context = %v, want context.Canceled", err)
 	}
 }
+
+// TestRenderWarnings checks the warnings Helm v3.22.0 logs for the same
+// values (there with its source position, e.g. "coalesce.go:237: ").
+func TestRenderWarnings(t *testing.T) {
+	ch, err := chart.Load(filepath.Join("testdata", "charts", "warnings"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		vals map[string]any
+		want []string
+	}{
+		{"none", nil, nil},
+		// Helm coalesces twice (for dependencies, then for rendering) and
+		// warns each time.
+		{"table over a scalar", map[string]any{"scalar": map[string]any{"a": 1}},
+			[]string{"warning: skipped value for warnings.scalar: Not a table.", "warning: skipped value for warnings.scalar: Not a table."}},
+		{"condition not a boolean", map[string]any{"sub": map[string]any{"enabled": "maybe"}},
+			[]string{"Warning: Condition path 'sub.enabled' for chart sub returned non-bool value"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := render(t, ch, tt.vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, res.Warnings); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

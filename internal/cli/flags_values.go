@@ -15,7 +15,7 @@ type valuesFlags struct {
 // Bind registers the values flags on fs.
 func (v *valuesFlags) Bind(fs *pflag.FlagSet) {
 	o := v.opts
-	fs.StringSliceVarP(&o.ValueFiles, "values", "f", []string{}, "specify values in a YAML file or a URL (can specify multiple; - reads standard input)")
+	fs.StringSliceVarP(&o.ValueFiles, "values", "f", []string{}, "specify values in a YAML file (can specify multiple; - reads standard input)")
 	fs.StringArrayVar(&o.Values, "set", []string{}, "set values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)")
 	fs.StringArrayVar(&o.StringValues, "set-string", []string{}, "set STRING values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)")
 	fs.StringArrayVar(&o.FileValues, "set-file", []string{}, "set values from respective files specified via the command line (can specify multiple or separate values with commas: key1=path1,key2=path2)")

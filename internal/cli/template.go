@@ -16,6 +16,7 @@ import (
 
 	"github.com/Masterminds/sprig/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/bargehq/barge/pkg/chart"
 	"github.com/bargehq/barge/pkg/chart/render"
@@ -42,6 +43,21 @@ type templateOptions struct {
 	kubeVersion      string
 	postRenderer     string
 	postRendererArgs []string
+
+	// Flags of `helm template` that change nothing in a local render,
+	// accepted so that Helm command lines work unchanged.
+	ignored struct {
+		dryRun                          string
+		timeout                         time.Duration
+		description                     string
+		labels                          map[string]string
+		wait, waitForJobs, atomic       bool
+		createNamespace, replace, force bool
+		disableOpenAPIValidation, devel bool
+		takeOwnership, hideNotes        bool
+		hideSecret, dependencyUpdate    bool
+		enableDNS, skipSchemaValidation bool
+	}
 }
 
 func newTemplateCmd(cfg *Config) *cobra.Command {
@@ -80,13 +96,47 @@ and the capabilities are Kubernetes v1.37.0's unless --kube-version and
 	f.StringVar(&o.kubeVersion, "kube-version", "", "Kubernetes version used for Capabilities.KubeVersion")
 	f.StringVar(&o.postRenderer, "post-renderer", "", "the path to an executable to be used for post rendering. If it exists in $PATH, the binary will be used, otherwise it will try to look for the executable at the given path")
 	f.StringArrayVar(&o.postRendererArgs, "post-renderer-args", []string{}, "an argument to the post-renderer (can specify multiple)")
+	o.bindHelmCompat(f)
 	return cmd
+}
+
+// bindHelmCompat registers, hidden, the install flags `helm template`
+// accepts that have no effect on a local render, and two it honours that
+// barge does not (--enable-dns, --skip-schema-validation), refused in run.
+func (o *templateOptions) bindHelmCompat(f *pflag.FlagSet) {
+	g := &o.ignored
+	f.StringVar(&g.dryRun, "dry-run", "", "ignored: template never changes the cluster")
+	f.Lookup("dry-run").NoOptDefVal = "client"
+	f.DurationVar(&g.timeout, "timeout", 5*time.Minute, "ignored by template")
+	f.StringVar(&g.description, "description", "", "ignored by template")
+	f.StringToStringVarP(&g.labels, "labels", "l", nil, "ignored by template")
+	for name, p := range map[string]*bool{
+		"wait": &g.wait, "wait-for-jobs": &g.waitForJobs, "atomic": &g.atomic,
+		"create-namespace": &g.createNamespace, "replace": &g.replace, "force": &g.force,
+		"disable-openapi-validation": &g.disableOpenAPIValidation, "devel": &g.devel,
+		"take-ownership": &g.takeOwnership, "hide-notes": &g.hideNotes, "hide-secret": &g.hideSecret,
+		"dependency-update": &g.dependencyUpdate, "enable-dns": &g.enableDNS,
+		"skip-schema-validation": &g.skipSchemaValidation,
+	} {
+		f.BoolVar(p, name, false, "ignored by template")
+	}
+	for _, name := range []string{"dry-run", "timeout", "description", "labels", "wait", "wait-for-jobs", "atomic",
+		"create-namespace", "replace", "force", "disable-openapi-validation", "devel", "take-ownership",
+		"hide-notes", "hide-secret", "dependency-update", "enable-dns", "skip-schema-validation"} {
+		_ = f.MarkHidden(name)
+	}
 }
 
 func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) error {
 	name, chartPath, err := o.nameAndChart(args, time.Now)
 	if err != nil {
 		return err
+	}
+	if o.ignored.enableDNS {
+		return errors.New("--enable-dns: DNS lookups in templates are not supported; getHostByName renders as an empty string. Drop the flag")
+	}
+	if o.ignored.skipSchemaValidation {
+		return errors.New("--skip-schema-validation: not supported yet: values are always checked against values.schema.json. Fix the values, or drop the flag")
 	}
 	caps := render.DefaultCapabilities()
 	if o.kubeVersion != "" {

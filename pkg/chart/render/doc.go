@@ -10,6 +10,8 @@
 // text/template, the sprig functions and Helm's own functions (include, tpl,
 // required, fail, toYaml, fromYaml, toJson, fromJson, toToml, fromToml,
 // lookup, ...), and sorts the documents into Helm's install order.
+// mustToYaml and mustToJson, which Helm 4 added, are available as well; a
+// chart that uses them does not render with Helm v3.
 //
 // The templates see the objects Helm gives them: .Values (scoped to each
 // subchart), .Release, .Chart, .Capabilities, .Template, .Files and

@@ -55,7 +55,7 @@ type Renderer struct {
 	base  *template.Template
 
 	mu     sync.RWMutex
-	parsed map[string]*parsedFile // by template name and text
+	parsed map[fileKey]*parsedFile
 	tpls   map[string]*parsedFile // tpl function texts, by text
 }
 
@@ -71,6 +71,17 @@ type namedTree struct {
 	tree *parse.Tree
 }
 
+// fileKey identifies a parsed template file: its full name (which depends
+// on aliases) and the chart file it was read from. Resolved charts share
+// their files with the chart given to New.
+type fileKey struct {
+	name string
+	file *helmchart.File
+}
+
+// maxCachedFiles bounds the cache of parsed template files.
+const maxCachedFiles = 1 << 14
+
 // maxCachedTpls bounds the cache of texts parsed by the tpl function.
 const maxCachedTpls = 4096
 
@@ -85,13 +96,13 @@ func New(ch *helmchart.Chart) (*Renderer, error) {
 	r := &Renderer{
 		chart:  ch,
 		base:   template.New(rootName).Option("missingkey=zero").Funcs(staticFuncs()),
-		parsed: make(map[string]*parsedFile),
+		parsed: make(map[fileKey]*parsedFile),
 		tpls:   make(map[string]*parsedFile),
 	}
 	walkCharts(ch, func(c *helmchart.Chart, fullPath string) {
 		for _, t := range c.Templates {
 			if t != nil && templateValid(c, t.Name) {
-				r.parse(fullPath+"/"+t.Name, string(t.Data))
+				r.parse(fullPath+"/"+t.Name, t)
 			}
 		}
 	})
@@ -104,19 +115,21 @@ const rootName = "gotpl"
 // Chart returns the chart the Renderer renders.
 func (r *Renderer) Chart() *helmchart.Chart { return r.chart }
 
-// parse returns the parse trees of the template name with text, parsing it
-// on first use.
-func (r *Renderer) parse(name, text string) *parsedFile {
-	key := name + "\x00" + text
+// parse returns the parse trees of the template file f named name, parsing
+// it on first use.
+func (r *Renderer) parse(name string, f *helmchart.File) *parsedFile {
+	key := fileKey{name, f}
 	r.mu.RLock()
 	p, ok := r.parsed[key]
 	r.mu.RUnlock()
 	if ok {
 		return p
 	}
-	p = r.parseText(name, text)
+	p = r.parseText(name, string(f.Data))
 	r.mu.Lock()
-	r.parsed[key] = p
+	if len(r.parsed) < maxCachedFiles {
+		r.parsed[key] = p
+	}
 	r.mu.Unlock()
 	return p
 }
@@ -248,7 +261,7 @@ func compatible(constraint, version string) bool {
 // renderable is one template file to parse and, unless it is a partial,
 // execute with vals.
 type renderable struct {
-	text     string
+	file     *helmchart.File
 	vals     map[string]any
 	basePath string
 }
@@ -318,7 +331,7 @@ func collect(c *helmchart.Chart, isRoot bool, parent map[string]any, tpls map[st
 		if t == nil || !templateValid(c, t.Name) {
 			continue
 		}
-		tpls[fullPath+"/"+t.Name] = renderable{text: string(t.Data), vals: next, basePath: fullPath + "/templates"}
+		tpls[fullPath+"/"+t.Name] = renderable{file: t, vals: next, basePath: fullPath + "/templates"}
 	}
 	return next
 }
@@ -398,7 +411,7 @@ func (r *Renderer) execute(ctx context.Context, ch *helmchart.Chart, top map[str
 	e := &execution{r: r, ctx: ctx, lookup: lk, included: make(map[string]int)}
 	e.bind(t)
 	for _, name := range keys {
-		p := r.parse(name, tpls[name].text)
+		p := r.parse(name, tpls[name].file)
 		if p.err != nil {
 			return nil, parseError(name, p.err)
 		}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"text/template"
 	"time"
@@ -204,6 +205,20 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 			te *render.TemplateError
 			ke *render.KubeVersionError
 		)
+		if errors.As(err, &me) && cfg.Debug {
+			// As Helm with --debug, show what was rendered.
+			names := make([]string, 0, len(me.Rendered))
+			for n := range me.Rendered {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				if strings.TrimSpace(me.Rendered[n]) != "" {
+					fmt.Fprintf(cfg.Out, "---\n# Source: %s\n%s\n", n, me.Rendered[n])
+				}
+			}
+			return err
+		}
 		if errors.As(err, &me) || errors.As(err, &te) || errors.As(err, &ke) {
 			return fmt.Errorf("%w\n\nUse --debug flag to render out invalid YAML", err)
 		}

@@ -22,8 +22,8 @@
 // The Result of a render holds the manifests (one per YAML document, with
 // their source template, kind, name and namespace), the hooks with their
 // events, weight and policies, the notes, the CRDs of the crds/ folders, and
-// Helm's release manifest string. WriteTemplate writes a Result as
-// `helm template` prints it.
+// Helm's release manifest string. Result.TemplateOutput returns what
+// `helm template` prints for it.
 //
 // The package talks to no cluster: the lookup template function goes through
 // the Lookuper interface given in Options, and returns empty results without

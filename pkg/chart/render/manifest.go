@@ -310,7 +310,7 @@ func (res *Result) sortManifests(files map[string]string) error {
 		for _, doc := range SplitDocuments(content) {
 			apiVersion, kind, objName, namespace, annotations, err := readHead(doc)
 			if err != nil {
-				return &ManifestError{Template: file, Err: fmt.Errorf("YAML parse error on %s: %w", file, err)}
+				return &ManifestError{Template: file, Err: fmt.Errorf("YAML parse error on %s: %w", file, err), Rendered: files}
 			}
 			m := Manifest{Source: file, Content: doc, APIVersion: apiVersion, Kind: kind, Name: objName, Namespace: namespace}
 			events, isHook := annotations[hookAnnotation]
@@ -363,6 +363,9 @@ type ManifestError struct {
 	Template string
 	// Err is the error, worded as Helm words it.
 	Err error
+	// Rendered is the output of every template of the render, by path, to
+	// show the user what did not parse.
+	Rendered map[string]string
 }
 
 func (e *ManifestError) Error() string { return e.Err.Error() }

@@ -219,3 +219,31 @@ func TestWaitProgressLines(t *testing.T) {
 		t.Errorf("progress (-want +got):\n%s", diff)
 	}
 }
+
+func TestWaitProgressTerminal(t *testing.T) {
+	// On a terminal, the table of objects not ready is redrawn in place:
+	// each redraw moves the cursor up over the last one and clears it.
+	var b bytes.Buffer
+	p := newWaitProgress(&b, "ns1")
+	p.tty, p.width = true, 80
+	p.now = func() time.Time { return p.start }
+	dep := kube.ObjectRef{Kind: "Deployment", Namespace: "ns1", Name: "web"}
+	svc := kube.ObjectRef{Kind: "Service", Namespace: "ns1", Name: "web"}
+	p.update(kube.Status{Ref: dep, State: kube.StateInProgress, Message: "Ready: 0/1"})
+	first := b.String()
+	wantFirst := "Waiting for 1 of 1 objects to be ready [0s]\n" +
+		"  Deployment/web  InProgress  Ready: 0/1\n"
+	if diff := cmp.Diff(wantFirst, first); diff != "" {
+		t.Fatalf("first draw (-want +got):\n%s", diff)
+	}
+	p.update(kube.Status{Ref: svc, State: kube.StateCurrent})
+	p.update(kube.Status{Ref: dep, State: kube.StateCurrent})
+	p.finish()
+	want := wantFirst +
+		"\x1b[2A\x1b[J" + "Waiting for 1 of 2 objects to be ready [0s]\n" + "  Deployment/web  InProgress  Ready: 0/1\n" +
+		"\x1b[2A\x1b[J" + "Waiting for 0 of 2 objects to be ready [0s]\n" +
+		"\x1b[1A\x1b[J" + "2 of 2 objects ready after 0s\n"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("redraws (-want +got):\n%s", diff)
+	}
+}

@@ -157,6 +157,7 @@ func showProgress(cfg *Config, w *release.WaitOptions, ns string, atomic bool) f
 	}
 	p := newWaitProgress(cfg.ErrOut, ns)
 	w.Progress = p.update
+	p.run()
 	return p.finish
 }
 

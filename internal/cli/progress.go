@@ -19,7 +19,8 @@ import (
 // redrawn in place; elsewhere (CI logs, pipes) it prints a line each time an
 // object's state changes.
 //
-// update is called from one goroutine at a time; finish from the command's.
+// update is called from one goroutine at a time, finish from the command's, and
+// a ticker redraws the table on a terminal.
 // A mutex guards the state between them.
 type waitProgress struct {
 	w         io.Writer
@@ -28,6 +29,8 @@ type waitProgress struct {
 	namespace string
 	start     time.Time
 	now       func() time.Time
+
+	stop chan struct{} // closed by finish; ends the ticker of run
 
 	mu      sync.Mutex
 	order   []kube.ObjectRef
@@ -46,7 +49,33 @@ func newWaitProgress(w io.Writer, namespace string) *waitProgress {
 		}
 	}
 	p.start = p.now()
+	p.stop = make(chan struct{})
 	return p
+}
+
+// run redraws the table every second on a terminal, so that the elapsed
+// time moves while nothing changes, until finish. It returns at once
+// elsewhere.
+func (p *waitProgress) run() {
+	if !p.tty {
+		return
+	}
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				p.mu.Lock()
+				if len(p.order) > 0 {
+					p.draw()
+				}
+				p.mu.Unlock()
+			}
+		}
+	}()
 }
 
 // update records an object's status and shows it.
@@ -79,6 +108,12 @@ func (p *waitProgress) update(s kube.Status) {
 
 // finish clears the table and prints how the wait ended.
 func (p *waitProgress) finish() {
+	select {
+	case <-p.stop:
+		return // finished already
+	default:
+		close(p.stop)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.tty {

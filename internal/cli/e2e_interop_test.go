@@ -81,8 +81,10 @@ func TestE2EHelmInterop(t *testing.T) {
 			if d := e.configMapData("h2b-config"); d != nil {
 				t.Errorf("ConfigMap left after barge uninstall: %v", d)
 			}
-			if got := e.mustHelm(v, "list", "-a", "-q").stdout; got != "" {
-				t.Errorf("helm list -a after barge uninstall = %q", got)
+			for _, args := range [][]string{{"list", "-q"}, {"list", "-q", "--uninstalled"}} {
+				if got := e.mustHelm(v, args...).stdout; got != "" {
+					t.Errorf("helm %s after barge uninstall = %q", strings.Join(args, " "), got)
+				}
 			}
 		})
 	}

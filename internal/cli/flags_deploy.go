@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -48,9 +49,27 @@ func (d *deployFlags) Bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&d.skipCRDs, "skip-crds", false, "if set, no CRDs will be installed. By default, CRDs are installed if not already present")
 	fs.BoolVar(&d.noHooks, "no-hooks", false, "prevent hooks from running during "+d.what)
 	fs.BoolVar(&d.createNamespace, "create-namespace", false, "create the release namespace if not present")
-	fs.StringVar(&d.fieldManager, "field-manager", release.DefaultFieldManager, "the field manager the objects are applied as (server-side apply)")
+	fs.StringVar(&d.fieldManager, "field-manager", defaultFieldManager, fieldManagerHelp)
 	fs.BoolVar(&d.hideNotes, "hide-notes", false, "if set, do not show notes in "+d.what+" output. Does not affect presence in chart metadata")
 	fs.BoolVar(&d.subchartNotes, "render-subchart-notes", false, "if set, render subchart notes along with the parent")
+}
+
+// defaultFieldManager is the server-side apply field manager barge applies
+// as: Helm v4's, so that Helm v4 and barge take turns on a release without
+// conflicting over the fields each applied.
+const defaultFieldManager = "helm"
+
+const fieldManagerHelp = "the field manager the objects are applied as (server-side apply); the default is Helm v4's, so that Helm and barge take turns on a release without conflicts"
+
+// forceAfterClientSide reports whether an upgrade or rollback of a release
+// must take over conflicting fields because its last revision was applied
+// client-side (by Helm v3, or Helm v4 with --server-side=false): the fields
+// that apply set belong to Helm's "Update" manager, which server-side apply
+// sees as another owner. Helm v4 migrates such fields when it switches a
+// release to server-side apply; taking them over is the same outcome.
+func forceAfterClientSide(ctx context.Context, s lastReader, name string) bool {
+	last, err := s.Last(ctx, name)
+	return err == nil && last.ApplyMethod != release.ApplyMethodServerSide
 }
 
 // dryRunMode parses --dry-run.

@@ -51,7 +51,7 @@ it. Use 'barge history RELEASE' to see the revisions.`,
 	f.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, "allow deletion of new resources created in this rollback when rollback fails")
 	f.IntVar(&o.historyMax, "history-max", 10, "limit the maximum number of revisions saved per release. Use 0 for no limit")
 	f.BoolVar(&o.forceConflicts, "force-conflicts", false, "take over the fields other field managers own when applying, instead of failing on the conflict")
-	f.StringVar(&o.fieldManager, "field-manager", release.DefaultFieldManager, "the field manager the objects are applied as (server-side apply)")
+	f.StringVar(&o.fieldManager, "field-manager", defaultFieldManager, fieldManagerHelp)
 	return cmd
 }
 
@@ -76,7 +76,7 @@ func (o *rollbackOptions) run(ctx context.Context, cfg *Config, name string, rev
 		NoHooks:        o.noHooks,
 		CleanupOnFail:  o.cleanupOnFail,
 		HistoryMax:     historyMax,
-		ForceConflicts: o.forceConflicts,
+		ForceConflicts: o.forceConflicts || forceAfterClientSide(ctx, cc.store, name),
 		HookLogs:       cfg.ErrOut,
 	}
 	done := showProgress(cfg, &opts.WaitOptions, ns, false)

@@ -111,7 +111,7 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 		HistoryMax:           historyMax,
 		CleanupOnFail:        o.cleanupOnFail,
 		Atomic:               d.atomic,
-		ForceConflicts:       d.forceConflicts,
+		ForceConflicts:       d.forceConflicts || (!installing && forceAfterClientSide(ctx, cc.store, name)),
 		Description:          d.description,
 		Labels:               d.labels,
 		SubchartNotes:        d.subchartNotes,

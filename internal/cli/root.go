@@ -97,6 +97,8 @@ that Helm and barge can work on the same releases.`,
 		newRollbackCmd(cfg),
 		newUninstallCmd(cfg),
 		newTestCmd(cfg),
+		newDiffCmd(cfg),
+		newDriftCmd(cfg),
 	)
 	return root
 }

@@ -231,6 +231,16 @@ type jsonChangeSet struct {
 // before and after, the foreign fields, a conflict), "hooks", and
 // "summary" (per kind). Secret values are masked as in the text.
 func WriteJSON(w io.Writer, cs *ChangeSet) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(cs); err != nil {
+		return fmt.Errorf("diff: json output: %w", err)
+	}
+	return nil
+}
+
+// MarshalJSON encodes the change set as WriteJSON writes it.
+func (cs *ChangeSet) MarshalJSON() ([]byte, error) {
 	doc := jsonChangeSet{Changed: cs.HasChanges(), Changes: cs.Changes, Hooks: cs.Hooks, Summary: cs.Summary()}
 	if doc.Changes == nil {
 		doc.Changes = []*ObjectChange{}
@@ -238,10 +248,5 @@ func WriteJSON(w io.Writer, cs *ChangeSet) error {
 	if doc.Hooks == nil {
 		doc.Hooks = []Hook{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("diff: json output: %w", err)
-	}
-	return nil
+	return json.Marshal(doc)
 }

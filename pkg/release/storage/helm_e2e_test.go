@@ -2,7 +2,10 @@ package storage
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"helm.sh/helm/v3/pkg/chart/loader"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/bargehq/barge/internal/localcluster"
 	"github.com/bargehq/barge/pkg/release"
@@ -123,6 +127,33 @@ func normalizeV4(rec map[string]any) {
 	}
 }
 
+// rawRecord reads the JSON tree of a stored record without package code:
+// the Secret's data, base64-decoded, gunzipped.
+func rawRecord(t *testing.T, c *localcluster.Cluster, ns, key string) map[string]any {
+	t.Helper()
+	sec, err := clientset(t, c).CoreV1().Secrets(ns).Get(t.Context(), key, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, err := base64.StdEncoding.DecodeString(string(sec.Data["release"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(js, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func TestHelmInterop(t *testing.T) {
 	for _, version := range []string{"v3.22.0", "v4.3.1"} {
 		t.Run(version, func(t *testing.T) {
@@ -149,12 +180,19 @@ func TestHelmInterop(t *testing.T) {
 					if rev == 1 {
 						continue
 					}
-					// helm status -o json prints the whole record.
+					// helm status -o json prints the whole record but the chart.
 					var want map[string]any
 					h.json(&want, "status", "hgreet")
 					gotTree := generic(t, got)
 					normalizeV4(want)
 					normalizeV4(gotTree)
+					// The chart: compare with the record Helm stored, unwrapped by hand.
+					stored := rawRecord(t, c, ns, Key("hgreet", rev))
+					normalizeV4(stored)
+					if diff := cmp.Diff(stored["chart"], gotTree["chart"]); diff != "" {
+						t.Errorf("chart differs from the stored record (-helm +barge):\n%s", diff)
+					}
+					delete(gotTree, "chart")
 					if diff := cmp.Diff(want, gotTree); diff != "" {
 						t.Errorf("record differs from helm status (-helm +barge):\n%s", diff)
 					}

@@ -48,7 +48,7 @@ metadata:
     apiVersion: apps/v1
     fieldsType: FieldsV1
     fieldsV1: {"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:replicas":{},"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:image":{},"f:name":{}}}}}}}
-  - manager: kube-controller-manager
+  - manager: kube-controller-manager-v1.37.2
     operation: Update
     apiVersion: apps/v1
     fieldsType: FieldsV1

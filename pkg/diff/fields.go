@@ -32,11 +32,17 @@ type ForeignField struct {
 // systemManager reports whether a field manager is one of the cluster's
 // own controllers, whose writes are the cluster doing its job (a
 // Deployment's revision annotation, a bound claim's volume name) rather
-// than a change made behind a release's back.
+// than a change made behind a release's back. A binary's default field
+// manager is its file name, so a versioned name such as
+// "kube-controller-manager-v1.37.2" counts too.
 func systemManager(name string) bool {
-	switch name {
-	case "kube-controller-manager", "kube-scheduler", "kubelet", "kube-apiserver", "before-first-apply":
+	if name == "before-first-apply" {
 		return true
+	}
+	for _, c := range []string{"kube-controller-manager", "kube-scheduler", "kubelet", "kube-apiserver"} {
+		if name == c || strings.HasPrefix(name, c+"-") {
+			return true
+		}
 	}
 	return false
 }

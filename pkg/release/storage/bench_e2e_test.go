@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"bytes"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -13,7 +15,8 @@ import (
 )
 
 // BenchmarkList1000 times List over all namespaces with 1,000 releases of 5
-// revisions each (4 superseded, 1 deployed) stored as Secrets.
+// revisions each (4 superseded, 1 deployed) stored as Secrets, and the
+// same listing by Helm v3.22 when its binary is built.
 func BenchmarkList1000(b *testing.B) {
 	const releases, revs = 1000, 5
 	c := localcluster.Get(b)
@@ -62,16 +65,33 @@ func BenchmarkList1000(b *testing.B) {
 	}
 
 	all := s.InNamespace("")
-	b.ResetTimer()
-	for b.Loop() {
-		got, err := all.List(ctx, ListOptions{})
-		if err != nil {
-			b.Fatal(err)
+	b.Run("barge", func(b *testing.B) {
+		for b.Loop() {
+			got, err := all.List(ctx, ListOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(got) < releases {
+				b.Fatalf("List returned %d releases, want at least %d", len(got), releases)
+			}
 		}
-		if len(got) < releases {
-			b.Fatalf("List returned %d releases, want at least %d", len(got), releases)
+	})
+	// The same listing by Helm, for comparison (process start included).
+	b.Run("helm-v3.22.0", func(b *testing.B) {
+		bin := helmBinaryPath("v3.22.0")
+		if bin == "" {
+			b.Skip("helm v3.22.0 not built")
 		}
-	}
+		for b.Loop() {
+			out, err := exec.CommandContext(ctx, bin, "list", "-A", "--max", "0", "-q", "--kubeconfig", c.KubeconfigPath).Output()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n := bytes.Count(out, []byte("\n")); n < releases {
+				b.Fatalf("helm list printed %d releases, want at least %d", n, releases)
+			}
+		}
+	})
 }
 
 func cmpOr(a, b error) error {

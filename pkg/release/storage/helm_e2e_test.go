@@ -24,19 +24,28 @@ import (
 // when it has not been built.
 func helmBinary(t *testing.T, version string) string {
 	t.Helper()
+	bin := helmBinaryPath(version)
+	if bin == "" {
+		t.Skipf("helm %s not built: run hack/tools/build.sh", version)
+	}
+	return bin
+}
+
+// helmBinaryPath returns the absolute path of a reference Helm binary, or ""
+// if it is not built.
+func helmBinaryPath(version string) string {
 	dir := os.Getenv("BARGE_TOOLS_BIN")
 	if dir == "" {
 		dir = filepath.Join("..", "..", "..", ".cache", "bin")
 	}
-	bin := filepath.Join(dir, "helm-"+version)
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("helm %s not built (%v): run hack/tools/build.sh", version, err)
-	}
-	abs, err := filepath.Abs(bin)
+	bin, err := filepath.Abs(filepath.Join(dir, "helm-"+version))
 	if err != nil {
-		t.Fatal(err)
+		return ""
 	}
-	return abs
+	if _, err := os.Stat(bin); err != nil {
+		return ""
+	}
+	return bin
 }
 
 // helmRunner runs a Helm binary against the local cluster, with its own

@@ -251,6 +251,7 @@ func TestE2EDiffNoChangeAfterInstall(t *testing.T) {
 		{"bitnami nginx", filepath.Join(corpus, "bitnami__nginx", "chart"), []string{"-f", filepath.Join(corpus, "bitnami__nginx", "values", "01.yaml")}},
 		{"kube-state-metrics", filepath.Join(corpus, "prometheus-community__kube-state-metrics", "chart"), nil},
 		{"keda", filepath.Join(corpus, "keda__keda", "chart"), nil},
+		{"argo-cd", filepath.Join(corpus, "argo__argo-cd", "chart"), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

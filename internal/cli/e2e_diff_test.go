@@ -123,6 +123,13 @@ func TestE2EDiffJoomla(t *testing.T) {
 				t.Errorf("coloured diff lacks %q:\n%s", want, r.stdout)
 			}
 		}
+		// upgrade --dry-run=server prints the same plan.
+		plain := e.mustBarge(upgrade("--set", "joomlaEmail=admin@barge.example")...).stdout
+		args := []string{"upgrade", "joomla1", chartDir, "-f", values, "--set", "joomlaEmail=admin@barge.example", "--dry-run=server"}
+		dry := e.mustBarge(args...).stdout
+		if _, plan, ok := strings.Cut(dry, "\nCHANGES:\n"); !ok || plan != plain {
+			t.Errorf("upgrade --dry-run=server: want the plan of diff upgrade after CHANGES:\n--- diff upgrade\n%s--- upgrade --dry-run=server\n%s", plain, dry)
+		}
 		r = e.barge(upgrade("--set", "joomlaEmail=admin@barge.example", "--summary")...)
 		if !strings.Contains(r.stdout, "Deployment") || !strings.Contains(r.stdout, "TOTAL") || strings.Contains(r.stdout, "\x1b[") {
 			t.Errorf("--summary:\n%s", r.stdout)

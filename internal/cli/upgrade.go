@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bargehq/barge/pkg/diff"
 	"github.com/bargehq/barge/pkg/release"
 )
 
@@ -117,6 +119,10 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 		SubchartNotes:        d.subchartNotes,
 		HookLogs:             cfg.ErrOut,
 	}
+	var changes *diff.ChangeSet
+	if dry == release.DryRunServer && d.output.format == outputTable {
+		opts.Changes = func(cs *diff.ChangeSet) { changes = cs }
+	}
 	done := showProgress(cfg, &opts.WaitOptions, ns, d.atomic)
 	rls, err := eng.Upgrade(ctx, name, ch, vals, opts)
 	done()
@@ -126,7 +132,12 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	if d.output.format == outputTable && !installing {
 		fmt.Fprintf(cfg.Out, "Release %q has been upgraded. Happy Helming!\n", name)
 	}
-	return d.print(cfg, rls)
+	if err := d.print(cfg, rls); err != nil || changes == nil {
+		return err
+	}
+	// The plan, as `barge diff upgrade` shows it.
+	fmt.Fprintln(cfg.Out, "CHANGES:")
+	return diff.WriteText(cfg.Out, changes, diff.TextOptions{Context: 3, BeforeLabel: "live", AfterLabel: "upgrade to revision " + strconv.Itoa(rls.Version)})
 }
 
 // lastReader reads the last revision of a release.

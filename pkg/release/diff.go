@@ -322,3 +322,24 @@ func planHooks(p *Plan) []diff.Hook {
 	}
 	return out
 }
+
+// diffDryRun is a server dry run done by DiffPlan: it hands the change set
+// to changes and fails, as a plain dry run does, on conflicts with other
+// field managers that force does not take over.
+func (e *Engine) diffDryRun(ctx context.Context, p *Plan, force bool, changes func(*diff.ChangeSet)) error {
+	cs, err := e.DiffPlan(ctx, p, DiffOptions{ForceConflicts: force})
+	if err != nil {
+		return fmt.Errorf("release %q: server dry run: %w", p.Release.Name, err)
+	}
+	var errs []error
+	for _, c := range cs.Changes {
+		if c.Conflict != "" {
+			errs = append(errs, errors.New(c.Conflict))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("release %q: server dry run: %w", p.Release.Name, errors.Join(errs...))
+	}
+	changes(cs)
+	return nil
+}

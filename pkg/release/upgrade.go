@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/bargehq/barge/pkg/chart/values"
+	"github.com/bargehq/barge/pkg/diff"
 )
 
 // UpgradeOptions tune Upgrade. The zero value upgrades without waiting,
@@ -57,6 +58,10 @@ type UpgradeOptions struct {
 	SubchartNotes bool
 	// HookLogs receives the logs of hook Pods whose output log policy asks.
 	HookLogs io.Writer
+	// Changes, with DryRun DryRunServer, receives the upgrade's change
+	// set: the server dry run is then done by DiffPlan, so that the dry
+	// run and `diff upgrade` show the same plan.
+	Changes func(*diff.ChangeSet)
 }
 
 // errPending is Helm's message for a release an operation is working on.
@@ -314,7 +319,11 @@ func (e *Engine) upgrade(ctx context.Context, name string, ch *helmchart.Chart, 
 		return rls, fmt.Errorf("release %q: unable to continue with update: %w", name, err)
 	}
 	if opts.DryRun == DryRunServer {
-		if err := e.serverDryRun(ctx, p, opts.ForceConflicts); err != nil {
+		if opts.Changes != nil {
+			if err := e.diffDryRun(ctx, p, opts.ForceConflicts, opts.Changes); err != nil {
+				return rls, err
+			}
+		} else if err := e.serverDryRun(ctx, p, opts.ForceConflicts); err != nil {
 			return rls, err
 		}
 		rls.Info.Description = dryRunDescription(opts.Description)

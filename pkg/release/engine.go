@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	helmchart "helm.sh/helm/v3/pkg/chart"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/bargehq/barge/pkg/chart/render"
@@ -103,6 +104,11 @@ type Config struct {
 	Capabilities *render.Capabilities
 	// Lookup serves the lookup template function; nil returns empty results.
 	Lookup render.Lookuper
+	// Renderer returns the renderer of a chart, so that callers working on
+	// many releases of one chart (fleets) parse its templates once; nil
+	// makes a new renderer for each operation. It is called from several
+	// goroutines at once when the engine is.
+	Renderer func(ch *helmchart.Chart) (*render.Renderer, error)
 }
 
 // DefaultFieldManager is the field manager objects are applied as.
@@ -132,6 +138,7 @@ type Engine struct {
 	fieldManager string
 	caps         *render.Capabilities
 	lookup       render.Lookuper
+	renderer     func(*helmchart.Chart) (*render.Renderer, error)
 }
 
 // New returns an Engine.
@@ -151,12 +158,16 @@ func New(cfg Config) (*Engine, error) {
 		fieldManager: cfg.FieldManager,
 		caps:         cfg.Capabilities,
 		lookup:       cfg.Lookup,
+		renderer:     cfg.Renderer,
 	}
 	if e.logger == nil {
 		e.logger = slog.New(slog.DiscardHandler)
 	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	if e.renderer == nil {
+		e.renderer = render.New
 	}
 	if e.fieldManager == "" {
 		e.fieldManager = DefaultFieldManager

@@ -80,7 +80,7 @@ func checkLabels(lbs map[string]string) error {
 
 // renderRelease renders ch for a revision of a release.
 func (e *Engine) renderRelease(ctx context.Context, name string, revision int, upgrade bool, ch *helmchart.Chart, vals map[string]any, subNotes, remote bool) (*render.Result, error) {
-	r, err := render.New(ch)
+	r, err := e.renderer(ch)
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func listDependencies(w io.Writer, path string, maxColWidth uint) error {
 	for _, d := range c.Metadata.Dependencies {
 		rows = append(rows, []string{d.Name, d.Version, d.Repository, dependencyStatus(path, d, c)})
 	}
-	fmt.Fprintln(w, formatTable(rows, maxColWidth, "\t"))
+	fmt.Fprintln(w, alignColumns(rows, maxColWidth, "\t"))
 	fmt.Fprintln(w)
 	printUndeclared(w, path, c.Metadata.Dependencies)
 	return nil
@@ -197,11 +197,11 @@ func printUndeclared(w io.Writer, path string, deps []*chart.Dependency) {
 	}
 }
 
-// formatTable lays rows out in columns as wide as their widest cell (at most
+// alignColumns lays rows out in columns as wide as their widest cell (at most
 // maxWidth, 0 for no limit; longer cells end in "..."), every cell padded
 // with spaces, joined by sep, with no final newline. Width counts runes, so
 // columns holding double-width characters do not line up.
-func formatTable(rows [][]string, maxWidth uint, sep string) string {
+func alignColumns(rows [][]string, maxWidth uint, sep string) string {
 	var widths []int
 	for _, r := range rows {
 		for i, cell := range r {
@@ -224,14 +224,14 @@ func formatTable(rows [][]string, maxWidth uint, sep string) string {
 			if i > 0 {
 				b.WriteString(sep)
 			}
-			b.WriteString(fitCell(cell, widths[i]))
+			b.WriteString(fitColumn(cell, widths[i]))
 		}
 	}
 	return b.String()
 }
 
-// fitCell pads s with spaces to width columns, or cuts it to end in "...".
-func fitCell(s string, width int) string {
+// fitColumn pads s with spaces to width columns, or cuts it to end in "...".
+func fitColumn(s string, width int) string {
 	w := utf8.RuneCountInString(s)
 	if w <= width {
 		return s + strings.Repeat(" ", width-w)

@@ -1,0 +1,240 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/release"
+)
+
+// Phase is where a release is in an execution.
+type Phase string
+
+// The phases an Event reports.
+const (
+	// PhaseStarted: the release's operation began.
+	PhaseStarted Phase = "started"
+	// PhaseWaiting: its objects are applied and it waits for them to be
+	// ready (with Wait).
+	PhaseWaiting Phase = "waiting"
+	// PhaseDone: the operation succeeded.
+	PhaseDone Phase = "done"
+	// PhaseFailed: the operation failed; Event.Err says why.
+	PhaseFailed Phase = "failed"
+)
+
+// Event reports progress on one release.
+type Event struct {
+	// Change is the release's planned change.
+	Change *Change
+	// Phase is where it is.
+	Phase Phase
+	// Err is why it failed, with PhaseFailed.
+	Err error
+	// Elapsed is the time since its operation began.
+	Elapsed time.Duration
+}
+
+// ApplyOptions tune Apply and Destroy.
+type ApplyOptions struct {
+	// WaitOptions are each release's: with Wait, a release is recorded
+	// deployed once its objects are ready. Waiting releases do not count
+	// against Concurrency.
+	release.WaitOptions
+	// Atomic uninstalls a failed install and rolls back a failed upgrade;
+	// it implies Wait.
+	Atomic bool
+	// Concurrency bounds the releases being applied at once; zero means
+	// DefaultConcurrency.
+	Concurrency int
+	// Events, when set, receives progress; it is called from several
+	// goroutines at once.
+	Events func(Event)
+}
+
+// Result is what happened to one release.
+type Result struct {
+	// Change is the planned change.
+	Change *Change
+	// Revision is the release's revision after the operation (0 when
+	// uninstalled or never installed).
+	Revision int
+	// Status is the status of that revision.
+	Status release.Status
+	// Err is why the operation failed; nil when it succeeded or nothing
+	// had to be done.
+	Err error
+	// Skipped is set when the operation never started (interrupted).
+	Skipped bool
+	// Duration is how long the operation took.
+	Duration time.Duration
+}
+
+// Report is what an execution did, one Result per change, in the plan's
+// order.
+type Report struct {
+	Results []Result
+	// Duration is the execution's wall time.
+	Duration time.Duration
+}
+
+// Failed returns the results that failed or were skipped.
+func (r *Report) Failed() []Result {
+	var out []Result
+	for _, x := range r.Results {
+		if x.Err != nil || x.Skipped {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Err returns an error naming each release that failed, or nil.
+func (r *Report) Err() error {
+	var errs []error
+	for _, x := range r.Failed() {
+		if x.Skipped {
+			errs = append(errs, fmt.Errorf("release %s/%s: not %sed: interrupted before it started", x.Change.Namespace, x.Change.Name, x.Change.Action))
+			continue
+		}
+		errs = append(errs, x.Err)
+	}
+	return errors.Join(errs...)
+}
+
+// Apply executes a plan: it installs, upgrades and prunes releases, at most
+// opts.Concurrency at once, and leaves unchanged ones alone without writing
+// anything. A failing release does not stop the others. When ctx ends,
+// releases not started are skipped, and those in flight are recorded
+// failed (never left pending) by the release engine.
+func (r *Runner) Apply(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
+	return r.run(ctx, p, opts)
+}
+
+// Destroy uninstalls every release the fleet owns (labelled FleetLabel),
+// whether or not its file still lists it, and those of them the selector
+// matches when one is given. Releases the fleet does not own are left alone.
+func (r *Runner) Destroy(ctx context.Context, fleet string, plan PlanOptions, opts ApplyOptions) (*Report, error) {
+	prunes, err := r.owned(ctx, fleet, plan.Selector, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx, &Plan{Fleet: fleet, Changes: prunes}, opts), nil
+}
+
+func (r *Runner) run(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
+	start := time.Now()
+	rep := &Report{Results: make([]Result, len(p.Changes))}
+	limit := opts.Concurrency
+	if limit <= 0 {
+		limit = DefaultConcurrency
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		res := &rep.Results[i]
+		res.Change, res.Revision = c, c.Revision
+		if c.Err != nil {
+			res.Err = c.Err
+			r.emit(opts, Event{Change: c, Phase: PhaseFailed, Err: c.Err})
+			continue
+		}
+		if c.Action == ActionUnchanged {
+			continue
+		}
+		if ctx.Err() == nil {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
+			res.Skipped = true
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var once sync.Once
+			free := func() { once.Do(func() { <-sem }) }
+			defer free()
+			r.execute(ctx, c, res, opts, free)
+		}()
+	}
+	wg.Wait()
+	rep.Duration = time.Since(start)
+	return rep
+}
+
+func (r *Runner) emit(opts ApplyOptions, ev Event) {
+	if opts.Events != nil {
+		opts.Events(ev)
+	}
+}
+
+// execute runs one change. free gives its concurrency slot back; it is
+// called when the release starts waiting for its objects.
+func (r *Runner) execute(ctx context.Context, c *Change, res *Result, opts ApplyOptions, free func()) {
+	start := time.Now()
+	r.emit(opts, Event{Change: c, Phase: PhaseStarted})
+	wait := opts.WaitOptions
+	wait.Wait = wait.Wait || opts.Atomic
+	var waitOnce sync.Once
+	userProgress := wait.Progress
+	wait.Progress = func(s kube.Status) {
+		waitOnce.Do(func() {
+			free()
+			r.emit(opts, Event{Change: c, Phase: PhaseWaiting, Elapsed: time.Since(start)})
+		})
+		if userProgress != nil {
+			userProgress(s)
+		}
+	}
+	rls, err := r.do(ctx, c, wait, opts.Atomic)
+	res.Duration = time.Since(start)
+	if rls != nil {
+		res.Revision, res.Status = rls.Version, rls.Info.Status
+	}
+	if err != nil {
+		res.Err = fmt.Errorf("release %s/%s: %s: %w", c.Namespace, c.Name, c.Action, err)
+		r.emit(opts, Event{Change: c, Phase: PhaseFailed, Err: res.Err, Elapsed: res.Duration})
+		return
+	}
+	r.emit(opts, Event{Change: c, Phase: PhaseDone, Elapsed: res.Duration})
+}
+
+// do runs the engine operation of c.
+func (r *Runner) do(ctx context.Context, c *Change, wait release.WaitOptions, atomic bool) (*release.Release, error) {
+	eng, err := r.engine(c.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	switch c.Action {
+	case ActionPrune:
+		_, err := eng.Uninstall(ctx, c.Name, release.UninstallOptions{WaitOptions: release.WaitOptions{Timeout: wait.Timeout}, IgnoreNotFound: true})
+		return nil, err
+	case ActionInstall, ActionUpgrade:
+	default:
+		return nil, fmt.Errorf("unknown action %q", c.Action)
+	}
+	rel := c.Release
+	ch, err := r.chart(rel)
+	if err != nil {
+		return nil, err
+	}
+	if c.Action == ActionInstall {
+		return eng.Install(ctx, rel.Name, ch, rel.Values, release.InstallOptions{
+			WaitOptions: wait, CreateNamespace: rel.CreateNamespace, Replace: c.replace,
+			Atomic: atomic, Labels: rel.Labels,
+		})
+	}
+	return eng.Upgrade(ctx, rel.Name, ch, rel.Values, release.UpgradeOptions{
+		WaitOptions: wait, ResetValues: true, Atomic: atomic, Labels: rel.Labels,
+		ForceConflicts: c.force,
+	})
+}

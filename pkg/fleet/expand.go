@@ -1,0 +1,328 @@
+package fleet
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"text/template"
+
+	"github.com/Masterminds/sprig/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/bargehq/barge/pkg/chart/values"
+	"github.com/bargehq/barge/pkg/release"
+)
+
+// Release is one desired release of a fleet, after stamping and templating.
+type Release struct {
+	// Name and Namespace identify the release.
+	Name, Namespace string
+	// Chart is the chart's path; Version, when set, the version it must have.
+	Chart, Version string
+	// Values are the user values (values files, inline values and set
+	// values merged), as `helm install -f ... --set ...` would give them.
+	Values map[string]any
+	// Labels are the release's labels, including FleetLabel and, for a
+	// stamped release, TenantLabel.
+	Labels map[string]string
+	// Tenant is the tenant the release was stamped for ("" for others).
+	Tenant string
+	// CreateNamespace creates the namespace on install.
+	CreateNamespace bool
+	// Source says where the release is defined, for error messages:
+	// "releases[0] (tenant acme)".
+	Source string
+}
+
+// Key identifies a release: namespace/name.
+func (r *Release) Key() string { return r.Namespace + "/" + r.Name }
+
+// Expand stamps out the fleet's releases: each definition once, or once per
+// tenant with perTenant, with its templates executed and its values files
+// read and merged. Names must be unique per namespace. Every error found is
+// returned, each naming the definition and the tenant at fault.
+func (f *File) Expand() ([]*Release, error) {
+	tenants, err := f.tenants()
+	if err != nil {
+		return nil, err
+	}
+	x := &expander{file: f, files: map[string]map[string]any{}, tpls: map[string]*template.Template{}}
+	var (
+		out  []*Release
+		errs []error
+		seen = map[string]string{}
+	)
+	for i, spec := range f.Releases {
+		spec = withDefaults(spec, f.Defaults)
+		if !spec.PerTenant {
+			r, err := x.release(spec, fmt.Sprintf("releases[%d]", i), nil)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			out = append(out, r)
+			continue
+		}
+		for _, t := range tenants {
+			r, err := x.release(spec, fmt.Sprintf("releases[%d] (tenant %s)", i, t.Name()), t)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			out = append(out, r)
+		}
+	}
+	for _, r := range out {
+		if prev, dup := seen[r.Key()]; dup {
+			errs = append(errs, fmt.Errorf("%s: release %s is also defined by %s; give each release its own name (use {{ .Tenant.name }})", r.Source, r.Key(), prev))
+			continue
+		}
+		seen[r.Key()] = r.Source
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// withDefaults lays spec over d: fields spec leaves empty come from d;
+// values lists are d's then spec's; maps are merged with spec winning.
+func withDefaults(spec ReleaseSpec, d *ReleaseSpec) ReleaseSpec {
+	if d == nil {
+		return spec
+	}
+	out := spec
+	if out.Name == "" {
+		out.Name = d.Name
+	}
+	if out.Namespace == "" {
+		out.Namespace = d.Namespace
+	}
+	if out.Chart == "" {
+		out.Chart = d.Chart
+	}
+	if out.Version == "" {
+		out.Version = d.Version
+	}
+	if out.CreateNamespace == nil {
+		out.CreateNamespace = d.CreateNamespace
+	}
+	out.Values = append(slices.Clone(d.Values), spec.Values...)
+	out.Set = mergeStrings(d.Set, spec.Set)
+	out.SetString = mergeStrings(d.SetString, spec.SetString)
+	out.Labels = mergeStrings(d.Labels, spec.Labels)
+	return out
+}
+
+func mergeStrings(a, b map[string]string) map[string]string {
+	if len(a) == 0 && len(b) == 0 {
+		return nil
+	}
+	out := maps.Clone(a)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, b)
+	return out
+}
+
+// expander executes a fleet's templates. It caches parsed templates and
+// values files, which many tenants share. It is used by one goroutine.
+type expander struct {
+	file  *File
+	files map[string]map[string]any
+	tpls  map[string]*template.Template
+}
+
+// exec executes text as a template with data; field names the field in errors.
+func (x *expander) exec(field, text string, data map[string]any) (string, error) {
+	if !strings.Contains(text, "{{") {
+		return text, nil
+	}
+	t, ok := x.tpls[text]
+	if !ok {
+		var err error
+		t, err = template.New(field).Option("missingkey=error").Funcs(sprig.TxtFuncMap()).Parse(text)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", field, err)
+		}
+		x.tpls[text] = t
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("%s %q: %w", field, text, err)
+	}
+	return b.String(), nil
+}
+
+// release stamps spec for tenant t (nil for a release of no tenant).
+func (x *expander) release(spec ReleaseSpec, source string, t Tenant) (*Release, error) {
+	data := map[string]any{"Fleet": map[string]any{"name": x.file.Metadata.Name}}
+	if t != nil {
+		data["Tenant"] = map[string]any(t)
+	}
+	fail := func(err error) error { return fmt.Errorf("%s: %w", source, err) }
+	name, err := x.exec("name", spec.Name, data)
+	if err != nil {
+		return nil, fail(err)
+	}
+	if err := release.ValidateName(name); err != nil {
+		return nil, fail(err)
+	}
+	ns, err := x.exec("namespace", spec.Namespace, data)
+	if err != nil {
+		return nil, fail(err)
+	}
+	if ns == "" {
+		return nil, fail(errors.New("namespace is empty: give each release a namespace (for example tenant-{{ .Tenant.name }})"))
+	}
+	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+		return nil, fail(fmt.Errorf("namespace %q: %s", ns, strings.Join(errs, "; ")))
+	}
+	if spec.Chart == "" {
+		return nil, fail(errors.New("chart is empty: give the chart's path, relative to the fleet file"))
+	}
+	r := &Release{
+		Name: name, Namespace: ns, Source: source,
+		Chart: x.file.resolve(spec.Chart), Version: spec.Version,
+		CreateNamespace: spec.CreateNamespace == nil || *spec.CreateNamespace,
+		Labels:          map[string]string{FleetLabel: x.file.Metadata.Name},
+	}
+	if t != nil {
+		r.Tenant = t.Name()
+		r.Labels[TenantLabel] = t.Name()
+	}
+	for k, v := range spec.Labels {
+		v, err := x.exec("labels."+k, v, data)
+		if err != nil {
+			return nil, fail(err)
+		}
+		r.Labels[k] = v
+	}
+	if r.Values, err = x.values(spec, data); err != nil {
+		return nil, fail(err)
+	}
+	return r, nil
+}
+
+// values merges the values files, inline values and set values of spec.
+func (x *expander) values(spec ReleaseSpec, data map[string]any) (map[string]any, error) {
+	vals := map[string]any{}
+	for i, v := range spec.Values {
+		field := fmt.Sprintf("values[%d]", i)
+		switch v := v.(type) {
+		case string:
+			p, err := x.exec(field, v, data)
+			if err != nil {
+				return nil, err
+			}
+			m, err := x.valuesFile(x.file.resolve(p))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", field, err)
+			}
+			vals = mergeValues(vals, m)
+		case map[string]any:
+			m, err := x.templateValue(field, v, data)
+			if err != nil {
+				return nil, err
+			}
+			vals = mergeValues(vals, m.(map[string]any))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(spec.Set)) {
+		v, err := x.exec("set."+k, spec.Set[k], data)
+		if err != nil {
+			return nil, err
+		}
+		if err := values.ParseSet(k+"="+v, vals); err != nil {
+			return nil, fmt.Errorf("set.%s: %w", k, err)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(spec.SetString)) {
+		v, err := x.exec("setString."+k, spec.SetString[k], data)
+		if err != nil {
+			return nil, err
+		}
+		if err := values.ParseSetString(k+"="+v, vals); err != nil {
+			return nil, fmt.Errorf("setString.%s: %w", k, err)
+		}
+	}
+	return vals, nil
+}
+
+// valuesFile reads a values file once and returns a copy of it.
+func (x *expander) valuesFile(path string) (map[string]any, error) {
+	m, ok := x.files[path]
+	if !ok {
+		var err error
+		if m, err = values.ReadFile(path); err != nil {
+			return nil, err
+		}
+		x.files[path] = m
+	}
+	return copyValue(m).(map[string]any), nil
+}
+
+// templateValue copies v, executing the templates in its strings.
+func (x *expander) templateValue(field string, v any, data map[string]any) (any, error) {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			c, err := x.templateValue(field+"."+k, e, data)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = c
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			c, err := x.templateValue(fmt.Sprintf("%s[%d]", field, i), e, data)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	case string:
+		return x.exec(field, v, data)
+	}
+	return v, nil
+}
+
+// mergeValues lays src over dst as helm merges -f files: maps are merged
+// key by key, anything else in src replaces what dst has.
+func mergeValues(dst, src map[string]any) map[string]any {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				dst[k] = mergeValues(dm, sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+	return dst
+}
+
+func copyValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = copyValue(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = copyValue(e)
+		}
+		return out
+	}
+	return v
+}

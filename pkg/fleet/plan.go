@@ -1,0 +1,325 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
+
+	"github.com/bargehq/barge/pkg/chart/render"
+	"github.com/bargehq/barge/pkg/release"
+	"github.com/bargehq/barge/pkg/release/storage"
+)
+
+// Action is what a plan does to one release.
+type Action string
+
+// The actions.
+const (
+	// ActionInstall installs a release that has no record (or whose last
+	// revision is uninstalled).
+	ActionInstall Action = "install"
+	// ActionUpgrade upgrades a release whose chart, values, manifest or
+	// labels differ from its last deployed revision, or whose last
+	// revision is not deployed.
+	ActionUpgrade Action = "upgrade"
+	// ActionUnchanged leaves alone a release already in its desired state;
+	// nothing is written for it.
+	ActionUnchanged Action = "unchanged"
+	// ActionPrune uninstalls a release the fleet owns but no longer lists
+	// (with PlanOptions.Prune), or any release it owns (Destroy).
+	ActionPrune Action = "prune"
+)
+
+// Change is the planned action on one release.
+type Change struct {
+	// Name and Namespace identify the release.
+	Name, Namespace string
+	// Action is what the plan does.
+	Action Action
+	// Release is the desired release; nil for ActionPrune.
+	Release *Release
+	// Reasons say why an upgrade is needed: "values", "chart joomla
+	// 1.0.0 -> 1.1.0", "manifest", "labels", "last revision failed".
+	Reasons []string
+	// Objects summarises how the release's objects change.
+	Objects ObjectChanges
+	// Revision is the release's last revision (0 when it has none).
+	Revision int
+	// Err is why the release could not be planned; such a release is
+	// reported failed and left alone.
+	Err error
+
+	replace bool // install over an uninstalled or failed release
+	force   bool // the last revision was applied client-side
+}
+
+// ObjectChanges counts how a release's objects change.
+type ObjectChanges struct {
+	// Added, Changed and Removed list objects as Kind/name.
+	Added, Changed, Removed []string
+	// Unchanged counts the objects left as they are.
+	Unchanged int
+}
+
+// Plan is the computed change of a fleet, before anything is done.
+type Plan struct {
+	// Fleet is the fleet's name.
+	Fleet string
+	// Changes are one per release, in the file's order, then the prunes.
+	Changes []Change
+}
+
+// Count returns how many changes have action a and no error.
+func (p *Plan) Count(a Action) int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Action == a && c.Err == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Errors returns the changes that could not be planned.
+func (p *Plan) Errors() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Err != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// PlanOptions tune Plan.
+type PlanOptions struct {
+	// Selector keeps the releases whose labels it matches; nil keeps all.
+	Selector labels.Selector
+	// Prune also plans to uninstall the releases the fleet owns (labelled
+	// FleetLabel=fleet) that the file no longer lists.
+	Prune bool
+	// Objects renders installs too, to list their objects; without it,
+	// installs are rendered only when executed.
+	Objects bool
+	// Concurrency bounds the releases planned at once; zero means
+	// DefaultConcurrency.
+	Concurrency int
+}
+
+// Plan compares each desired release with its records and decides its
+// action. It reads the store and renders, and changes nothing. A release
+// that cannot be planned (its chart does not load or render, its record
+// cannot be read) has Err set; the others are planned regardless.
+func (r *Runner) Plan(ctx context.Context, fleet string, rels []*Release, opts PlanOptions) (*Plan, error) {
+	var sel []*Release
+	for _, rel := range rels {
+		if opts.Selector == nil || opts.Selector.Matches(labels.Set(rel.Labels)) {
+			sel = append(sel, rel)
+		}
+	}
+	p := &Plan{Fleet: fleet, Changes: make([]Change, len(sel))}
+	forEach(ctx, len(sel), opts.Concurrency, func(i int) {
+		p.Changes[i] = r.planOne(ctx, sel[i], opts.Objects)
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("fleet %s: plan interrupted: %w", fleet, err)
+	}
+	if opts.Prune {
+		prunes, err := r.owned(ctx, fleet, opts.Selector, rels)
+		if err != nil {
+			return nil, err
+		}
+		p.Changes = append(p.Changes, prunes...)
+	}
+	return p, nil
+}
+
+// owned lists the releases the fleet owns that are not in keep, as prunes.
+func (r *Runner) owned(ctx context.Context, fleet string, selector labels.Selector, keep []*Release) ([]Change, error) {
+	sel := labels.SelectorFromSet(labels.Set{FleetLabel: fleet})
+	sums, err := r.store("").List(ctx, storage.ListOptions{Selector: sel})
+	if err != nil {
+		return nil, fmt.Errorf("fleet %s: list the releases it owns: %w", fleet, err)
+	}
+	want := map[string]bool{}
+	for _, k := range keep {
+		want[k.Key()] = true
+	}
+	var out []Change
+	for _, s := range sums {
+		if want[s.Namespace+"/"+s.Name] || s.Status == release.StatusUninstalled {
+			continue
+		}
+		if selector != nil && !selector.Matches(labels.Set(s.Labels)) {
+			continue
+		}
+		out = append(out, Change{Name: s.Name, Namespace: s.Namespace, Action: ActionPrune, Revision: s.Revision,
+			Reasons: []string{"owned by fleet " + fleet + " but no longer in its file"}})
+	}
+	return out, nil
+}
+
+// planOne plans one release.
+func (r *Runner) planOne(ctx context.Context, rel *Release, objects bool) Change {
+	c := Change{Name: rel.Name, Namespace: rel.Namespace, Release: rel}
+	fail := func(err error) Change {
+		c.Err = err
+		return c
+	}
+	ch, err := r.chart(rel)
+	if err != nil {
+		return fail(err)
+	}
+	eng, err := r.engine(rel.Namespace)
+	if err != nil {
+		return fail(err)
+	}
+	last, err := r.store(rel.Namespace).Last(ctx, rel.Name)
+	switch {
+	case errors.Is(err, release.ErrNotFound):
+	case err != nil:
+		return fail(fmt.Errorf("%s: read the records of release %s: %w", rel.Source, rel.Key(), err))
+	default:
+		c.Revision = last.Version
+		c.force = last.ApplyMethod != release.ApplyMethodServerSide
+	}
+	if last == nil || last.Info.Status == release.StatusUninstalled {
+		c.Action, c.replace = ActionInstall, last != nil
+		if objects {
+			p, err := eng.PlanInstall(ctx, rel.Name, ch, rel.Values, release.InstallOptions{DryRun: release.DryRunClient, Labels: rel.Labels})
+			if err != nil {
+				return fail(fmt.Errorf("%s: %w", rel.Source, err))
+			}
+			c.Objects = compareManifests("", p.Release.Manifest)
+		}
+		return c
+	}
+	if !last.Info.Status.IsPending() {
+		p, err := eng.PlanUpgrade(ctx, rel.Name, ch, rel.Values, release.UpgradeOptions{ResetValues: true, Labels: rel.Labels})
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", rel.Source, err))
+		}
+		c.Reasons = differences(last, p.Current, p.Release)
+		c.Objects = compareManifests(p.Current.Manifest, p.Release.Manifest)
+	} else {
+		c.Reasons = []string{fmt.Sprintf("last revision %d is %s", last.Version, last.Info.Status)}
+	}
+	c.Action = ActionUpgrade
+	if len(c.Reasons) == 0 {
+		c.Action = ActionUnchanged
+	}
+	return c
+}
+
+// differences says how the desired revision differs from the current
+// deployed one, and whether the last revision is not that one.
+func differences(last, current, desired *release.Release) []string {
+	var out []string
+	if last.Version != current.Version || last.Info.Status != release.StatusDeployed {
+		out = append(out, fmt.Sprintf("last revision %d is %s", last.Version, last.Info.Status))
+	}
+	cm, dm := current.Chart.Metadata, desired.Chart.Metadata
+	if cm == nil || cm.Name != dm.Name || cm.Version != dm.Version {
+		from := "?"
+		if cm != nil {
+			from = cm.Name + " " + cm.Version
+		}
+		out = append(out, fmt.Sprintf("chart %s -> %s %s", from, dm.Name, dm.Version))
+	}
+	if !sameJSON(current.Config, desired.Config) {
+		out = append(out, "values")
+	}
+	if current.Manifest != desired.Manifest {
+		out = append(out, "manifest")
+	}
+	if !sameHooks(current.Hooks, desired.Hooks) {
+		out = append(out, "hooks")
+	}
+	if !maps.Equal(nonEmpty(last.Labels), nonEmpty(desired.Labels)) {
+		out = append(out, "labels")
+	}
+	return out
+}
+
+// sameJSON compares values as their records store them: as JSON, where
+// an int64 from --set and a float64 read back from a record are equal.
+func sameJSON(a, b map[string]any) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
+}
+
+func sameHooks(a, b []*release.Hook) bool {
+	return slices.EqualFunc(a, b, func(x, y *release.Hook) bool {
+		return x.Name == y.Name && x.Kind == y.Kind && x.Manifest == y.Manifest && x.Weight == y.Weight &&
+			slices.Equal(x.Events, y.Events) && slices.Equal(x.DeletePolicies, y.DeletePolicies)
+	})
+}
+
+func nonEmpty(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// compareManifests compares two release manifests object by object.
+func compareManifests(from, to string) ObjectChanges {
+	a, b := manifestObjects(from), manifestObjects(to)
+	var oc ObjectChanges
+	for _, k := range slices.Sorted(maps.Keys(b)) {
+		old, ok := a[k]
+		switch {
+		case !ok:
+			oc.Added = append(oc.Added, k)
+		case old != b[k]:
+			oc.Changed = append(oc.Changed, k)
+		default:
+			oc.Unchanged++
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if _, ok := b[k]; !ok {
+			oc.Removed = append(oc.Removed, k)
+		}
+	}
+	return oc
+}
+
+// manifestObjects maps Kind/name (Kind/namespace/name when the namespace
+// is set) to each document of a manifest.
+func manifestObjects(manifest string) map[string]string {
+	out := map[string]string{}
+	for _, doc := range render.SplitDocuments(manifest) {
+		var head struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name      string `json:"name"`
+				Namespace string `json:"namespace"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &head); err != nil || head.Kind == "" {
+			continue
+		}
+		k := head.Kind + "/" + head.Metadata.Name
+		if head.Metadata.Namespace != "" {
+			k = head.Kind + "/" + head.Metadata.Namespace + "/" + head.Metadata.Name
+		}
+		out[k] = strings.TrimSpace(doc)
+	}
+	return out
+}

@@ -1,0 +1,163 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	helmchart "helm.sh/helm/v3/pkg/chart"
+
+	"github.com/bargehq/barge/pkg/chart"
+	"github.com/bargehq/barge/pkg/chart/render"
+	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/release"
+	"github.com/bargehq/barge/pkg/release/storage"
+)
+
+// DefaultConcurrency is how many releases a Runner works on at once when
+// the options give no number: enough to keep a local API server busy.
+const DefaultConcurrency = 32
+
+// Config configures a Runner.
+type Config struct {
+	// Kube applies, reads, deletes and waits; one client serves every
+	// release, sharing its discovery, REST mapping and connections.
+	// Required.
+	Kube *kube.Client
+	// Store keeps the records; the Runner makes a view of it per release
+	// namespace, and lists all namespaces to prune. Required.
+	Store *storage.Secrets
+	// Capabilities are what templates see as .Capabilities; nil means
+	// render's defaults.
+	Capabilities *render.Capabilities
+	// Lookup serves the lookup template function; nil returns empty results.
+	Lookup render.Lookuper
+	// FieldManager is the server-side apply field manager; empty means
+	// release.DefaultFieldManager.
+	FieldManager string
+	// Logger receives debug messages and warnings; nil discards them.
+	Logger *slog.Logger
+}
+
+// Runner plans and executes fleets on one cluster.
+//
+// A Runner may be used by several goroutines at once. It caches the charts
+// it loads (by path) and their parsed templates for its lifetime.
+type Runner struct {
+	cfg Config
+
+	mu        sync.Mutex
+	charts    map[string]*loadedChart
+	renderers map[*helmchart.Chart]*render.Renderer
+}
+
+type loadedChart struct {
+	once sync.Once
+	ch   *helmchart.Chart
+	err  error
+}
+
+// NewRunner returns a Runner.
+func NewRunner(cfg Config) (*Runner, error) {
+	if cfg.Kube == nil {
+		return nil, errors.New("fleet runner: no kube client given")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("fleet runner: no release store given")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{cfg: cfg, charts: map[string]*loadedChart{}, renderers: map[*helmchart.Chart]*render.Renderer{}}, nil
+}
+
+// chart loads the chart at path once and checks its version.
+func (r *Runner) chart(rel *Release) (*helmchart.Chart, error) {
+	r.mu.Lock()
+	lc, ok := r.charts[rel.Chart]
+	if !ok {
+		lc = &loadedChart{}
+		r.charts[rel.Chart] = lc
+	}
+	r.mu.Unlock()
+	lc.once.Do(func() {
+		lc.ch, lc.err = chart.Load(rel.Chart)
+		if lc.err == nil {
+			lc.err = chart.CheckInstallable(lc.ch)
+		}
+		if lc.err == nil {
+			lc.err = chart.CheckDependencies(lc.ch)
+		}
+	})
+	if lc.err != nil {
+		return nil, fmt.Errorf("%s: chart %s: %w", rel.Source, rel.Chart, lc.err)
+	}
+	if rel.Version != "" && lc.ch.Metadata.Version != rel.Version {
+		return nil, fmt.Errorf("%s: chart %s is version %s, but the fleet file asks for %s: change version, or point chart at the right version",
+			rel.Source, rel.Chart, lc.ch.Metadata.Version, rel.Version)
+	}
+	return lc.ch, nil
+}
+
+// renderer returns the one renderer of ch.
+func (r *Runner) renderer(ch *helmchart.Chart) (*render.Renderer, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rd, ok := r.renderers[ch]; ok {
+		return rd, nil
+	}
+	rd, err := render.New(ch)
+	if err != nil {
+		return nil, err
+	}
+	r.renderers[ch] = rd
+	return rd, nil
+}
+
+// store returns the store's view of namespace.
+func (r *Runner) store(namespace string) *storage.Secrets {
+	return r.cfg.Store.InNamespace(namespace)
+}
+
+// engine returns a release engine for namespace. Engines are cheap: they
+// share the client, the store's clients and the renderers.
+func (r *Runner) engine(namespace string) (*release.Engine, error) {
+	return release.New(release.Config{
+		Namespace:    namespace,
+		Store:        r.store(namespace),
+		Cluster:      r.cfg.Kube,
+		Logger:       r.cfg.Logger,
+		FieldManager: r.cfg.FieldManager,
+		Capabilities: r.cfg.Capabilities,
+		Lookup:       r.cfg.Lookup,
+		Renderer:     r.renderer,
+	})
+}
+
+// forEach runs f for items 0..n-1 with at most limit at once, stopping
+// early (leaving the rest undone) when ctx ends.
+func forEach(ctx context.Context, n, limit int, f func(i int)) {
+	if limit <= 0 {
+		limit = DefaultConcurrency
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}

@@ -99,6 +99,9 @@ that Helm and barge can work on the same releases.`,
 		newTestCmd(cfg),
 		newDiffCmd(cfg),
 		newDriftCmd(cfg),
+		newFleetApplyCmd(cfg),
+		newFleetPlanCmd(cfg),
+		newFleetDestroyCmd(cfg),
 	)
 	return root
 }

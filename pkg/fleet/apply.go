@@ -216,7 +216,7 @@ func (r *Runner) do(ctx context.Context, c *Change, wait release.WaitOptions, at
 	}
 	switch c.Action {
 	case ActionPrune:
-		_, err := eng.Uninstall(ctx, c.Name, release.UninstallOptions{WaitOptions: release.WaitOptions{Timeout: wait.Timeout}, IgnoreNotFound: true})
+		_, err := eng.Uninstall(ctx, c.Name, release.UninstallOptions{WaitOptions: release.WaitOptions{Wait: wait.Wait, Timeout: wait.Timeout}, IgnoreNotFound: true})
 		return nil, err
 	case ActionInstall, ActionUpgrade:
 	default:

@@ -1,0 +1,272 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/bargehq/barge/pkg/fleet"
+	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/release"
+	"github.com/bargehq/barge/pkg/release/storage"
+)
+
+// Client-side rate limits of the fleet commands when --qps and
+// --burst-limit are not given: high enough that the API server, not the
+// client, is what limits a fleet.
+const (
+	fleetQPS   = 5000
+	fleetBurst = 10000
+)
+
+// fleetFlags are the flags the fleet commands share.
+type fleetFlags struct {
+	file        string
+	selector    string
+	concurrency int
+	cpuProfile  string
+}
+
+// Bind registers the shared fleet flags on fs.
+func (f *fleetFlags) Bind(fs *pflag.FlagSet) {
+	fs.StringVarP(&f.file, "file", "f", "", "the fleet file (required)")
+	fs.StringVarP(&f.selector, "selector", "l", "", "act only on the releases whose labels match this selector (e.g. tier=gold,barge.dev/tenant in (acme,globex))")
+	fs.IntVar(&f.concurrency, "concurrency", fleet.DefaultConcurrency, "how many releases to work on at once")
+	fs.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the command to this file")
+	_ = fs.MarkHidden("cpu-profile")
+}
+
+// fleetSession is a loaded fleet file and a runner on the cluster.
+type fleetSession struct {
+	file     *fleet.File
+	releases []*fleet.Release
+	selector labels.Selector
+	runner   *fleet.Runner
+}
+
+// open reads the fleet file and connects to the cluster.
+func (f *fleetFlags) open(ctx context.Context, cfg *Config) (*fleetSession, error) {
+	if f.file == "" {
+		return nil, errors.New("-f/--file: give the fleet file, e.g. barge apply -f fleet.yaml")
+	}
+	file, err := fleet.Load(f.file)
+	if err != nil {
+		return nil, err
+	}
+	rels, err := file.Expand()
+	if err != nil {
+		return nil, fmt.Errorf("fleet file %s: %w", f.file, err)
+	}
+	s := &fleetSession{file: file, releases: rels}
+	if f.selector != "" {
+		if s.selector, err = labels.Parse(f.selector); err != nil {
+			return nil, fmt.Errorf("-l/--selector %q: %w", f.selector, err)
+		}
+	}
+	kc := cfg.Kube
+	if kc.QPS == 0 {
+		kc.QPS = fleetQPS
+	}
+	if kc.Burst == 0 {
+		kc.Burst = fleetBurst
+	}
+	rc, err := kc.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	if err := reachable(ctx, rc); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger()
+	store, err := storage.NewSecrets(rc, "", storage.Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	kcl, err := kube.NewForRESTConfig(rc, kube.WithNamespace(cfg.Namespace()), kube.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	caps, err := clusterCapabilities(ctx, kcl)
+	if err != nil {
+		return nil, err
+	}
+	s.runner, err = fleet.NewRunner(fleet.Config{
+		Kube: kcl, Store: store, Capabilities: caps, Lookup: lookuper{kcl},
+		FieldManager: defaultFieldManager, Logger: logger,
+	})
+	return s, err
+}
+
+// profile starts a CPU profile when asked; the returned function stops it.
+func (f *fleetFlags) profile() (func(), error) {
+	if f.cpuProfile == "" {
+		return func() {}, nil
+	}
+	out, err := os.Create(f.cpuProfile)
+	if err != nil {
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }, nil
+}
+
+// fleetApplyOptions are the flags of `barge apply`.
+type fleetApplyOptions struct {
+	fleet  fleetFlags
+	wait   waitFlags
+	atomic bool
+	prune  bool
+	dryRun bool
+}
+
+func newFleetApplyCmd(cfg *Config) *cobra.Command {
+	o := &fleetApplyOptions{}
+	o.wait.what = "apply"
+	cmd := &cobra.Command{
+		Use:   "apply -f FLEET",
+		Short: "Bring every release of a fleet file to its desired state",
+		Long: `Bring every release of a fleet file to its desired state: install the
+releases that are missing, upgrade those whose chart, values or rendered
+objects differ from their last deployed revision, and leave the others alone
+without writing anything for them. With --prune, also uninstall the releases
+the fleet owns that its file no longer lists.
+
+Releases are worked on concurrently (--concurrency) from one process: each
+chart is loaded and parsed once, and one client serves them all. Every
+release keeps its own lock and its own history in Helm's format, as
+barge install and helm install would leave it. A failing release does not
+stop the others; the command exits non-zero, naming each failure.
+
+The fleet file format is described in docs/fleet.md.`,
+		Example: `  barge apply -f fleet.yaml
+  barge apply -f fleet.yaml --wait --timeout 10m --concurrency 64
+  barge apply -f fleet.yaml -l barge.dev/tenant=acme
+  barge apply -f fleet.yaml --prune --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	o.fleet.Bind(f)
+	o.wait.opts = new(release.WaitOptions)
+	o.wait.Bind(f)
+	f.BoolVar(&o.atomic, "atomic", false, "uninstall a release whose install fails, roll back one whose upgrade fails; implies --wait")
+	f.BoolVar(&o.prune, "prune", false, "uninstall the releases this fleet owns (label barge.dev/fleet) that the file no longer lists")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan (as barge plan) and change nothing")
+	return cmd
+}
+
+func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
+	stop, err := o.fleet.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	s, err := o.fleet.open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	plan, err := s.runner.Plan(ctx, s.file.Metadata.Name, s.releases, fleet.PlanOptions{
+		Selector: s.selector, Prune: o.prune, Concurrency: o.fleet.concurrency, Objects: o.dryRun,
+	})
+	if err != nil {
+		return err
+	}
+	if o.dryRun {
+		printPlan(cfg.Out, plan)
+		return planErrors(plan)
+	}
+	work := plan.Count(fleet.ActionInstall) + plan.Count(fleet.ActionUpgrade) + plan.Count(fleet.ActionPrune)
+	fmt.Fprintf(cfg.ErrOut, "fleet %s: %d to install, %d to upgrade, %d unchanged, %d to prune\n", plan.Fleet,
+		plan.Count(fleet.ActionInstall), plan.Count(fleet.ActionUpgrade), plan.Count(fleet.ActionUnchanged), plan.Count(fleet.ActionPrune))
+	disp := newFleetProgress(cfg.ErrOut, work)
+	disp.run()
+	rep := s.runner.Apply(ctx, plan, fleet.ApplyOptions{
+		WaitOptions: *o.wait.opts, Atomic: o.atomic, Concurrency: o.fleet.concurrency, Events: disp.event,
+	})
+	disp.finish()
+	printReport(cfg.Out, rep)
+	return reportError(ctx, rep)
+}
+
+// reportError is nil when every release succeeded, else an exit error
+// naming each failure.
+func reportError(ctx context.Context, rep *fleet.Report) error {
+	failed := rep.Failed()
+	if len(failed) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d releases failed", len(failed), len(rep.Results))
+	if ctx.Err() != nil {
+		b.WriteString(" (interrupted: releases in flight were recorded failed, those not started were skipped)")
+	}
+	b.WriteString(":")
+	for _, x := range failed {
+		if x.Skipped {
+			fmt.Fprintf(&b, "\n  %s/%s: skipped (interrupted before it started)", x.Change.Namespace, x.Change.Name)
+			continue
+		}
+		fmt.Fprintf(&b, "\n  %v", x.Err)
+	}
+	return &ExitError{Code: 1, Err: errors.New(b.String())}
+}
+
+// planErrors is an exit error naming the releases that could not be planned.
+func planErrors(p *fleet.Plan) error {
+	errs := p.Errors()
+	if len(errs) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d releases could not be planned:", len(errs))
+	for _, c := range errs {
+		fmt.Fprintf(&b, "\n  %v", c.Err)
+	}
+	return &ExitError{Code: 1, Err: errors.New(b.String())}
+}
+
+// printReport prints the summary table of an execution.
+func printReport(w io.Writer, rep *fleet.Report) {
+	t := &table{sep: "  "}
+	t.row("NAMESPACE", "RELEASE", "ACTION", "RESULT", "REVISION", "TIME")
+	counts := map[string]int{}
+	for _, x := range rep.Results {
+		c := x.Change
+		result := "ok"
+		switch {
+		case c.Action == fleet.ActionUnchanged && x.Err == nil:
+			result = "unchanged"
+		case x.Skipped:
+			result = "skipped"
+		case x.Err != nil:
+			result = "FAILED"
+		}
+		counts[result]++
+		rev := "-"
+		if x.Revision > 0 && c.Action != fleet.ActionPrune {
+			rev = fmt.Sprint(x.Revision)
+		}
+		d := "-"
+		if x.Duration > 0 {
+			d = x.Duration.Round(10 * time.Millisecond).String()
+		}
+		t.row(c.Namespace, c.Name, c.Action, result, rev, d)
+	}
+	fmt.Fprint(w, t.String())
+	fmt.Fprintf(w, "\n%d releases in %s: %d ok, %d unchanged, %d failed, %d skipped\n", len(rep.Results),
+		rep.Duration.Round(10*time.Millisecond), counts["ok"], counts["unchanged"], counts["FAILED"], counts["skipped"])
+}

@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bargehq/barge/pkg/fleet"
+	"github.com/bargehq/barge/pkg/release"
+)
+
+// fleetDestroyOptions are the flags of `barge destroy`.
+type fleetDestroyOptions struct {
+	fleet fleetFlags
+	wait  release.WaitOptions
+}
+
+func newFleetDestroyCmd(cfg *Config) *cobra.Command {
+	o := &fleetDestroyOptions{}
+	cmd := &cobra.Command{
+		Use:   "destroy -f FLEET",
+		Short: "Uninstall every release a fleet owns",
+		Long: `Uninstall every release the fleet of a fleet file owns (those labelled
+barge.dev/fleet=<its name>), listed in the file or not; with -l, only those
+whose labels match. Releases the fleet does not own are left alone, even if
+the file names them. Records are deleted, as barge uninstall does.`,
+		Example: `  barge destroy -f fleet.yaml
+  barge destroy -f fleet.yaml -l barge.dev/tenant=acme`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	o.fleet.Bind(f)
+	(&waitFlags{opts: &o.wait, what: "destroy"}).Bind(f)
+	return cmd
+}
+
+func (o *fleetDestroyOptions) run(ctx context.Context, cfg *Config) error {
+	s, err := o.fleet.open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	disp := newFleetProgress(cfg.ErrOut, 0)
+	disp.run()
+	rep, err := s.runner.Destroy(ctx, s.file.Metadata.Name, fleet.PlanOptions{Selector: s.selector},
+		fleet.ApplyOptions{WaitOptions: o.wait, Concurrency: o.fleet.concurrency, Events: disp.event})
+	disp.finish()
+	if err != nil {
+		return err
+	}
+	if len(rep.Results) == 0 {
+		fmt.Fprintf(cfg.Out, "fleet %s owns no release: nothing to destroy\n", s.file.Metadata.Name)
+		return nil
+	}
+	printReport(cfg.Out, rep)
+	return reportError(ctx, rep)
+}

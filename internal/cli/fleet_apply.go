@@ -264,7 +264,11 @@ func printReport(w io.Writer, rep *fleet.Report) {
 		if x.Duration > 0 {
 			d = x.Duration.Round(10 * time.Millisecond).String()
 		}
-		t.row(c.Namespace, c.Name, c.Action, result, rev, d)
+		action := string(c.Action)
+		if action == "" {
+			action = "-" // not planned
+		}
+		t.row(c.Namespace, c.Name, action, result, rev, d)
 	}
 	fmt.Fprint(w, t.String())
 	fmt.Fprintf(w, "\n%d releases in %s: %d ok, %d unchanged, %d failed, %d skipped\n", len(rep.Results),

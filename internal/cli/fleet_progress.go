@@ -102,12 +102,12 @@ func (p *fleetProgress) event(ev fleet.Event) {
 			if ev.Err != nil {
 				status = "FAILED: " + ev.Err.Error()
 			}
-			fmt.Fprintf(p.w, "%s %s: %s (%s) [%d/%s]\n", ev.Change.Action, key, status,
+			fmt.Fprintf(p.w, "%s %s: %s (%s) [%d/%s]\n", verb(ev.Change.Action), key, status,
 				ev.Elapsed.Round(10*time.Millisecond), p.done, p.totalString())
 		} else if ev.Err != nil {
 			// Failures stay on screen, above the bar.
 			p.clear()
-			fmt.Fprintf(p.w, "%s %s: FAILED: %v\n", ev.Change.Action, key, ev.Err)
+			fmt.Fprintf(p.w, "%s %s: FAILED: %v\n", verb(ev.Change.Action), key, ev.Err)
 		}
 	}
 }
@@ -177,4 +177,13 @@ func (p *fleetProgress) draw() {
 		fmt.Fprintln(p.w, l)
 	}
 	p.drawn = len(lines)
+}
+
+// verb names an action in progress lines; a release that could not be
+// planned has none.
+func verb(a fleet.Action) string {
+	if a == "" {
+		return "plan"
+	}
+	return string(a)
 }

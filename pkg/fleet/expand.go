@@ -144,7 +144,7 @@ func (x *expander) exec(field, text string, data map[string]any) (string, error)
 	t, ok := x.tpls[text]
 	if !ok {
 		var err error
-		t, err = template.New(field).Option("missingkey=error").Funcs(sprig.TxtFuncMap()).Parse(text)
+		t, err = template.New(field).Funcs(sprig.TxtFuncMap()).Parse(text)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", field, err)
 		}
@@ -153,6 +153,11 @@ func (x *expander) exec(field, text string, data map[string]any) (string, error)
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {
 		return "", fmt.Errorf("%s %q: %w", field, text, err)
+	}
+	// A field the tenant lacks prints as <no value>: a typo, or an optional
+	// field that needs a default.
+	if strings.Contains(b.String(), "<no value>") {
+		return "", fmt.Errorf("%s %q uses a field that is not set (got %q): check its spelling, or give it a default: {{ .Tenant.field | default \"x\" }}", field, text, b.String())
 	}
 	return b.String(), nil
 }

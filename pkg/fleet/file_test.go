@@ -130,11 +130,13 @@ func TestExpandErrors(t *testing.T) {
 		name, releases, want string
 	}{
 		{"missing tenant field", `releases: [{name: "x-{{ .Tenant.name }}", namespace: "{{ .Tenant.nmae }}", chart: c, perTenant: true}]`,
-			`releases[0] (tenant a): namespace "{{ .Tenant.nmae }}"`},
+			`releases[0] (tenant a): namespace "{{ .Tenant.nmae }}" uses a field that is not set`},
 		{"same name twice", `releases: [{name: x, namespace: ns, chart: c, perTenant: true}]`,
 			`releases[0] (tenant b): release ns/x is also defined by releases[0] (tenant a)`},
 		{"invalid release name", `releases: [{name: "X_{{ .Tenant.name }}", namespace: ns, chart: c, perTenant: true}]`,
 			`releases[0] (tenant a): release name "X_a"`},
+		{"optional field with a default", `releases: [{name: "x-{{ .Tenant.name }}", namespace: "{{ .Tenant.ns | default \"shared\" }}", chart: c, perTenant: true, set: {a: "{{ .Tenant.size }}"}}]`,
+			`releases[0] (tenant a): set.a "{{ .Tenant.size }}" uses a field that is not set (got "<no value>")`},
 		{"no namespace", `releases: [{name: x, chart: c}]`, "releases[0]: namespace is empty"},
 	}
 	for _, tc := range tests {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	helmchart "helm.sh/helm/v3/pkg/chart"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
@@ -202,13 +203,21 @@ func (r *Runner) planOne(ctx context.Context, rel *Release, objects bool) Change
 		}
 		return c
 	}
+	if ok, err := r.unchanged(ctx, rel, ch, last); err != nil {
+		return fail(fmt.Errorf("%s: %w", rel.Source, err))
+	} else if ok {
+		c.Action = ActionUnchanged
+		return c
+	}
 	if !last.Info.Status.IsPending() {
 		p, err := eng.PlanUpgrade(ctx, rel.Name, ch, rel.Values, release.UpgradeOptions{ResetValues: true, Labels: rel.Labels})
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", rel.Source, err))
 		}
 		c.Reasons = differences(last, p.Current, p.Release)
-		c.Objects = compareManifests(p.Current.Manifest, p.Release.Manifest)
+		if objects {
+			c.Objects = compareManifests(p.Current.Manifest, p.Release.Manifest)
+		}
 	} else {
 		c.Reasons = []string{fmt.Sprintf("last revision %d is %s", last.Version, last.Info.Status)}
 	}
@@ -217,6 +226,47 @@ func (r *Runner) planOne(ctx context.Context, rel *Release, objects bool) Change
 		c.Action = ActionUnchanged
 	}
 	return c
+}
+
+// unchanged is the cheap test that a release is already right: its last
+// revision is deployed, with the same chart, values and labels, and
+// rendering the desired release gives the manifest and hooks it recorded.
+// Only releases that fail it are planned in full.
+func (r *Runner) unchanged(ctx context.Context, rel *Release, ch *helmchart.Chart, last *release.Release) (bool, error) {
+	if last.Info == nil || last.Info.Status != release.StatusDeployed || last.Chart == nil || last.Chart.Metadata == nil {
+		return false, nil
+	}
+	if last.Chart.Metadata.Name != ch.Metadata.Name || last.Chart.Metadata.Version != ch.Metadata.Version {
+		return false, nil
+	}
+	if !sameJSON(last.Config, rel.Values) {
+		return false, nil
+	}
+	for k, v := range rel.Labels {
+		if last.Labels[k] != v {
+			return false, nil
+		}
+	}
+	rd, err := r.renderer(ch)
+	if err != nil {
+		return false, err
+	}
+	res, err := rd.Render(ctx, render.Options{
+		ReleaseName: rel.Name, Namespace: rel.Namespace, Revision: last.Version + 1, IsUpgrade: true,
+		Values: rel.Values, Capabilities: r.cfg.Capabilities, Lookup: r.cfg.Lookup,
+	})
+	if err != nil {
+		return false, fmt.Errorf("release %q: render chart %s: %w", rel.Name, ch.Name(), err)
+	}
+	if res.Manifest != last.Manifest || len(res.Hooks) != len(last.Hooks) {
+		return false, nil
+	}
+	for i, h := range res.Hooks {
+		if h.Name != last.Hooks[i].Name || h.Content != last.Hooks[i].Manifest {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // differences says how the desired revision differs from the current

@@ -207,6 +207,9 @@ func (r *Runner) planOne(ctx context.Context, rel *Release, objects bool) Change
 		return fail(fmt.Errorf("%s: %w", rel.Source, err))
 	} else if ok {
 		c.Action = ActionUnchanged
+		if objects {
+			c.Objects = compareManifests(last.Manifest, last.Manifest)
+		}
 		return c
 	}
 	if !last.Info.Status.IsPending() {

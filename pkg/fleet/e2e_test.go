@@ -381,4 +381,3 @@ func TestFleetInterrupted(t *testing.T) {
 		}
 	}
 }
-

@@ -21,7 +21,7 @@ var ErrCorruptArchive = errors.New("chart archive is corrupt")
 
 // ErrChartYAML is returned by Load when a chart's Chart.yaml (or a
 // subchart's) is missing or does not parse.
-var ErrChartYAML = errors.New("Chart.yaml is invalid")
+var ErrChartYAML = errors.New("invalid Chart.yaml")
 
 // ErrNotInstallable is returned by CheckInstallable for charts whose type is
 // not "application" (library charts).

@@ -72,7 +72,7 @@ func Foreign(live *unstructured.Unstructured, owners []string, showSecrets bool)
 			continue
 		}
 		var fs fieldSet
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &fs); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fs); err != nil {
 			continue
 		}
 		switch {

@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // PathChange is one field that differs between the two sides of a Change.
@@ -94,11 +93,3 @@ func changedPaths(before, after any, path string, out []PathChange) []PathChange
 	return out
 }
 
-// joinPath formats path segments (map keys) as a JSON path.
-func joinPath(segs []string) string {
-	var b strings.Builder
-	for _, s := range segs {
-		b.WriteString(keySegment(s))
-	}
-	return b.String()
-}

@@ -157,7 +157,7 @@ func TestApplyConflictThenForce(t *testing.T) {
 	}
 	var owners []string
 	for _, mf := range results[0].Object.GetManagedFields() {
-		if mf.FieldsV1 != nil && strings.Contains(string(mf.FieldsV1.Raw), `"f:key"`) {
+		if mf.FieldsV1 != nil && strings.Contains(mf.FieldsV1.GetRawString(), `"f:key"`) {
 			owners = append(owners, mf.Manager)
 		}
 	}

@@ -92,4 +92,3 @@ func changedPaths(before, after any, path string, out []PathChange) []PathChange
 	}
 	return out
 }
-

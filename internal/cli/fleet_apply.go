@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net/http"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,8 +36,9 @@ const (
 type fleetFlags struct {
 	file        string
 	selector    string
-	concurrency int
-	cpuProfile  string
+	concurrency  int
+	cpuProfile   string
+	requestStats bool
 }
 
 // Bind registers the shared fleet flags on fs.
@@ -43,6 +48,7 @@ func (f *fleetFlags) Bind(fs *pflag.FlagSet) {
 	fs.IntVar(&f.concurrency, "concurrency", fleet.DefaultConcurrency, "how many releases to work on at once")
 	fs.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the command to this file")
 	_ = fs.MarkHidden("cpu-profile")
+	fs.BoolVar(&f.requestStats, "request-stats", false, "print how many API requests of each method the command made")
 }
 
 // fleetSession is a loaded fleet file and a runner on the cluster.
@@ -51,6 +57,36 @@ type fleetSession struct {
 	releases []*fleet.Release
 	selector labels.Selector
 	runner   *fleet.Runner
+	requests *requestCounter // nil without --request-stats
+}
+
+// requestCounter counts the API requests a command makes, by HTTP method.
+// Its RoundTrip is called from many goroutines at once.
+type requestCounter struct {
+	rt     http.RoundTripper
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.counts[req.Method]++
+	c.mu.Unlock()
+	return c.rt.RoundTrip(req)
+}
+
+// print writes the counts, and their average over n releases, to w.
+func (c *requestCounter) print(w io.Writer, n int) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var parts []string
+	for _, m := range slices.Sorted(maps.Keys(c.counts)) {
+		parts = append(parts, fmt.Sprintf("%s %d (%.1f/release)", m, c.counts[m], float64(c.counts[m])/float64(max(n, 1))))
+	}
+	fmt.Fprintf(w, "API requests: %s\n", strings.Join(parts, ", "))
 }
 
 // open reads the fleet file and connects to the cluster.
@@ -85,6 +121,13 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config) (*fleetSession, erro
 	}
 	if err := reachable(ctx, rc); err != nil {
 		return nil, err
+	}
+	if f.requestStats {
+		s.requests = &requestCounter{counts: map[string]int{}}
+		rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			s.requests.rt = rt
+			return s.requests
+		})
 	}
 	logger := cfg.Logger()
 	store, err := storage.NewSecrets(rc, "", storage.Options{Logger: logger})
@@ -199,6 +242,7 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 	})
 	disp.finish()
 	printReport(cfg.Out, rep)
+	s.requests.print(cfg.ErrOut, len(rep.Results))
 	return reportError(ctx, rep)
 }
 

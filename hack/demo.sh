@@ -37,3 +37,8 @@ if $barge install --help >/dev/null 2>&1; then
   run $barge delete --purge joomla1 -n demo
   run $barge list -A -a
 fi
+
+if $barge apply --help >/dev/null 2>&1; then
+  step "100 Joomla in 30 seconds? A fleet: one per tenant, from one file"
+  BARGE=$barge CLUSTER_DIR=$dir examples/joomla-fleet/demo.sh
+fi

@@ -11,7 +11,7 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 cleanup() {
-  step "stopping the local cluster"
+step "stopping the local cluster"
   bin/barge-cluster down --dir "$dir" || true
 }
 trap cleanup EXIT
@@ -22,23 +22,21 @@ bin/barge-cluster up --dir "$dir"
 step "barge reaches the cluster"
 run $barge version
 
-if $barge install --help >/dev/null 2>&1; then
-  step "100 Joomla in 30 seconds? First, one: the talk's values, unchanged"
-  run cat charts/joomla/examples/talk-values.yaml
-  run $barge install joomla1 ./charts/joomla -f charts/joomla/examples/talk-values.yaml --create-namespace -n demo --wait
-  run $barge list -n demo
-  run $barge status joomla1 -n demo
-  step "upgrade with a changed value, then roll back"
-  run $barge upgrade joomla1 ./charts/joomla -f charts/joomla/examples/talk-values.yaml --set joomlaEmail=admin@example.com -n demo --wait
-  run $barge history joomla1 -n demo
-  run $barge rollback joomla1 1 -n demo --wait
-  run $barge history joomla1 -n demo
-  step "delete --purge, as in Helm 2"
-  run $barge delete --purge joomla1 -n demo
-  run $barge list -A -a
-fi
+step "100 Joomla in 30 seconds? First, one: the talk's values, unchanged"
+run cat charts/joomla/examples/talk-values.yaml
+run $barge install joomla1 ./charts/joomla -f charts/joomla/examples/talk-values.yaml --create-namespace -n demo --wait
+run $barge list -n demo
+run $barge status joomla1 -n demo
+step "what would an upgrade change in the cluster? (diffed against the live objects)"
+run $barge diff upgrade joomla1 ./charts/joomla -f charts/joomla/examples/talk-values.yaml --set joomlaEmail=admin@example.com -n demo
+step "upgrade with that changed value, then roll back"
+run $barge upgrade joomla1 ./charts/joomla -f charts/joomla/examples/talk-values.yaml --set joomlaEmail=admin@example.com -n demo --wait
+run $barge history joomla1 -n demo
+run $barge rollback joomla1 1 -n demo --wait
+run $barge history joomla1 -n demo
+step "delete --purge, as in Helm 2"
+run $barge delete --purge joomla1 -n demo
+run $barge list -A -a
 
-if $barge apply --help >/dev/null 2>&1; then
-  step "100 Joomla in 30 seconds? A fleet: one per tenant, from one file"
-  BARGE=$barge CLUSTER_DIR=$dir examples/joomla-fleet/demo.sh
-fi
+step "100 Joomla in 30 seconds? A fleet: one per tenant, from one file"
+BARGE=$barge CLUSTER_DIR=$dir examples/joomla-fleet/demo.sh

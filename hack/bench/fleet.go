@@ -74,7 +74,7 @@ func benchFleet(ctx context.Context, e *env) error {
 
 	// (a) The physical limit, at a few concurrencies; the best counts.
 	var limit time.Duration
-	for _, conc := range []int{32, 64, 128} {
+	for _, conc := range []int{32, 64} {
 		d, writes, err := physicalLimit(ctx, e, file, conc)
 		if err != nil {
 			return err
@@ -92,7 +92,7 @@ func benchFleet(ctx context.Context, e *env) error {
 	// (c) barge apply, with its request counts and a CPU profile.
 	before, _ := requestCounts(ctx, cs)
 	prof := filepath.Join(dir, "apply.prof")
-	run, err := e.bargeFleet(ctx, "apply", "-f", file, "--concurrency", "64", "--cpu-profile", prof)
+	run, err := e.bargeFleet(ctx, "apply", "-f", file, "--request-stats", "--cpu-profile", prof)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func benchFleet(ctx context.Context, e *env) error {
 		note: fmt.Sprintf("peak RSS %d MiB (goal < 1024), client CPU %s", run.maxRSS>>20, secs(run.cpu))})
 
 	before, _ = requestCounts(ctx, cs)
-	again, err := e.bargeFleet(ctx, "apply", "-f", file, "--concurrency", "64")
+	again, err := e.bargeFleet(ctx, "apply", "-f", file, "--request-stats")
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func benchFleet(ctx context.Context, e *env) error {
 	}
 
 	// (c) with --wait: how long after the objects are created are all pods ready?
-	waited, err := e.bargeFleet(ctx, "apply", "-f", file, "--concurrency", "64", "--wait", "--timeout", "10m")
+	waited, err := e.bargeFleet(ctx, "apply", "-f", file, "--wait", "--timeout", "10m")
 	if err != nil {
 		return err
 	}
@@ -292,7 +292,11 @@ func (e *env) bargeFleet(ctx context.Context, args ...string) (fleetRun, error) 
 		return run, fmt.Errorf("barge %v: %v\n%s", args, err, tail)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	fmt.Printf("  barge %s: %s\n", strings.Join(args[:1], " "), lines[len(lines)-1])
+	for _, l := range lines {
+		if strings.HasPrefix(l, "API requests:") || strings.Contains(l, " releases in ") {
+			fmt.Printf("  barge %s: %s\n", args[0], l)
+		}
+	}
 	return run, nil
 }
 

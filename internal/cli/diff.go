@@ -136,20 +136,15 @@ are added, removed or changed still shows.`,
 	return cmd
 }
 
-// diffUpgradeOptions are the flags of `barge diff upgrade`: upgrade's own.
+// diffUpgradeOptions are the flags of `barge diff upgrade`: upgrade's own and
+// the diff output flags.
 type diffUpgradeOptions struct {
-	deploy               deployFlags
-	diff                 diffFlags
-	install              bool
-	reuseValues          bool
-	resetValues          bool
-	resetThenReuseValues bool
-	historyMax           int
-	cleanupOnFail        bool
+	upgrade upgradeOptions
+	diff    diffFlags
 }
 
 func newDiffUpgradeCmd(cfg *Config) *cobra.Command {
-	o := &diffUpgradeOptions{deploy: deployFlags{what: "upgrade"}}
+	o := &diffUpgradeOptions{}
 	cmd := &cobra.Command{
 		Use:   "upgrade RELEASE CHART",
 		Short: "Show what `barge upgrade` would change in the cluster",
@@ -171,21 +166,15 @@ With --install, a release that does not exist shows as all additions.`,
 		},
 	}
 	f := cmd.Flags()
-	o.deploy.Bind(f)
+	o.upgrade.bind(f, true)
 	_ = f.MarkHidden("dry-run")
-	o.diff.output = &o.deploy.output.format
+	o.diff.output = &o.upgrade.deploy.output.format
 	o.diff.Bind(f)
-	f.BoolVarP(&o.install, "install", "i", false, "if a release by this name doesn't already exist, show what an install would create")
-	f.BoolVar(&o.reuseValues, "reuse-values", false, "when upgrading, reuse the last release's values and merge in any overrides from the command line via --set and -f. If '--reset-values' is specified, this is ignored")
-	f.BoolVar(&o.resetValues, "reset-values", false, "when upgrading, reset the values to the ones built into the chart")
-	f.BoolVar(&o.resetThenReuseValues, "reset-then-reuse-values", false, "when upgrading, reset the values to the ones built into the chart, apply the last release's values and merge in any overrides from the command line via --set and -f. If '--reset-values' or '--reuse-values' is specified, this is ignored")
-	f.IntVar(&o.historyMax, "history-max", 10, "accepted as upgrade accepts it; changes nothing in a diff")
-	f.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, "accepted as upgrade accepts it; changes nothing in a diff")
 	return cmd
 }
 
 func (o *diffUpgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath string) error {
-	d := &o.deploy
+	d := &o.upgrade.deploy
 	if err := o.diff.check(); err != nil {
 		return err
 	}
@@ -207,7 +196,7 @@ func (o *diffUpgradeOptions) run(ctx context.Context, cfg *Config, name, chartPa
 		return err
 	}
 	installing := false
-	if o.install {
+	if o.upgrade.install {
 		if installing, err = willInstall(ctx, cc.store, name); err != nil {
 			return err
 		}
@@ -220,11 +209,7 @@ func (o *diffUpgradeOptions) run(ctx context.Context, cfg *Config, name, chartPa
 			TakeOwnership: d.takeOwnership, Replace: lastErr == nil, Labels: d.labels, SubchartNotes: d.subchartNotes,
 		})
 	} else {
-		p, err = eng.PlanUpgrade(ctx, name, ch, vals, release.UpgradeOptions{
-			Install: o.install, CreateNamespace: d.createNamespace, SkipCRDs: d.skipCRDs, NoHooks: d.noHooks,
-			TakeOwnership: d.takeOwnership, ReuseValues: o.reuseValues, ResetValues: o.resetValues,
-			ResetThenReuseValues: o.resetThenReuseValues, Labels: d.labels, SubchartNotes: d.subchartNotes,
-		})
+		p, err = eng.PlanUpgrade(ctx, name, ch, vals, o.upgrade.planOptions())
 	}
 	if err != nil {
 		return err

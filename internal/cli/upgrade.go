@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/bargehq/barge/pkg/diff"
 	"github.com/bargehq/barge/pkg/release"
@@ -24,7 +25,7 @@ type upgradeOptions struct {
 }
 
 func newUpgradeCmd(cfg *Config) *cobra.Command {
-	o := &upgradeOptions{deploy: deployFlags{what: "upgrade"}}
+	o := &upgradeOptions{}
 	cmd := &cobra.Command{
 		Use:   "upgrade RELEASE CHART",
 		Short: "Upgrade a release",
@@ -46,15 +47,48 @@ successful revision.`,
 			return o.run(cmd.Context(), cfg, args[0], args[1])
 		},
 	}
-	f := cmd.Flags()
-	o.deploy.Bind(f)
-	f.BoolVarP(&o.install, "install", "i", false, "if a release by this name doesn't already exist, run an install")
-	f.BoolVar(&o.reuseValues, "reuse-values", false, "when upgrading, reuse the last release's values and merge in any overrides from the command line via --set and -f. If '--reset-values' is specified, this is ignored")
-	f.BoolVar(&o.resetValues, "reset-values", false, "when upgrading, reset the values to the ones built into the chart")
-	f.BoolVar(&o.resetThenReuseValues, "reset-then-reuse-values", false, "when upgrading, reset the values to the ones built into the chart, apply the last release's values and merge in any overrides from the command line via --set and -f. If '--reset-values' or '--reuse-values' is specified, this is ignored")
-	f.IntVar(&o.historyMax, "history-max", 10, "limit the maximum number of revisions saved per release. Use 0 for no limit")
-	f.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, "allow deletion of new resources created in this upgrade when upgrade fails")
+	o.bind(cmd.Flags(), false)
 	return cmd
+}
+
+// bind registers upgrade's flags on fs. `barge diff upgrade` binds the same
+// (forDiff), so that any upgrade command line can be diffed; its help then
+// says which flags only change how an upgrade runs.
+func (o *upgradeOptions) bind(fs *pflag.FlagSet, forDiff bool) {
+	installHelp := "if a release by this name doesn't already exist, run an install"
+	historyMaxHelp := "limit the maximum number of revisions saved per release. Use 0 for no limit"
+	cleanupHelp := "allow deletion of new resources created in this upgrade when upgrade fails"
+	if forDiff {
+		installHelp = "if a release by this name doesn't already exist, show what an install would create"
+		historyMaxHelp = "accepted as upgrade accepts it; changes nothing in a diff"
+		cleanupHelp = historyMaxHelp
+	}
+	o.deploy.what = "upgrade"
+	o.deploy.Bind(fs)
+	fs.BoolVarP(&o.install, "install", "i", false, installHelp)
+	fs.BoolVar(&o.reuseValues, "reuse-values", false, "when upgrading, reuse the last release's values and merge in any overrides from the command line via --set and -f. If '--reset-values' is specified, this is ignored")
+	fs.BoolVar(&o.resetValues, "reset-values", false, "when upgrading, reset the values to the ones built into the chart")
+	fs.BoolVar(&o.resetThenReuseValues, "reset-then-reuse-values", false, "when upgrading, reset the values to the ones built into the chart, apply the last release's values and merge in any overrides from the command line via --set and -f. If '--reset-values' or '--reuse-values' is specified, this is ignored")
+	fs.IntVar(&o.historyMax, "history-max", 10, historyMaxHelp)
+	fs.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, cleanupHelp)
+}
+
+// planOptions returns the options that decide what the upgrade does: the
+// plan that `barge diff upgrade` shows and `barge upgrade` applies.
+func (o *upgradeOptions) planOptions() release.UpgradeOptions {
+	d := &o.deploy
+	return release.UpgradeOptions{
+		Install:              o.install,
+		CreateNamespace:      d.createNamespace,
+		SkipCRDs:             d.skipCRDs,
+		NoHooks:              d.noHooks,
+		TakeOwnership:        d.takeOwnership,
+		ReuseValues:          o.reuseValues,
+		ResetValues:          o.resetValues,
+		ResetThenReuseValues: o.resetThenReuseValues,
+		Labels:               d.labels,
+		SubchartNotes:        d.subchartNotes,
+	}
 }
 
 func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath string) error {
@@ -99,26 +133,15 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	if historyMax == 0 {
 		historyMax = -1 // Helm's 0: keep every revision
 	}
-	opts := release.UpgradeOptions{
-		WaitOptions:          d.wait,
-		DryRun:               dry,
-		Install:              o.install,
-		CreateNamespace:      d.createNamespace,
-		SkipCRDs:             d.skipCRDs,
-		NoHooks:              d.noHooks,
-		TakeOwnership:        d.takeOwnership,
-		ReuseValues:          o.reuseValues,
-		ResetValues:          o.resetValues,
-		ResetThenReuseValues: o.resetThenReuseValues,
-		HistoryMax:           historyMax,
-		CleanupOnFail:        o.cleanupOnFail,
-		Atomic:               d.atomic,
-		ForceConflicts:       d.forceConflicts || (!installing && forceAfterClientSide(ctx, cc.store, name)),
-		Description:          d.description,
-		Labels:               d.labels,
-		SubchartNotes:        d.subchartNotes,
-		HookLogs:             cfg.ErrOut,
-	}
+	opts := o.planOptions()
+	opts.WaitOptions = d.wait
+	opts.DryRun = dry
+	opts.HistoryMax = historyMax
+	opts.CleanupOnFail = o.cleanupOnFail
+	opts.Atomic = d.atomic
+	opts.ForceConflicts = d.forceConflicts || (!installing && forceAfterClientSide(ctx, cc.store, name))
+	opts.Description = d.description
+	opts.HookLogs = cfg.ErrOut
 	var changes *diff.ChangeSet
 	if dry == release.DryRunServer && d.output.format == outputTable {
 		opts.Changes = func(cs *diff.ChangeSet) { changes = cs }

@@ -178,11 +178,7 @@ func (o *diffUpgradeOptions) run(ctx context.Context, cfg *Config, name, chartPa
 	if err := o.diff.check(); err != nil {
 		return err
 	}
-	vals, err := d.values.Merge(cfg.In)
-	if err != nil {
-		return err
-	}
-	ch, err := loadChart(cfg, chartPath)
+	vals, ch, err := d.inputs(cfg, chartPath)
 	if err != nil {
 		return err
 	}
@@ -204,10 +200,9 @@ func (o *diffUpgradeOptions) run(ctx context.Context, cfg *Config, name, chartPa
 	var p *release.Plan
 	if installing {
 		_, lastErr := cc.store.InNamespace(ns).Last(ctx, name)
-		p, err = eng.PlanInstall(ctx, name, ch, vals, release.InstallOptions{
-			NoHooks: d.noHooks, SkipCRDs: d.skipCRDs, CreateNamespace: d.createNamespace,
-			TakeOwnership: d.takeOwnership, Replace: lastErr == nil, Labels: d.labels, SubchartNotes: d.subchartNotes,
-		})
+		opts := d.installPlanOptions()
+		opts.Replace = lastErr == nil
+		p, err = eng.PlanInstall(ctx, name, ch, vals, opts)
 	} else {
 		p, err = eng.PlanUpgrade(ctx, name, ch, vals, o.upgrade.planOptions())
 	}

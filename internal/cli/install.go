@@ -66,11 +66,7 @@ func (o *installOptions) run(ctx context.Context, cfg *Config, args []string) er
 	if err != nil {
 		return err
 	}
-	vals, err := d.values.Merge(cfg.In)
-	if err != nil {
-		return err
-	}
-	ch, err := loadChart(cfg, chartPath)
+	vals, ch, err := d.inputs(cfg, chartPath)
 	if err != nil {
 		return err
 	}
@@ -79,23 +75,16 @@ func (o *installOptions) run(ctx context.Context, cfg *Config, args []string) er
 	if err != nil {
 		return err
 	}
-	opts := release.InstallOptions{
-		WaitOptions:     d.wait,
-		DryRun:          dry,
-		NoHooks:         d.noHooks,
-		SkipCRDs:        d.skipCRDs,
-		CreateNamespace: d.createNamespace,
-		TakeOwnership:   d.takeOwnership,
-		Replace:         o.replace,
-		Atomic:          d.atomic,
-		// Adopting objects means taking over their fields too: those set by
-		// whoever created them (kubectl, another tool) would conflict.
-		ForceConflicts: d.forceConflicts || d.takeOwnership,
-		Description:    d.description,
-		Labels:         d.labels,
-		SubchartNotes:  d.subchartNotes,
-		HookLogs:       cfg.ErrOut,
-	}
+	opts := d.installPlanOptions()
+	opts.WaitOptions = d.wait
+	opts.DryRun = dry
+	opts.Replace = o.replace
+	opts.Atomic = d.atomic
+	// Adopting objects means taking over their fields too: those set by
+	// whoever created them (kubectl, another tool) would conflict.
+	opts.ForceConflicts = d.forceConflicts || d.takeOwnership
+	opts.Description = d.description
+	opts.HookLogs = cfg.ErrOut
 	done := showProgress(cfg, &opts.WaitOptions, ns, d.atomic)
 	rls, err := eng.Install(ctx, name, ch, vals, opts)
 	done()
@@ -103,6 +92,33 @@ func (o *installOptions) run(ctx context.Context, cfg *Config, args []string) er
 		return operationError(ctx, cfg, "INSTALLATION FAILED", name, err)
 	}
 	return d.print(cfg, rls)
+}
+
+// inputs merges the values flags and loads the chart at chartPath: what an
+// install or upgrade renders.
+func (d *deployFlags) inputs(cfg *Config, chartPath string) (map[string]any, *helmchart.Chart, error) {
+	vals, err := d.values.Merge(cfg.In)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err := loadChart(cfg, chartPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	return vals, ch, nil
+}
+
+// installPlanOptions returns the options that decide what an install does:
+// as `barge install` applies it and `barge diff upgrade --install` shows it.
+func (d *deployFlags) installPlanOptions() release.InstallOptions {
+	return release.InstallOptions{
+		NoHooks:         d.noHooks,
+		SkipCRDs:        d.skipCRDs,
+		CreateNamespace: d.createNamespace,
+		TakeOwnership:   d.takeOwnership,
+		Labels:          d.labels,
+		SubchartNotes:   d.subchartNotes,
+	}
 }
 
 // engine returns the engine for a deploy: one without a cluster for a

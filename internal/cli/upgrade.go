@@ -97,11 +97,7 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	if err != nil {
 		return err
 	}
-	vals, err := d.values.Merge(cfg.In)
-	if err != nil {
-		return err
-	}
-	ch, err := loadChart(cfg, chartPath)
+	vals, ch, err := d.inputs(cfg, chartPath)
 	if err != nil {
 		return err
 	}

@@ -227,13 +227,12 @@ func (o *diffUpgradeOptions) run(ctx context.Context, cfg *Config, name, chartPa
 	return o.diff.write(cfg, cs, "live", after)
 }
 
-// diffRollbackOptions are the flags of `barge diff rollback`.
+// diffRollbackOptions are the flags of `barge diff rollback`: those of
+// rollback that decide what it applies, and the diff output flags.
 type diffRollbackOptions struct {
-	output         outputFlags
-	diff           diffFlags
-	noHooks        bool
-	forceConflicts bool
-	fieldManager   string
+	rollback rollbackOptions
+	output   outputFlags
+	diff     diffFlags
 }
 
 func newDiffRollbackCmd(cfg *Config) *cobra.Command {
@@ -261,12 +260,10 @@ changed.`,
 		},
 	}
 	f := cmd.Flags()
+	o.rollback.bind(f, true)
 	o.output.Bind(f)
 	o.diff.output = &o.output.format
 	o.diff.Bind(f)
-	f.BoolVar(&o.noHooks, "no-hooks", false, "leave out the rollback hooks")
-	f.BoolVar(&o.forceConflicts, "force-conflicts", false, "as rollback's --force-conflicts: without it, fields other managers own are reported as conflicts")
-	f.StringVar(&o.fieldManager, "field-manager", defaultFieldManager, fieldManagerHelp)
 	return cmd
 }
 
@@ -279,15 +276,15 @@ func (o *diffRollbackOptions) run(ctx context.Context, cfg *Config, name string,
 	if err != nil {
 		return err
 	}
-	eng, err := releaseEngine(cfg, cc, ns, o.fieldManager)
+	eng, err := releaseEngine(cfg, cc, ns, o.rollback.fieldManager)
 	if err != nil {
 		return err
 	}
-	p, err := eng.PlanRollback(ctx, name, release.RollbackOptions{Revision: revision, NoHooks: o.noHooks})
+	p, err := eng.PlanRollback(ctx, name, o.rollback.planOptions(revision))
 	if err != nil {
 		return err
 	}
-	dopts, err := o.diff.options(o.forceConflicts || forceAfterClientSide(ctx, cc.store, name))
+	dopts, err := o.diff.options(o.rollback.forceConflicts || forceAfterClientSide(ctx, cc.store, name))
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,15 @@ func forceAfterClientSide(ctx context.Context, s lastReader, name string) bool {
 	return err == nil && last.ApplyMethod != release.ApplyMethodServerSide
 }
 
+// historyLimit returns the engine's HistoryMax for --history-max n of
+// upgrade or rollback: Helm's 0, keep every revision, is the engine's -1.
+func historyLimit(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
 // dryRunMode parses --dry-run.
 func (d *deployFlags) dryRunMode() (release.DryRun, error) {
 	m, err := release.ParseDryRun(d.dryRun)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/bargehq/barge/pkg/release"
 )
@@ -44,15 +45,36 @@ it. Use 'barge history RELEASE' to see the revisions.`,
 			return o.run(cmd.Context(), cfg, args[0], revision)
 		},
 	}
-	f := cmd.Flags()
-	(&waitFlags{opts: &o.wait, what: "rollback"}).Bind(f)
-	f.BoolVar(&o.dryRun, "dry-run", false, "simulate a rollback")
-	f.BoolVar(&o.noHooks, "no-hooks", false, "prevent hooks from running during rollback")
-	f.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, "allow deletion of new resources created in this rollback when rollback fails")
-	f.IntVar(&o.historyMax, "history-max", 10, "limit the maximum number of revisions saved per release. Use 0 for no limit")
-	f.BoolVar(&o.forceConflicts, "force-conflicts", false, "take over the fields other field managers own when applying, instead of failing on the conflict")
-	f.StringVar(&o.fieldManager, "field-manager", defaultFieldManager, fieldManagerHelp)
+	o.bind(cmd.Flags(), false)
 	return cmd
+}
+
+// bind registers rollback's flags on fs. `barge diff rollback` binds only
+// those that decide what the rollback applies (forDiff), worded for a diff.
+func (o *rollbackOptions) bind(fs *pflag.FlagSet, forDiff bool) {
+	noHooksHelp := "prevent hooks from running during rollback"
+	forceHelp := "take over the fields other field managers own when applying, instead of failing on the conflict"
+	if forDiff {
+		noHooksHelp = "leave out the rollback hooks"
+		forceHelp = "as rollback's --force-conflicts: without it, fields other managers own are reported as conflicts"
+	}
+	fs.BoolVar(&o.noHooks, "no-hooks", false, noHooksHelp)
+	fs.BoolVar(&o.forceConflicts, "force-conflicts", false, forceHelp)
+	fs.StringVar(&o.fieldManager, "field-manager", defaultFieldManager, fieldManagerHelp)
+	if forDiff {
+		return
+	}
+	(&waitFlags{opts: &o.wait, what: "rollback"}).Bind(fs)
+	fs.BoolVar(&o.dryRun, "dry-run", false, "simulate a rollback")
+	fs.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, "allow deletion of new resources created in this rollback when rollback fails")
+	fs.IntVar(&o.historyMax, "history-max", 10, "limit the maximum number of revisions saved per release. Use 0 for no limit")
+}
+
+// planOptions returns the options that decide what the rollback to revision
+// applies: the plan that `barge diff rollback` shows and `barge rollback`
+// applies.
+func (o *rollbackOptions) planOptions(revision int) release.RollbackOptions {
+	return release.RollbackOptions{Revision: revision, NoHooks: o.noHooks}
 }
 
 func (o *rollbackOptions) run(ctx context.Context, cfg *Config, name string, revision int) error {
@@ -65,20 +87,13 @@ func (o *rollbackOptions) run(ctx context.Context, cfg *Config, name string, rev
 	if err != nil {
 		return err
 	}
-	historyMax := o.historyMax
-	if historyMax == 0 {
-		historyMax = -1
-	}
-	opts := release.RollbackOptions{
-		WaitOptions:    o.wait,
-		Revision:       revision,
-		DryRun:         o.dryRun,
-		NoHooks:        o.noHooks,
-		CleanupOnFail:  o.cleanupOnFail,
-		HistoryMax:     historyMax,
-		ForceConflicts: o.forceConflicts || forceAfterClientSide(ctx, cc.store, name),
-		HookLogs:       cfg.ErrOut,
-	}
+	opts := o.planOptions(revision)
+	opts.WaitOptions = o.wait
+	opts.DryRun = o.dryRun
+	opts.CleanupOnFail = o.cleanupOnFail
+	opts.HistoryMax = historyLimit(o.historyMax)
+	opts.ForceConflicts = o.forceConflicts || forceAfterClientSide(ctx, cc.store, name)
+	opts.HookLogs = cfg.ErrOut
 	done := showProgress(cfg, &opts.WaitOptions, ns, false)
 	_, err = eng.Rollback(ctx, name, opts)
 	done()

@@ -125,14 +125,10 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 			fmt.Fprintf(cfg.Out, "Release %q does not exist. Installing it now.\n", name)
 		}
 	}
-	historyMax := o.historyMax
-	if historyMax == 0 {
-		historyMax = -1 // Helm's 0: keep every revision
-	}
 	opts := o.planOptions()
 	opts.WaitOptions = d.wait
 	opts.DryRun = dry
-	opts.HistoryMax = historyMax
+	opts.HistoryMax = historyLimit(o.historyMax)
 	opts.CleanupOnFail = o.cleanupOnFail
 	opts.Atomic = d.atomic
 	opts.ForceConflicts = d.forceConflicts || (!installing && forceAfterClientSide(ctx, cc.store, name))

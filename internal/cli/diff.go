@@ -248,13 +248,9 @@ changed.`,
   barge diff rollback joomla1 2 --summary`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			revision := 0
-			if len(args) > 1 {
-				v, err := strconv.Atoi(args[1])
-				if err != nil {
-					return fmt.Errorf("revision %q: not a number: give the revision to roll back to, as 'barge history %s' lists them", args[1], args[0])
-				}
-				revision = v
+			revision, err := rollbackRevision(args)
+			if err != nil {
+				return err
 			}
 			return o.run(cmd.Context(), cfg, args[0], revision)
 		},

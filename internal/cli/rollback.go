@@ -34,13 +34,9 @@ it. Use 'barge history RELEASE' to see the revisions.`,
   barge rollback joomla1 2 --wait`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			revision := 0
-			if len(args) > 1 {
-				v, err := strconv.Atoi(args[1])
-				if err != nil {
-					return fmt.Errorf("could not convert revision to a number: %v", err)
-				}
-				revision = v
+			revision, err := rollbackRevision(args)
+			if err != nil {
+				return err
 			}
 			return o.run(cmd.Context(), cfg, args[0], revision)
 		},
@@ -68,6 +64,20 @@ func (o *rollbackOptions) bind(fs *pflag.FlagSet, forDiff bool) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "simulate a rollback")
 	fs.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, "allow deletion of new resources created in this rollback when rollback fails")
 	fs.IntVar(&o.historyMax, "history-max", 10, "limit the maximum number of revisions saved per release. Use 0 for no limit")
+}
+
+// rollbackRevision reads the REVISION argument of rollback and diff rollback
+// (args are RELEASE [REVISION]); 0, without one, is the revision before the
+// last.
+func rollbackRevision(args []string) (int, error) {
+	if len(args) < 2 {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(args[1])
+	if err != nil {
+		return 0, fmt.Errorf("revision %q: not a number: give the revision to roll back to, as 'barge history %s' lists them", args[1], args[0])
+	}
+	return v, nil
 }
 
 // planOptions returns the options that decide what the rollback to revision

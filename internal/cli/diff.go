@@ -91,16 +91,21 @@ func (f *diffFlags) write(cfg *Config, cs *diff.ChangeSet, before, after string)
 	case outputYAML:
 		err = encodeYAML(cfg.Out, cs)
 	default:
-		if f.summary {
-			err = diff.WriteSummary(cfg.Out, cs)
-		} else {
-			err = diff.WriteText(cfg.Out, cs, diff.TextOptions{Context: f.context, Color: f.useColor(cfg), BeforeLabel: before, AfterLabel: after})
-		}
+		err = f.writeTable(cfg, cs, before, after)
 	}
 	if err != nil {
 		return err
 	}
 	return f.exit(cs.HasChanges())
+}
+
+// writeTable prints a change set as -o table does: a unified diff from
+// before to after, or the --summary table.
+func (f *diffFlags) writeTable(cfg *Config, cs *diff.ChangeSet, before, after string) error {
+	if f.summary {
+		return diff.WriteSummary(cfg.Out, cs)
+	}
+	return diff.WriteText(cfg.Out, cs, diff.TextOptions{Context: f.context, Color: f.useColor(cfg), BeforeLabel: before, AfterLabel: after})
 }
 
 // exit returns the --detailed-exitcode status for changed.

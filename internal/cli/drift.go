@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -105,10 +104,7 @@ func (o *driftOptions) run(ctx context.Context, cfg *Config, names []string) err
 	changed := slices.ContainsFunc(results, func(r releaseDrift) bool { return r.Changes.HasChanges() })
 	if len(names) == 1 && !o.allNamespaces && len(results) == 1 {
 		// One release: the same output as `diff release`.
-		if err := o.diff.write(cfg, results[0].Changes, "live", "reapplied"); err != nil {
-			return err
-		}
-		return nil
+		return o.diff.write(cfg, results[0].Changes, "live", "reapplied")
 	}
 	switch o.output.format {
 	case outputJSON:
@@ -143,13 +139,7 @@ func (o *driftOptions) writeText(cfg *Config, results []releaseDrift) error {
 			continue
 		}
 		fmt.Fprintf(cfg.Out, "Release %q in namespace %q:\n", r.Release, r.Namespace)
-		var err error
-		if o.diff.summary {
-			err = diff.WriteSummary(cfg.Out, r.Changes)
-		} else {
-			err = diff.WriteText(cfg.Out, r.Changes, diff.TextOptions{Context: o.diff.context, Color: o.diff.useColor(cfg), BeforeLabel: "live", AfterLabel: "reapplied"})
-		}
-		if err != nil {
+		if err := o.diff.writeTable(cfg, r.Changes, "live", "reapplied"); err != nil {
 			return err
 		}
 	}

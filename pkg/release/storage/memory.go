@@ -68,34 +68,21 @@ func (m *Memory) InNamespace(namespace string) *Memory {
 // Namespace returns the namespace the store reads and writes ("" for all).
 func (m *Memory) Namespace() string { return m.namespace }
 
-func (m *Memory) writeNamespace(rls *release.Release) (string, error) {
-	return writeNamespace(m.namespace, rls)
-}
-
 // Create stores a new revision.
 func (m *Memory) Create(ctx context.Context, rls *release.Release) error {
-	ns, err := m.writeNamespace(rls)
-	if err != nil {
-		return err
-	}
-	data, err := Encode(rls)
-	if err != nil {
-		return err
-	}
-	lbs := recordLabels(rls, labelCreatedAt, m.opts.Now())
-	m.state.mu.Lock()
-	defer m.state.mu.Unlock()
-	k := memoryKey{ns, rls.Name, rls.Version}
-	if _, ok := m.state.records[k]; ok {
-		return fmt.Errorf("release %q revision %d: %w", rls.Name, rls.Version, release.ErrExists)
-	}
-	m.state.records[k] = memoryRecord{data: data, labels: lbs}
-	return nil
+	return m.put(rls, labelCreatedAt, false)
 }
 
 // Update replaces a stored revision.
 func (m *Memory) Update(ctx context.Context, rls *release.Release) error {
-	ns, err := m.writeNamespace(rls)
+	return m.put(rls, labelModifiedAt, true)
+}
+
+// put stores rls with the timestamp label stampLabel: as a new revision, or
+// with replace in place of the stored one. A revision already stored (new)
+// or missing (replace) is an error.
+func (m *Memory) put(rls *release.Release, stampLabel string, replace bool) error {
+	ns, err := writeNamespace(m.namespace, rls)
 	if err != nil {
 		return err
 	}
@@ -103,11 +90,14 @@ func (m *Memory) Update(ctx context.Context, rls *release.Release) error {
 	if err != nil {
 		return err
 	}
-	lbs := recordLabels(rls, labelModifiedAt, m.opts.Now())
+	lbs := recordLabels(rls, stampLabel, m.opts.Now())
 	m.state.mu.Lock()
 	defer m.state.mu.Unlock()
 	k := memoryKey{ns, rls.Name, rls.Version}
-	if _, ok := m.state.records[k]; !ok {
+	switch _, ok := m.state.records[k]; {
+	case ok && !replace:
+		return fmt.Errorf("release %q revision %d: %w", rls.Name, rls.Version, release.ErrExists)
+	case !ok && replace:
 		return notFound(rls.Name, rls.Version)
 	}
 	m.state.records[k] = memoryRecord{data: data, labels: lbs}

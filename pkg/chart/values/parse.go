@@ -91,13 +91,7 @@ type parser struct {
 
 func (p *parser) parse(data map[string]any) error {
 	for {
-		var err error
-		if p.literal {
-			err = p.literalKey(data, 0)
-		} else {
-			err = p.key(data, 0)
-		}
-		switch err {
+		switch err := p.assign(data, 0); err {
 		case nil:
 		case io.EOF:
 			return nil
@@ -105,6 +99,15 @@ func (p *parser) parse(data map[string]any) error {
 			return err
 		}
 	}
+}
+
+// assign reads one key and its value into data, at nesting level: the
+// --set-literal syntax or the others'.
+func (p *parser) assign(data map[string]any, level int) error {
+	if p.literal {
+		return p.literalKey(data, level)
+	}
+	return p.key(data, level)
 }
 
 // value converts the text of a value according to the parser's mode.
@@ -222,20 +225,7 @@ func (p *parser) key(data map[string]any, level int) error {
 		}
 		return fmt.Errorf("key %q has no value", key)
 	case last == '[':
-		i, err := p.keyIndex()
-		if err != nil {
-			return fmt.Errorf("error parsing index: %w", err)
-		}
-		list, err := existingList(data, key)
-		if err != nil {
-			return err
-		}
-		list, err = p.listItem(list, i, level)
-		if pe, ok := err.(panicError); ok {
-			return pe.error
-		}
-		setKey(data, key, list)
-		return err
+		return p.indexed(data, key, level)
 	case last == '=':
 		if p.mode == modeJSON {
 			return p.jsonValue(func(v any) error { setKey(data, key, v); return nil })
@@ -260,12 +250,30 @@ func (p *parser) key(data map[string]any, level int) error {
 		setKey(data, key, "")
 		return fmt.Errorf("key %q has no value (cannot end with ,)", key)
 	default: // '.'
-		return p.nested(data, key, level, p.key)
+		return p.nested(data, key, level)
 	}
 }
 
+// indexed handles "key[": the item of the list at key that the index names.
+func (p *parser) indexed(data map[string]any, key string, level int) error {
+	i, err := p.keyIndex()
+	if err != nil {
+		return fmt.Errorf("error parsing index: %w", err)
+	}
+	list, err := existingList(data, key)
+	if err != nil {
+		return err
+	}
+	list, err = p.listItem(list, i, level)
+	if pe, ok := err.(panicError); ok {
+		return pe.error
+	}
+	setKey(data, key, list)
+	return err
+}
+
 // nested handles "key." : descend into the map at key.
-func (p *parser) nested(data map[string]any, key string, level int, next func(map[string]any, int) error) error {
+func (p *parser) nested(data map[string]any, key string, level int) error {
 	level++
 	if level > MaxNestedNameLevel {
 		return fmt.Errorf("value name nested level is greater than maximum supported nested level of %d", MaxNestedNameLevel)
@@ -274,7 +282,7 @@ func (p *parser) nested(data map[string]any, key string, level int, next func(ma
 	if err != nil {
 		return err
 	}
-	err = next(inner, level)
+	err = p.assign(inner, level)
 	if err == nil && len(inner) == 0 {
 		return fmt.Errorf("key map %q has no value", key)
 	}
@@ -356,13 +364,7 @@ func (p *parser) listItem(list []any, i, level int) ([]any, error) {
 			}
 			inner = m
 		}
-		var err error
-		if p.literal {
-			err = p.literalKey(inner, level)
-		} else {
-			err = p.key(inner, level)
-		}
-		if err != nil {
+		if err := p.assign(inner, level); err != nil {
 			return list, err
 		}
 		return setIndex(list, i, inner)
@@ -455,21 +457,8 @@ func (p *parser) literalKey(data map[string]any, level int) error {
 		setKey(data, key, string(rest))
 		return nil
 	case last == '.':
-		return p.nested(data, key, level, p.literalKey)
+		return p.nested(data, key, level)
 	default: // '['
-		i, err := p.keyIndex()
-		if err != nil {
-			return fmt.Errorf("error parsing index: %w", err)
-		}
-		list, err := existingList(data, key)
-		if err != nil {
-			return err
-		}
-		list, err = p.listItem(list, i, level)
-		if pe, ok := err.(panicError); ok {
-			return pe.error
-		}
-		setKey(data, key, list)
-		return err
+		return p.indexed(data, key, level)
 	}
 }

@@ -196,17 +196,16 @@ func (o *diffUpgradeOptions) run(ctx context.Context, cfg *Config, name, chartPa
 	if err != nil {
 		return err
 	}
-	installing := false
+	installing, replace := false, false
 	if o.upgrade.install {
-		if installing, err = willInstall(ctx, cc.store, name); err != nil {
+		if installing, replace, err = willInstall(ctx, cc.store, name); err != nil {
 			return err
 		}
 	}
 	var p *release.Plan
 	if installing {
-		_, lastErr := cc.store.InNamespace(ns).Last(ctx, name)
 		opts := d.installPlanOptions()
-		opts.Replace = lastErr == nil
+		opts.Replace = replace
 		p, err = eng.PlanInstall(ctx, name, ch, vals, opts)
 	} else {
 		p, err = eng.PlanUpgrade(ctx, name, ch, vals, o.upgrade.planOptions())

@@ -118,7 +118,7 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	}
 	installing := false
 	if o.install {
-		if installing, err = willInstall(ctx, cc.store, name); err != nil {
+		if installing, _, err = willInstall(ctx, cc.store, name); err != nil {
 			return err
 		}
 		if installing && d.output.format == outputTable {
@@ -161,14 +161,16 @@ type lastReader interface {
 }
 
 // willInstall reports whether `upgrade --install` installs: the release does
-// not exist or was uninstalled with its history kept.
-func willInstall(ctx context.Context, s lastReader, name string) (bool, error) {
+// not exist, or was uninstalled with its history kept (then replace is true:
+// the install reuses the name).
+func willInstall(ctx context.Context, s lastReader, name string) (install, replace bool, err error) {
 	last, err := s.Last(ctx, name)
 	if errors.Is(err, release.ErrNotFound) {
-		return true, nil
+		return true, false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	return last.Info != nil && last.Info.Status == release.StatusUninstalled, nil
+	uninstalled := last.Info != nil && last.Info.Status == release.StatusUninstalled
+	return uninstalled, uninstalled, nil
 }

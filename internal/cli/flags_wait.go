@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"time"
-
 	"github.com/spf13/pflag"
 
 	"github.com/bargehq/barge/pkg/release"
@@ -16,9 +14,10 @@ type waitFlags struct {
 	what string
 }
 
-// Bind registers the wait flags on fs; --timeout defaults to 5m.
+// Bind registers the wait flags on fs; --timeout defaults to
+// release.DefaultTimeout (5m).
 func (w *waitFlags) Bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&w.opts.Wait, "wait", false, "if set, will wait until all the release's objects are ready (kstatus: Deployments, StatefulSets, DaemonSets rolled out, Pods ready, PVCs bound, Services with their load balancer...) before marking the "+w.what+" successful. It will wait for as long as --timeout")
 	fs.BoolVar(&w.opts.WaitForJobs, "wait-for-jobs", false, "if set and --wait enabled, will wait until all Jobs have been completed before marking the "+w.what+" successful. It will wait for as long as --timeout")
-	fs.DurationVar(&w.opts.Timeout, "timeout", 5*time.Minute, "time to wait for any individual Kubernetes operation (like Jobs for hooks) and for --wait")
+	fs.DurationVar(&w.opts.Timeout, "timeout", release.DefaultTimeout, "time to wait for any individual Kubernetes operation (like Jobs for hooks) and for --wait")
 }

@@ -179,6 +179,3 @@ func ratio(a, b time.Duration) string {
 	}
 	return fmt.Sprintf("%.3f", a.Seconds()/b.Seconds())
 }
-
-// errNotYet marks a section whose command barge does not have yet.
-var errNotYet = fmt.Errorf("not measured: the command it times is not in barge yet")

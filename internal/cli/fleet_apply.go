@@ -34,8 +34,8 @@ const (
 
 // fleetFlags are the flags the fleet commands share.
 type fleetFlags struct {
-	file        string
-	selector    string
+	file         string
+	selector     string
 	concurrency  int
 	cpuProfile   string
 	requestStats bool

@@ -35,7 +35,7 @@ func helmBin(t *testing.T) string {
 	}
 	bin := filepath.Join(dir, "helm-v3.22.0")
 	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("reference helm binary missing (run `make tools`): %v", err)
+		t.Fatalf("reference helm binary missing (run `make tools`): %v", err)
 	}
 	return bin
 }

@@ -26,7 +26,7 @@ func helmBinary(t *testing.T, version string) string {
 	t.Helper()
 	bin := helmBinaryPath(version)
 	if bin == "" {
-		t.Skipf("helm %s not built: run hack/tools/build.sh", version)
+		t.Fatalf("helm %s not built: run `make tools` (hack/tools/build.sh)", version)
 	}
 	return bin
 }

@@ -267,7 +267,7 @@ func (x *expander) valuesFile(path string) (map[string]any, error) {
 		}
 		x.files[path] = m
 	}
-	return copyValue(m).(map[string]any), nil
+	return values.Copy(m), nil
 }
 
 // templateValue copies v, executing the templates in its strings.
@@ -312,22 +312,4 @@ func mergeValues(dst, src map[string]any) map[string]any {
 		dst[k] = v
 	}
 	return dst
-}
-
-func copyValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			out[k] = copyValue(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = copyValue(e)
-		}
-		return out
-	}
-	return v
 }

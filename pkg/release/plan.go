@@ -331,3 +331,24 @@ func namespaceObject(ns string) *unstructured.Unstructured {
 	}}
 	return u
 }
+
+// planReplacement completes the plan of a revision that replaces current
+// (an upgrade or a rollback): the release's namespace, the objects to apply,
+// those current has and the new revision drops (deleted, or kept by resource
+// policy), and the hooks of events unless noHooks.
+func (e *Engine) planReplacement(p *Plan, current *Release, noHooks bool, events ...HookEvent) error {
+	if p.Release.Namespace == "" {
+		p.Release.Namespace = e.namespace
+	}
+	var err error
+	if p.Apply, err = desiredObjects(p.Release); err != nil {
+		return err
+	}
+	if p.Delete, p.Kept, err = droppedObjects(current, p.Apply); err != nil {
+		return err
+	}
+	if !noHooks {
+		p.Hooks = hooksByEvent(p.Release.Hooks, events...)
+	}
+	return nil
+}

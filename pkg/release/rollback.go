@@ -81,17 +81,8 @@ func (e *Engine) PlanRollback(ctx context.Context, name string, opts RollbackOpt
 		},
 		ApplyMethod: ApplyMethodServerSide,
 	}
-	if p.Release.Namespace == "" {
-		p.Release.Namespace = e.namespace
-	}
-	if p.Apply, err = desiredObjects(p.Release); err != nil {
+	if err := e.planReplacement(p, current, opts.NoHooks, HookPreRollback, HookPostRollback); err != nil {
 		return nil, err
-	}
-	if p.Delete, p.Kept, err = droppedObjects(current, p.Apply); err != nil {
-		return nil, err
-	}
-	if !opts.NoHooks {
-		p.Hooks = hooksByEvent(p.Release.Hooks, HookPreRollback, HookPostRollback)
 	}
 	return p, nil
 }

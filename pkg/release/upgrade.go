@@ -130,17 +130,8 @@ func (e *Engine) PlanUpgrade(ctx context.Context, name string, ch *helmchart.Cha
 		},
 		ApplyMethod: ApplyMethodServerSide,
 	}
-	if p.Release.Namespace == "" {
-		p.Release.Namespace = e.namespace
-	}
-	if p.Apply, err = desiredObjects(p.Release); err != nil {
+	if err := e.planReplacement(p, current, opts.NoHooks, HookPreUpgrade, HookPostUpgrade); err != nil {
 		return nil, err
-	}
-	if p.Delete, p.Kept, err = droppedObjects(current, p.Apply); err != nil {
-		return nil, err
-	}
-	if !opts.NoHooks {
-		p.Hooks = hooksByEvent(p.Release.Hooks, HookPreUpgrade, HookPostUpgrade)
 	}
 	return p, nil
 }
@@ -162,12 +153,12 @@ func upgradeValues(ch *helmchart.Chart, current *Release, vals map[string]any, o
 				return nil, nil, fmt.Errorf("failed to rebuild old values: %w", err)
 			}
 		}
-		merged := values.CoalesceTables(deepCopyMap(vals), deepCopyMap(current.Config))
+		merged := values.CoalesceTables(values.Copy(vals), values.Copy(current.Config))
 		withOld := *ch
 		withOld.Values = oldDefaults
 		return &withOld, merged, nil
 	case opts.ResetThenReuseValues:
-		return ch, values.CoalesceTables(deepCopyMap(vals), deepCopyMap(current.Config)), nil
+		return ch, values.CoalesceTables(values.Copy(vals), values.Copy(current.Config)), nil
 	case len(vals) == 0 && len(current.Config) > 0:
 		return ch, current.Config, nil
 	}
@@ -187,32 +178,6 @@ func mergeLabels(current, desired map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-// deepCopyMap copies nested maps and slices of values.
-func deepCopyMap(m map[string]any) map[string]any {
-	if m == nil {
-		return map[string]any{}
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = deepCopyValue(v)
-	}
-	return out
-}
-
-func deepCopyValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		return deepCopyMap(t)
-	case []any:
-		s := make([]any, len(t))
-		for i, x := range t {
-			s[i] = deepCopyValue(x)
-		}
-		return s
-	}
-	return v
 }
 
 // Upgrade upgrades release name to ch with the user values vals.

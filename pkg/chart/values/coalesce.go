@@ -226,6 +226,16 @@ func coalesceTables(w warnf, dst, src map[string]any, prefix string, merge bool)
 	return dst
 }
 
+// Copy returns a deep copy of the maps and lists of a values tree (scalars
+// are shared), and an empty map for nil, so that the copy can be modified
+// without touching m.
+func Copy(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return copyMap(m)
+}
+
 // copyMap deep-copies the maps and lists of a values tree; scalars are shared.
 func copyMap(m map[string]any) map[string]any {
 	if m == nil {

@@ -244,22 +244,7 @@ loop:
 		}
 	}
 
-	werr := &WaitError{Goal: goal, Total: len(ids), Timeout: timeout}
-	for _, id := range ids {
-		if s := current[id]; s.State != want {
-			werr.Pending = append(werr.Pending, s)
-		}
-	}
-	if !finishedNow(synced, ids, current, done) {
-		werr.Err = ctx.Err()
-		if werr.Err == nil {
-			werr.Err = context.Canceled
-		}
-	}
-	if len(werr.Pending) == 0 {
-		return nil
-	}
-	return werr
+	return waitOutcome(ctx, goal, timeout, ids, current, finishedNow(synced, ids, current, done), want)
 }
 
 func finishedNow(synced bool, ids object.ObjMetadataSet, current map[object.ObjMetadata]Status, done func(State) bool) bool {

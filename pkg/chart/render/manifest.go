@@ -3,10 +3,12 @@ package render
 import (
 	"fmt"
 	"path"
-	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/yaml"
@@ -248,20 +250,64 @@ func readHead(doc string) (apiVersion, kind, name, namespace string, annotations
 	return hh.Version, hh.Kind, name, "", annotations, nil
 }
 
-// separator splits a stream of YAML documents as Helm does.
-var separator = regexp.MustCompile(`(?:^|\s*\n)---\s*`)
-
 // SplitDocuments splits a YAML stream into its documents as Helm does:
 // trimmed, without separators, empty ones dropped.
 func SplitDocuments(s string) []string {
 	var docs []string
-	for _, d := range separator.Split(strings.TrimSpace(s), -1) {
+	for _, d := range splitSeparators(strings.TrimSpace(s)) {
 		if d == "" {
 			continue
 		}
 		docs = append(docs, strings.TrimSpace(d))
 	}
 	return docs
+}
+
+// splitSeparators splits s where Helm's document separator, the regular
+// expression `(?:^|\s*\n)---\s*`, matches, as regexp.Split(s, -1) would:
+// a "---" at the very start of s or right after a newline, together with
+// the whitespace before that newline and all the whitespace after it. It
+// scans for "---" instead of running the expression, which costs more than
+// the rest of the split on large charts.
+func splitSeparators(s string) []string {
+	if s == "" {
+		return []string{""}
+	}
+	var out []string
+	beg, pos := 0, 0 // start of the current piece; where matching resumes
+	for i := 0; ; {
+		j := strings.Index(s[i:], "---")
+		if j < 0 {
+			break
+		}
+		k := i + j
+		start := -1
+		switch {
+		case k == 0:
+			start = 0
+		case s[k-1] == '\n' && k-1 >= pos:
+			start = k - 1
+			for start > pos && isRegexpSpace(s[start-1]) {
+				start--
+			}
+		}
+		if start < 0 {
+			i = k + 1
+			continue
+		}
+		end := k + 3
+		for end < len(s) && isRegexpSpace(s[end]) {
+			end++
+		}
+		out = append(out, s[beg:start])
+		beg, pos, i = end, end, end
+	}
+	return append(out, s[beg:])
+}
+
+// isRegexpSpace reports whether c is in the regular expression class \s.
+func isRegexpSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
 
 // takeNotes removes the NOTES.txt outputs from files and returns the top
@@ -294,6 +340,43 @@ func takeNotes(files map[string]string, top string, subNotes bool) string {
 	return b.String()
 }
 
+// parallelHeadsSize is the size of rendered output above which sortManifests
+// reads the documents' heads in parallel.
+const parallelHeadsSize = 256 << 10
+
+// document is one rendered YAML document and what its head says.
+type document struct {
+	file, content                     string
+	apiVersion, kind, name, namespace string
+	annotations                       map[string]string
+	err                               error
+}
+
+func (d *document) readHead() {
+	d.apiVersion, d.kind, d.name, d.namespace, d.annotations, d.err = readHead(d.content)
+}
+
+// forEach calls fn(i) for every i in [0, n) on up to workers goroutines and
+// returns when all calls have.
+func forEach(n, workers int, fn func(i int)) {
+	if workers <= 1 || n < 2 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // sortManifests splits the rendered files into documents, separates hooks
 // and sorts both into Helm's install order.
 func (res *Result) sortManifests(files map[string]string) error {
@@ -302,43 +385,55 @@ func (res *Result) sortManifests(files map[string]string) error {
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	var docs []document
+	size := 0
 	for _, file := range names {
 		content := files[file]
 		if strings.HasPrefix(path.Base(file), "_") || strings.TrimSpace(content) == "" {
 			continue
 		}
 		for _, doc := range SplitDocuments(content) {
-			apiVersion, kind, objName, namespace, annotations, err := readHead(doc)
-			if err != nil {
-				return &ManifestError{Template: file, Err: fmt.Errorf("YAML parse error on %s: %w", file, err), Rendered: files}
-			}
-			m := Manifest{Source: file, Content: doc, APIVersion: apiVersion, Kind: kind, Name: objName, Namespace: namespace}
-			events, isHook := annotations[hookAnnotation]
-			if !isHook {
-				res.Manifests = append(res.Manifests, m)
-				continue
-			}
-			hook := Hook{Manifest: m, Events: []string{}, DeletePolicies: []string{}, OutputLogPolicies: []string{}}
-			known := true
-			for _, ev := range strings.Split(events, ",") {
-				e, ok := hookEvent(strings.ToLower(strings.TrimSpace(ev)))
-				if !ok {
-					known = false
-					break
-				}
-				hook.Events = append(hook.Events, e)
-			}
-			if !known {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("info: skipping unknown hook: %q", events))
-				continue
-			}
-			if w, err := strconv.Atoi(annotations[hookWeightAnnotation]); err == nil {
-				hook.Weight = w
-			}
-			hook.DeletePolicies = policies(annotations, hookDeleteAnnotation, hook.DeletePolicies)
-			hook.OutputLogPolicies = policies(annotations, hookOutputAnnotation, hook.OutputLogPolicies)
-			res.Hooks = append(res.Hooks, hook)
+			docs = append(docs, document{file: file, content: doc})
+			size += len(doc)
 		}
+	}
+	// Reading a head parses the whole document: large outputs (CRDs) are
+	// parsed on every core.
+	workers := 1
+	if size > parallelHeadsSize {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	forEach(len(docs), workers, func(i int) { docs[i].readHead() })
+	for _, d := range docs {
+		if d.err != nil {
+			return &ManifestError{Template: d.file, Err: fmt.Errorf("YAML parse error on %s: %w", d.file, d.err), Rendered: files}
+		}
+		m := Manifest{Source: d.file, Content: d.content, APIVersion: d.apiVersion, Kind: d.kind, Name: d.name, Namespace: d.namespace}
+		events, isHook := d.annotations[hookAnnotation]
+		if !isHook {
+			res.Manifests = append(res.Manifests, m)
+			continue
+		}
+		hook := Hook{Manifest: m, Events: []string{}, DeletePolicies: []string{}, OutputLogPolicies: []string{}}
+		known := true
+		for _, ev := range strings.Split(events, ",") {
+			e, ok := hookEvent(strings.ToLower(strings.TrimSpace(ev)))
+			if !ok {
+				known = false
+				break
+			}
+			hook.Events = append(hook.Events, e)
+		}
+		if !known {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("info: skipping unknown hook: %q", events))
+			continue
+		}
+		if w, err := strconv.Atoi(d.annotations[hookWeightAnnotation]); err == nil {
+			hook.Weight = w
+		}
+		hook.DeletePolicies = policies(d.annotations, hookDeleteAnnotation, hook.DeletePolicies)
+		hook.OutputLogPolicies = policies(d.annotations, hookOutputAnnotation, hook.OutputLogPolicies)
+		res.Hooks = append(res.Hooks, hook)
 	}
 	sort.SliceStable(res.Manifests, func(i, j int) bool { return lessByKind(res.Manifests[i].Kind, res.Manifests[j].Kind) })
 	sort.SliceStable(res.Hooks, func(i, j int) bool { return lessByKind(res.Hooks[i].Kind, res.Hooks[j].Kind) })
@@ -393,9 +488,18 @@ func manifestExt(name string) bool {
 
 // joinManifests returns the documents as Helm's release manifest.
 func joinManifests(ms []Manifest) string {
-	var b strings.Builder
+	n := 0
 	for _, m := range ms {
-		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.Source, m.Content)
+		n += len(m.Source) + len(m.Content) + len("---\n# Source: \n\n")
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, m := range ms {
+		b.WriteString("---\n# Source: ")
+		b.WriteString(m.Source)
+		b.WriteString("\n")
+		b.WriteString(m.Content)
+		b.WriteString("\n")
 	}
 	return b.String()
 }

@@ -133,6 +133,13 @@ func (r *Runner) run(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
 	if limit <= 0 {
 		limit = DefaultConcurrency
 	}
+	var cluster release.Cluster
+	if opts.Wait || opts.Atomic {
+		// Releases waiting for readiness share one watch per kind.
+		w := newSharedWaiter(r.cfg.Kube)
+		defer w.Close()
+		cluster = sharedWaitCluster{Client: r.cfg.Kube, waiter: w}
+	}
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for i := range p.Changes {
@@ -163,7 +170,7 @@ func (r *Runner) run(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
 			var once sync.Once
 			free := func() { once.Do(func() { <-sem }) }
 			defer free()
-			r.execute(ctx, c, res, opts, free)
+			r.execute(ctx, cluster, c, res, opts, free)
 		}()
 	}
 	wg.Wait()
@@ -179,7 +186,7 @@ func (r *Runner) emit(opts ApplyOptions, ev Event) {
 
 // execute runs one change. free gives its concurrency slot back; it is
 // called when the release starts waiting for its objects.
-func (r *Runner) execute(ctx context.Context, c *Change, res *Result, opts ApplyOptions, free func()) {
+func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change, res *Result, opts ApplyOptions, free func()) {
 	start := time.Now()
 	r.emit(opts, Event{Change: c, Phase: PhaseStarted})
 	wait := opts.WaitOptions
@@ -195,7 +202,7 @@ func (r *Runner) execute(ctx context.Context, c *Change, res *Result, opts Apply
 			userProgress(s)
 		}
 	}
-	rls, err := r.do(ctx, c, wait, opts.Atomic)
+	rls, err := r.do(ctx, cluster, c, wait, opts.Atomic)
 	res.Duration = time.Since(start)
 	if rls != nil {
 		res.Revision, res.Status = rls.Version, rls.Info.Status
@@ -208,9 +215,10 @@ func (r *Runner) execute(ctx context.Context, c *Change, res *Result, opts Apply
 	r.emit(opts, Event{Change: c, Phase: PhaseDone, Elapsed: res.Duration})
 }
 
-// do runs the engine operation of c.
-func (r *Runner) do(ctx context.Context, c *Change, wait release.WaitOptions, atomic bool) (*release.Release, error) {
-	eng, err := r.engine(c.Namespace)
+// do runs the engine operation of c on cluster (the Runner's client when
+// nil).
+func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wait release.WaitOptions, atomic bool) (*release.Release, error) {
+	eng, err := r.engine(c.Namespace, cluster)
 	if err != nil {
 		return nil, err
 	}

@@ -381,3 +381,65 @@ func TestFleetInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetWaitFailsOnlyTheStuckTenant applies a fleet with --wait where
+// one tenant's Deployment can never become ready (no node matches its pods'
+// nodeSelector): that tenant fails with the wait's error, the others are
+// deployed once ready.
+func TestFleetWaitFailsOnlyTheStuckTenant(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	f, rels := h.file("waiting", "    - {name: w1}\n    - {name: stuck, stuck: \"yes\"}\n    - {name: w2}\n    - {name: w3}",
+		`    values:
+      - deployment: true
+    setString:
+      stuck: "{{ .Tenant.stuck | default \"\" }}"
+`)
+	var (
+		mu      sync.Mutex
+		waiting = map[string]bool{}
+	)
+	_, rep := h.apply(ctx, f, rels, false, fleet.ApplyOptions{
+		WaitOptions: release.WaitOptions{Wait: true, Timeout: 20 * time.Second},
+		Events: func(ev fleet.Event) {
+			if ev.Phase == fleet.PhaseWaiting {
+				mu.Lock()
+				defer mu.Unlock()
+				waiting[ev.Change.Name] = true
+			}
+		},
+	})
+	var failed []string
+	for _, r := range rep.Failed() {
+		failed = append(failed, r.Change.Name)
+	}
+	if diff := cmp.Diff([]string{"app-stuck"}, failed); diff != "" {
+		t.Errorf("failed releases (-want +got):\n%s", diff)
+	}
+	err := rep.Err()
+	for _, want := range []string{
+		"release " + h.ns("stuck") + "/app-stuck: install:",
+		"timed out after 20s waiting for 1 of 3 objects to be ready",
+		"Deployment/app-stuck in namespace " + h.ns("stuck") + ": InProgress",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("report error %v does not say %q", err, want)
+		}
+	}
+	want := map[string]string{"app-w1": "1 deployed", "app-w2": "1 deployed", "app-w3": "1 deployed", "app-stuck": "1 failed"}
+	if diff := cmp.Diff(want, h.revisions("app-w1", "app-stuck", "app-w2", "app-w3")); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	if len(waiting) != 4 {
+		t.Errorf("%d releases reported waiting, want 4", len(waiting))
+	}
+	for _, tenant := range []string{"w1", "w2", "w3"} {
+		d, err := h.cs.AppsV1().Deployments(h.ns(tenant)).Get(ctx, "app-"+tenant, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status.ReadyReplicas != 1 {
+			t.Errorf("tenant %s: Deployment has %d ready replicas once deployed, want 1", tenant, d.Status.ReadyReplicas)
+		}
+	}
+}

@@ -180,7 +180,7 @@ func (r *Runner) planOne(ctx context.Context, rel *Release, objects bool) Change
 	if err != nil {
 		return fail(err)
 	}
-	eng, err := r.engine(rel.Namespace)
+	eng, err := r.engine(rel.Namespace, nil)
 	if err != nil {
 		return fail(err)
 	}

@@ -121,13 +121,17 @@ func (r *Runner) store(namespace string) *storage.Secrets {
 	return r.cfg.Store.InNamespace(namespace)
 }
 
-// engine returns a release engine for namespace. Engines are cheap: they
+// engine returns a release engine for namespace, working on the cluster
+// through cluster (the Runner's client when nil). Engines are cheap: they
 // share the client, the store's clients and the renderers.
-func (r *Runner) engine(namespace string) (*release.Engine, error) {
+func (r *Runner) engine(namespace string, cluster release.Cluster) (*release.Engine, error) {
+	if cluster == nil {
+		cluster = r.cfg.Kube
+	}
 	return release.New(release.Config{
 		Namespace:    namespace,
 		Store:        r.store(namespace),
-		Cluster:      r.cfg.Kube,
+		Cluster:      cluster,
 		Logger:       r.cfg.Logger,
 		FieldManager: r.cfg.FieldManager,
 		Capabilities: r.cfg.Capabilities,

@@ -57,6 +57,8 @@ type Renderer struct {
 	mu     sync.RWMutex
 	parsed map[fileKey]*parsedFile
 	tpls   map[string]*parsedFile // tpl function texts, by text
+
+	schemas values.SchemaCache
 }
 
 // parsedFile holds the parse trees of one template file (the file's own and
@@ -187,7 +189,7 @@ func (r *Renderer) Render(ctx context.Context, opts Options) (*Result, error) {
 		warnMu   sync.Mutex
 		warnings []string
 	)
-	resolver := &values.Resolver{Warn: func(msg string) {
+	resolver := &values.Resolver{Schemas: &r.schemas, Warn: func(msg string) {
 		warnMu.Lock()
 		warnings = append(warnings, msg)
 		warnMu.Unlock()

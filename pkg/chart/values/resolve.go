@@ -36,8 +36,19 @@ type Resolver struct {
 	// a table, a value that cannot be merged over a table...), one line each.
 	// It may be called from several goroutines at once.
 	Warn func(msg string)
+	// Schemas, if set, is where compiled schemas are kept, so that
+	// Resolvers made for each call can share them; otherwise the Resolver
+	// keeps its own.
+	Schemas *SchemaCache
 
-	schemas schemaCache
+	schemas SchemaCache
+}
+
+func (r *Resolver) schemaCache() *SchemaCache {
+	if r.Schemas != nil {
+		return r.Schemas
+	}
+	return &r.schemas
 }
 
 func (r *Resolver) warnf() warnf {

@@ -17,9 +17,10 @@ import (
 // references, as Helm does.
 const schemaURL = "file:///values.schema.json"
 
-// schemaCache holds compiled schemas by their source text. Compiled schemas
-// are read-only and may validate from several goroutines at once.
-type schemaCache struct {
+// SchemaCache holds compiled values schemas by their source text, for
+// Resolvers to share. The zero SchemaCache is ready to use; it may be used by
+// several goroutines at once (compiled schemas are read-only).
+type SchemaCache struct {
 	m sync.Map // string -> *compiled
 }
 
@@ -29,7 +30,7 @@ type compiled struct {
 	err    error
 }
 
-func (sc *schemaCache) get(src []byte) (*jsonschema.Schema, error) {
+func (sc *SchemaCache) get(src []byte) (*jsonschema.Schema, error) {
 	v, _ := sc.m.LoadOrStore(string(src), &compiled{})
 	c := v.(*compiled)
 	c.once.Do(func() { c.schema, c.err = compileSchema(src) })
@@ -71,7 +72,7 @@ func (r *Resolver) validateOne(vals map[string]any, src []byte) (err error) {
 			err = fmt.Errorf("unable to validate schema: %v", x)
 		}
 	}()
-	s, err := r.schemas.get(src)
+	s, err := r.schemaCache().get(src)
 	if err != nil {
 		return err
 	}

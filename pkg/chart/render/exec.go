@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"text/template"
+
+	"github.com/bargehq/barge/pkg/chart/values"
 )
 
 // maxIncludeDepth bounds how often a template may include itself, as Helm
@@ -19,6 +22,15 @@ type execution struct {
 	ctx      context.Context
 	lookup   Lookuper
 	included map[string]int
+
+	lookupMu sync.Mutex
+	lookups  map[[4]string]lookupAnswer
+}
+
+// lookupAnswer is what the cluster answered to one lookup.
+type lookupAnswer struct {
+	obj map[string]any
+	err error
 }
 
 // bind installs the functions that depend on this render into t.
@@ -84,14 +96,24 @@ func (e *execution) lookupFunc(apiVersion, kind, namespace, name string) (map[st
 	if e.lookup == nil {
 		return map[string]any{}, nil
 	}
-	obj, err := e.lookup.Lookup(e.ctx, apiVersion, kind, namespace, name)
-	if err != nil {
-		return map[string]any{}, err
+	// Charts often look the same object up several times in one render
+	// (once per key of a Secret): the cluster is asked once, and each call
+	// gets its own copy, which the template may change.
+	k := [4]string{apiVersion, kind, namespace, name}
+	e.lookupMu.Lock()
+	defer e.lookupMu.Unlock()
+	a, ok := e.lookups[k]
+	if !ok {
+		a.obj, a.err = e.lookup.Lookup(e.ctx, apiVersion, kind, namespace, name)
+		if e.lookups == nil {
+			e.lookups = make(map[[4]string]lookupAnswer)
+		}
+		e.lookups[k] = a
 	}
-	if obj == nil {
-		obj = map[string]any{}
+	if a.err != nil {
+		return map[string]any{}, a.err
 	}
-	return obj, nil
+	return values.Copy(a.obj), nil
 }
 
 // errMarks finds the message of required or fail in a chain of errors.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -304,6 +305,41 @@ func TestLookup(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// countingLookup answers like stubLookup and counts the calls.
+type countingLookup struct{ calls atomic.Int32 }
+
+func (c *countingLookup) Lookup(ctx context.Context, apiVersion, kind, namespace, name string) (map[string]any, error) {
+	c.calls.Add(1)
+	return stubLookup{}.Lookup(ctx, apiVersion, kind, namespace, name)
+}
+
+// TestLookupOncePerObject checks that a render asks the cluster once per
+// object however often templates look it up, and that a template changing
+// what one lookup returned does not change what the next one returns.
+func TestLookupOncePerObject(t *testing.T) {
+	ch := newChart(map[string]string{"templates/x.yaml": `{{- $s := lookup "v1" "Secret" "ns" "s" }}{{ $_ := set $s.metadata "name" "changed" }}
+a: {{ $s.metadata.name }}
+b: {{ (lookup "v1" "Secret" "ns" "s").metadata.name }}
+c: {{ (lookup "v1" "Secret" "ns" "t").metadata.name }}`})
+	r, err := New(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lk countingLookup
+	for range 2 {
+		res, err := r.Render(context.Background(), Options{ReleaseName: "rel", Lookup: &lk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := res.Manifests[0].Content, "a: changed\nb: s\nc: t"; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+	if got := lk.calls.Load(); got != 4 {
+		t.Errorf("two renders asked the cluster %d times, want 4 (two objects each)", got)
 	}
 }
 

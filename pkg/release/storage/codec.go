@@ -98,7 +98,8 @@ func (d *decoder) decodeInto(data []byte, v any) error {
 }
 
 // leanRecord is the part of a record a Summary needs. Decoding into it skips
-// the chart's files, the values and the manifest without building them.
+// the chart's files, the values and the manifest without building them. It
+// also reads SummaryAnnotation.
 type leanRecord struct {
 	Name string `json:"name"`
 	Info *struct {
@@ -131,6 +132,11 @@ func (d *decoder) summary(data []byte) (Summary, error) {
 	if err := d.decodeInto(data, &r); err != nil {
 		return Summary{}, err
 	}
+	return r.summary(), nil
+}
+
+// summary returns the Summary of the record, without labels.
+func (r *leanRecord) summary() Summary {
 	s := Summary{Name: r.Name, Namespace: r.Namespace, Revision: r.Version}
 	if r.Info != nil {
 		s.Status = r.Info.Status
@@ -140,7 +146,7 @@ func (d *decoder) summary(data []byte) (Summary, error) {
 	if r.Chart != nil && r.Chart.Metadata != nil {
 		s.Chart, s.ChartVersion, s.AppVersion = r.Chart.Metadata.Name, r.Chart.Metadata.Version, r.Chart.Metadata.AppVersion
 	}
-	return s, nil
+	return s
 }
 
 // leanTime reads a record's time as package release does: "" and null are

@@ -81,20 +81,25 @@ func (s *Secrets) InNamespace(namespace string) *Secrets {
 // Namespace returns the namespace the store reads and writes ("" for all).
 func (s *Secrets) Namespace() string { return s.namespace }
 
-// newSecret builds the Secret that holds rls.
+// newSecret builds the Secret that holds rls, annotated with its summary.
 func newSecret(namespace string, rls *release.Release, lbs map[string]string) (*corev1.Secret, error) {
 	data, err := Encode(rls)
 	if err != nil {
 		return nil, err
 	}
-	return &corev1.Secret{
+	obj := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: Key(rls.Name, rls.Version), Namespace: namespace, Labels: lbs},
 		Type:       SecretType,
 		Data:       map[string][]byte{"release": data},
-	}, nil
+	}
+	if sum, ok := summaryAnnotation(rls); ok {
+		obj.Annotations = map[string]string{SummaryAnnotation: sum}
+	}
+	return obj, nil
 }
 
-// Create stores a new revision as a Secret, labelled createdAt.
+// Create stores a new revision as a Secret, labelled createdAt and annotated
+// with SummaryAnnotation.
 func (s *Secrets) Create(ctx context.Context, rls *release.Release) error {
 	ns, err := writeNamespace(s.namespace, rls)
 	if err != nil {
@@ -114,7 +119,7 @@ func (s *Secrets) Create(ctx context.Context, rls *release.Release) error {
 }
 
 // Update replaces a stored revision. As Helm does, the Secret is replaced
-// whole, labelled modifiedAt.
+// whole, labelled modifiedAt (and annotated with SummaryAnnotation).
 func (s *Secrets) Update(ctx context.Context, rls *release.Release) error {
 	ns, err := writeNamespace(s.namespace, rls)
 	if err != nil {
@@ -193,8 +198,9 @@ func (s *Secrets) Get(ctx context.Context, name string, revision int) (*release.
 	return decodeRecord(name, revision, obj.Data["release"], obj.Labels)
 }
 
-// metas lists the labels of the records matching sel (owner=helm is added)
-// in namespace ns ("" for all), reading metadata only.
+// metas lists the labels and summary annotations of the records matching
+// sel (owner=helm is added) in namespace ns ("" for all), reading metadata
+// only.
 func (s *Secrets) metas(ctx context.Context, ns string, sel labels.Set) ([]recordMeta, error) {
 	set := labels.Set{labelOwner: ownerHelm}
 	for k, v := range sel {
@@ -215,6 +221,7 @@ func (s *Secrets) metas(ctx context.Context, ns string, sel labels.Set) ([]recor
 		out = append(out, recordMeta{
 			namespace: m.Namespace, name: m.Labels[labelName], objName: m.Name,
 			revision: rev, status: release.Status(m.Labels[labelStatus]), labels: m.Labels,
+			summary: m.Annotations[SummaryAnnotation],
 		})
 	}
 	return out, nil
@@ -296,30 +303,24 @@ func (s *Secrets) Prune(ctx context.Context, name string, keep int) ([]int, erro
 }
 
 // History returns summaries of every revision of a release, oldest first.
-// It reads the release's records in one list and decodes only the fields a
-// history table shows.
+// It lists the release's records' metadata and takes each summary from
+// SummaryAnnotation where it can be trusted, fetching and decoding (only the
+// fields a history table shows) the other records.
 func (s *Secrets) History(ctx context.Context, name string) ([]Summary, error) {
 	if err := validName(name); err != nil {
 		return nil, err
 	}
-	sel := labels.Set{labelOwner: ownerHelm, labelName: name}.AsSelector().String()
-	list, err := s.core.Secrets(s.namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	recs, err := s.metas(ctx, s.namespace, labels.Set{labelName: name})
 	if err != nil {
-		return nil, fmt.Errorf("release %q: history: list secrets%s: %w", name, inNamespace(s.namespace), err)
+		return nil, fmt.Errorf("release %q: history: %w", name, err)
 	}
-	if len(list.Items) == 0 {
+	if len(recs) == 0 {
 		return nil, notFound(name, 0)
 	}
-	items := make([]*corev1.Secret, len(list.Items))
-	var nss []string
-	for i := range list.Items {
-		items[i] = &list.Items[i]
-		nss = append(nss, list.Items[i].Namespace)
-	}
-	if nss = compactSorted(nss); len(nss) > 1 {
+	if nss := namespacesOfMeta(recs); len(nss) > 1 {
 		return nil, ambiguous(name, nss)
 	}
-	return decodeSummaries(items)
+	return s.summaries(ctx, recs)
 }
 
 // decodeSummaries decodes the Summary of each Secret in parallel, sorted.

@@ -22,22 +22,39 @@ const selectByNameMax = 100
 // List returns summaries of releases, the latest revision of each unless
 // opts.AllRevisions.
 //
-// It works in two steps. First it lists the metadata of every record
-// (owner=helm) to learn, from labels alone, each release's latest revision
-// and its status, and applies the filters. Then it fetches the data of the
-// chosen records only: by name when they are few, otherwise with one list
-// selecting the statuses they have (so superseded revisions, the bulk of a
-// history, are not transferred), and decodes only the fields of a Summary,
-// in parallel. A record that changed between the two steps is fetched again
-// by name.
+// It lists the metadata of every record (owner=helm) to learn, from labels
+// alone, each release's latest revision and its status, and applies the
+// filters. It takes the summary of each chosen record from its
+// SummaryAnnotation where that can be trusted (records barge wrote), and
+// fetches and decodes the others (records Helm wrote); see summaries.
 func (s *Secrets) List(ctx context.Context, opts ListOptions) ([]Summary, error) {
 	metas, err := s.metas(ctx, s.namespace, nil)
 	if err != nil {
 		return nil, err
 	}
-	chosen := selectRecords(metas, opts)
+	return s.summaries(ctx, selectRecords(metas, opts))
+}
+
+// summaries returns the summaries of recs, sorted. A record's summary comes
+// from its trusted SummaryAnnotation; the other records' data are fetched:
+// by name when they are few, otherwise with one list selecting the statuses
+// they have (so superseded revisions, the bulk of a history, are not
+// transferred unless asked for), and only the fields of a Summary are
+// decoded, in parallel. A record that changed since recs were listed is
+// fetched again by name; one deleted meanwhile is left out.
+func (s *Secrets) summaries(ctx context.Context, recs []recordMeta) ([]Summary, error) {
+	out := make([]Summary, 0, len(recs))
+	var chosen []recordMeta
+	for _, r := range recs {
+		if sum, ok := r.trustedSummary(); ok {
+			out = append(out, sum)
+		} else {
+			chosen = append(chosen, r)
+		}
+	}
 	if len(chosen) == 0 {
-		return []Summary{}, nil
+		sortSummaries(out)
+		return out, nil
 	}
 
 	type objKey struct{ ns, name string }
@@ -48,7 +65,7 @@ func (s *Secrets) List(ctx context.Context, opts ListOptions) ([]Summary, error)
 			statuses = append(statuses, string(r.status))
 			names = append(names, r.name)
 		}
-		// Narrow by name too when the filters kept few releases.
+		// Narrow by name too when few releases are left.
 		if names = compactSorted(names); len(names) > selectByNameMax {
 			names = nil
 		}
@@ -92,7 +109,13 @@ func (s *Secrets) List(ctx context.Context, opts ListOptions) ([]Summary, error)
 		return nil, err
 	}
 	items = slices.DeleteFunc(items, func(o *corev1.Secret) bool { return o == nil })
-	return decodeSummaries(items)
+	decoded, err := decodeSummaries(items)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, decoded...)
+	sortSummaries(out)
+	return out, nil
 }
 
 func compactSorted(s []string) []string {

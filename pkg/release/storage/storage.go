@@ -213,6 +213,7 @@ type recordMeta struct {
 	revision        int
 	status          release.Status
 	labels          map[string]string
+	summary         string // SummaryAnnotation, if any
 }
 
 // pruneVictims picks the revisions to delete so at most keep remain: the

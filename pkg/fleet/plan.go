@@ -128,8 +128,13 @@ func (r *Runner) Plan(ctx context.Context, fleet string, rels []*Release, opts P
 		}
 	}
 	p := &Plan{Fleet: fleet, Changes: make([]Change, len(sel))}
+	idx, err := r.records(ctx, fleet)
+	if err != nil {
+		return nil, err
+	}
+	lk := r.planLookup()
 	forEach(ctx, len(sel), opts.Concurrency, func(i int) {
-		p.Changes[i] = r.planOne(ctx, sel[i], opts.Objects)
+		p.Changes[i] = r.planOne(ctx, sel[i], idx, lk, opts.Objects)
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fleet %s: plan interrupted: %w", fleet, err)
@@ -170,7 +175,7 @@ func (r *Runner) owned(ctx context.Context, fleet string, selector labels.Select
 }
 
 // planOne plans one release.
-func (r *Runner) planOne(ctx context.Context, rel *Release, objects bool) Change {
+func (r *Runner) planOne(ctx context.Context, rel *Release, idx *recordIndex, lk render.Lookuper, objects bool) Change {
 	c := Change{Name: rel.Name, Namespace: rel.Namespace, Release: rel}
 	fail := func(err error) Change {
 		c.Err = err
@@ -184,7 +189,7 @@ func (r *Runner) planOne(ctx context.Context, rel *Release, objects bool) Change
 	if err != nil {
 		return fail(err)
 	}
-	last, err := r.store(rel.Namespace).Last(ctx, rel.Name)
+	last, err := r.last(ctx, idx, rel)
 	switch {
 	case errors.Is(err, release.ErrNotFound):
 	case err != nil:
@@ -204,7 +209,7 @@ func (r *Runner) planOne(ctx context.Context, rel *Release, objects bool) Change
 		}
 		return c
 	}
-	if ok, err := r.unchanged(ctx, rel, ch, last); err != nil {
+	if ok, err := r.unchanged(ctx, rel, ch, last, lk); err != nil {
 		return fail(fmt.Errorf("%s: %w", rel.Source, err))
 	} else if ok {
 		c.Action = ActionUnchanged
@@ -236,7 +241,7 @@ func (r *Runner) planOne(ctx context.Context, rel *Release, objects bool) Change
 // revision is deployed, with the same chart, values and labels, and
 // rendering the desired release gives the manifest and hooks it recorded.
 // Only releases that fail it are planned in full.
-func (r *Runner) unchanged(ctx context.Context, rel *Release, ch *helmchart.Chart, last *release.Release) (bool, error) {
+func (r *Runner) unchanged(ctx context.Context, rel *Release, ch *helmchart.Chart, last *release.Release, lookup render.Lookuper) (bool, error) {
 	if last.Info == nil || last.Info.Status != release.StatusDeployed || last.Chart == nil || last.Chart.Metadata == nil {
 		return false, nil
 	}
@@ -256,8 +261,8 @@ func (r *Runner) unchanged(ctx context.Context, rel *Release, ch *helmchart.Char
 		return false, err
 	}
 	var lk render.Lookuper
-	if r.cfg.Lookup != nil {
-		lk = &lookupMemo{lk: r.cfg.Lookup, seen: map[[4]string]lookupResult{}}
+	if lookup != nil {
+		lk = &lookupMemo{lk: lookup, seen: map[[4]string]lookupResult{}}
 	}
 	res, err := rd.Render(ctx, render.Options{
 		ReleaseName: rel.Name, Namespace: rel.Namespace, Revision: last.Version + 1, IsUpgrade: true,

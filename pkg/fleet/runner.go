@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
+	"k8s.io/client-go/metadata"
 
 	"github.com/bargehq/barge/pkg/chart"
 	"github.com/bargehq/barge/pkg/chart/render"
@@ -46,7 +47,8 @@ type Config struct {
 // A Runner may be used by several goroutines at once. It caches the charts
 // it loads (by path) and their parsed templates for its lifetime.
 type Runner struct {
-	cfg Config
+	cfg  Config
+	meta metadata.Interface // lists records' metadata alone
 
 	mu        sync.Mutex
 	charts    map[string]*loadedChart
@@ -70,7 +72,11 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{cfg: cfg, charts: map[string]*loadedChart{}, renderers: map[*helmchart.Chart]*render.Renderer{}}, nil
+	meta, err := metadata.NewForConfig(cfg.Kube.RESTConfig())
+	if err != nil {
+		return nil, fmt.Errorf("fleet runner: metadata client: %w", err)
+	}
+	return &Runner{cfg: cfg, meta: meta, charts: map[string]*loadedChart{}, renderers: map[*helmchart.Chart]*render.Renderer{}}, nil
 }
 
 // chart loads the chart at path once and checks its version.

@@ -1,0 +1,99 @@
+package fleet
+
+import (
+	"context"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/bargehq/barge/pkg/chart/render"
+	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/release"
+)
+
+// planLookup serves the lookups of a plan's renders. Charts look up their
+// own objects (Joomla its Secret, to keep its passwords), so the releases
+// of a fleet look up one object each of the same kinds: the first lookup
+// of a kind lists, across namespaces, the objects of that kind that
+// releases own (labelled app.kubernetes.io/managed-by=Helm), and later
+// lookups are answered from that list. An object not in it (not a
+// release's, or created since) is asked of the cluster as usual; so are
+// lookups of lists (no name), and every lookup when the list is refused.
+//
+// A planLookup may be used by several goroutines at once.
+type planLookup struct {
+	lk render.Lookuper
+	kc *kube.Client
+
+	mu    sync.Mutex
+	kinds map[schema.GroupVersionKind]*kindList
+}
+
+// kindList is the listed objects of one kind, by namespace and name.
+type kindList struct {
+	once sync.Once
+	objs map[[2]string]map[string]any
+	ok   bool // listed
+}
+
+// planLookup returns the lookups of one plan, or nil when the Runner serves
+// none.
+func (r *Runner) planLookup() render.Lookuper {
+	if r.cfg.Lookup == nil {
+		return nil
+	}
+	return &planLookup{lk: r.cfg.Lookup, kc: r.cfg.Kube, kinds: map[schema.GroupVersionKind]*kindList{}}
+}
+
+// Lookup returns the object as the cluster's lookup would.
+func (p *planLookup) Lookup(ctx context.Context, apiVersion, kind, namespace, name string) (map[string]any, error) {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if name == "" || err != nil {
+		return p.lk.Lookup(ctx, apiVersion, kind, namespace, name)
+	}
+	gvk := gv.WithKind(kind)
+	p.mu.Lock()
+	kl, ok := p.kinds[gvk]
+	if !ok {
+		kl = &kindList{}
+		p.kinds[gvk] = kl
+	}
+	p.mu.Unlock()
+	kl.once.Do(func() { p.list(ctx, gvk, kl) })
+	if kl.ok {
+		if obj, found := kl.objs[[2]string{namespace, name}]; found {
+			return runtime.DeepCopyJSON(obj), nil
+		}
+	}
+	return p.lk.Lookup(ctx, apiVersion, kind, namespace, name)
+}
+
+// list fills kl with the objects of gvk that releases own, in every
+// namespace; it leaves kl unlisted when the kind is unknown or the list
+// fails.
+func (p *planLookup) list(ctx context.Context, gvk schema.GroupVersionKind, kl *kindList) {
+	m, err := p.kc.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return
+	}
+	sel := labels.SelectorFromSet(labels.Set{release.ManagedByLabel: release.ManagedByHelm})
+	list, err := p.kc.Dynamic().Resource(m.Resource).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return
+	}
+	namespaced := m.Scope.Name() == meta.RESTScopeNameNamespace
+	kl.objs = make(map[[2]string]map[string]any, len(list.Items))
+	for i := range list.Items {
+		o := &list.Items[i]
+		ns := ""
+		if namespaced {
+			ns = o.GetNamespace()
+		}
+		kl.objs[[2]string{ns, o.GetName()}] = o.Object
+	}
+	kl.ok = true
+}

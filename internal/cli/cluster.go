@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -26,9 +27,10 @@ const reachTimeout = 15 * time.Second
 
 // clusterClients are what release commands use to talk to the cluster.
 type clusterClients struct {
-	rest  *rest.Config
-	store *storage.Secrets
-	kube  *kube.Client
+	rest    *rest.Config
+	store   *storage.Secrets
+	kube    *kube.Client
+	version *version.Info // the answer to the reachability check
 }
 
 // connect checks that the cluster answers and returns a release store for
@@ -39,7 +41,8 @@ func (c *Config) connect(ctx context.Context, namespace string, withKube bool) (
 	if err != nil {
 		return nil, err
 	}
-	if err := reachable(ctx, rc); err != nil {
+	v, err := reachable(ctx, rc)
+	if err != nil {
 		return nil, err
 	}
 	logger := c.Logger()
@@ -47,7 +50,7 @@ func (c *Config) connect(ctx context.Context, namespace string, withKube bool) (
 	if err != nil {
 		return nil, err
 	}
-	cc := &clusterClients{rest: rc, store: store}
+	cc := &clusterClients{rest: rc, store: store, version: v}
 	if withKube {
 		ns := namespace
 		if ns == "" {
@@ -63,28 +66,33 @@ func (c *Config) connect(ctx context.Context, namespace string, withKube bool) (
 }
 
 // reachable asks the cluster for its version, giving up after reachTimeout
-// or when ctx ends.
-func reachable(ctx context.Context, rc *rest.Config) error {
+// or when ctx ends, and returns it.
+func reachable(ctx context.Context, rc *rest.Config) (*version.Info, error) {
 	dc := rest.CopyConfig(rc)
 	dc.Timeout = reachTimeout
 	client, err := discovery.NewDiscoveryClientForConfig(dc)
 	if err != nil {
-		return fmt.Errorf("kubernetes cluster at %s: %w", rc.Host, err)
+		return nil, fmt.Errorf("kubernetes cluster at %s: %w", rc.Host, err)
 	}
-	done := make(chan error, 1)
+	type answer struct {
+		v   *version.Info
+		err error
+	}
+	done := make(chan answer, 1)
 	go func() {
-		_, err := client.ServerVersion()
-		done <- err
+		v, err := client.ServerVersion()
+		done <- answer{v, err}
 	}()
+	var a answer
 	select {
-	case err = <-done:
+	case a = <-done:
 	case <-ctx.Done():
-		err = ctx.Err()
+		a.err = ctx.Err()
 	}
-	if err != nil {
-		return &unreachableError{host: rc.Host, err: err}
+	if a.err != nil {
+		return nil, &unreachableError{host: rc.Host, err: a.err}
 	}
-	return nil
+	return a.v, nil
 }
 
 // unreachableError says the cluster did not answer, and what to check.
@@ -109,7 +117,7 @@ func isUnreachable(err error) bool {
 // with templates seeing the cluster's version and API versions and lookup
 // reading from it.
 func (cc *clusterClients) engine(ctx context.Context, cfg *Config, namespace, fieldManager string) (*release.Engine, error) {
-	caps, err := clusterCapabilities(ctx, cc.kube)
+	caps, err := clusterCapabilities(ctx, cc.kube, cc.version)
 	if err != nil {
 		return nil, err
 	}
@@ -134,14 +142,16 @@ func clientEngine(cfg *Config, namespace string) (*release.Engine, error) {
 	})
 }
 
-// clusterCapabilities asks the cluster for its version and API versions, as
-// templates see them in .Capabilities.
-func clusterCapabilities(ctx context.Context, kc *kube.Client) (*render.Capabilities, error) {
+// clusterCapabilities asks the cluster for its API versions, and for its
+// version unless known already (v), as templates see them in .Capabilities.
+func clusterCapabilities(ctx context.Context, kc *kube.Client, v *version.Info) (*render.Capabilities, error) {
 	caps := render.DefaultCapabilities()
 	dc := kc.Clientset().Discovery()
-	v, err := dc.ServerVersion()
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes cluster version: %w", err)
+	if v == nil {
+		var err error
+		if v, err = dc.ServerVersion(); err != nil {
+			return nil, fmt.Errorf("kubernetes cluster version: %w", err)
+		}
 	}
 	kv, err := render.ParseKubeVersion(v.GitVersion)
 	if err != nil {

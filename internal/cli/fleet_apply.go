@@ -119,7 +119,8 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config) (*fleetSession, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := reachable(ctx, rc); err != nil {
+	v, err := reachable(ctx, rc)
+	if err != nil {
 		return nil, err
 	}
 	if f.requestStats {
@@ -138,7 +139,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config) (*fleetSession, erro
 	if err != nil {
 		return nil, err
 	}
-	caps, err := clusterCapabilities(ctx, kcl)
+	caps, err := clusterCapabilities(ctx, kcl, v)
 	if err != nil {
 		return nil, err
 	}

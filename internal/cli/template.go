@@ -155,7 +155,7 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 		if cluster, err = kube.New(cfg.Kube, kube.WithLogger(cfg.Logger())); err != nil {
 			return fmt.Errorf("--validate: %w", err)
 		}
-		if caps, err = clusterCapabilities(ctx, cluster); err != nil {
+		if caps, err = clusterCapabilities(ctx, cluster, nil); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
@@ -236,42 +237,101 @@ func (e *Engine) needCluster(op string) error {
 }
 
 // lock takes the release's lock and recovers a revision left pending by an
-// operation that died. It returns the unlock function.
-func (e *Engine) lock(ctx context.Context, name string) (func(), error) {
+// operation that died. It returns the engine to run the operation with,
+// whose store answers the operation's first read of the release's last
+// revision with the one recovery read (saving a round trip), and the unlock
+// function.
+func (e *Engine) lock(ctx context.Context, name string) (*Engine, func(), error) {
 	unlock, err := e.store.Lock(ctx, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := e.recoverPending(ctx, name); err != nil {
+	last, err := e.store.Last(ctx, name)
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		unlock()
-		return nil, err
+		return nil, nil, err
 	}
-	return unlock, nil
+	op := *e
+	if err == nil && last.Info != nil && last.Info.Status.IsPending() {
+		if err := e.recoverPending(ctx, last); err != nil {
+			unlock()
+			return nil, nil, err
+		}
+	} else {
+		op.store = &lastOnce{Store: e.store, name: name, rls: last, err: err, fresh: true}
+	}
+	return &op, unlock, nil
 }
 
-// recoverPending marks failed the last revision of a release if it is
-// pending. It is called with the lock held: whoever left it pending holds
-// no lock, so it died (crash, kill -9, lost connection) before finishing.
-func (e *Engine) recoverPending(ctx context.Context, name string) error {
-	last, err := e.store.Last(ctx, name)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if last.Info == nil || !last.Info.Status.IsPending() {
-		return nil
-	}
+// recoverPending marks failed the last revision of a release, which is
+// pending. It is called with the lock held: whoever left it pending holds no
+// lock, so it died (crash, kill -9, lost connection) before finishing.
+func (e *Engine) recoverPending(ctx context.Context, last *Release) error {
 	was := last.Info.Status
 	last.Info.Status = StatusFailed
 	last.Info.Description = fmt.Sprintf("interrupted: the %s operation (%q) ended without finishing; marked failed by the next operation",
 		pendingVerb(was), last.Info.Description)
-	e.logger.WarnContext(ctx, "recovering a release left pending", "release", name, "revision", last.Version, "status", string(was))
+	e.logger.WarnContext(ctx, "recovering a release left pending", "release", last.Name, "revision", last.Version, "status", string(was))
 	if err := e.store.Update(ctx, last); err != nil {
-		return fmt.Errorf("release %q revision %d: mark interrupted %s failed: %w", name, last.Version, was, err)
+		return fmt.Errorf("release %q revision %d: mark interrupted %s failed: %w", last.Name, last.Version, was, err)
 	}
 	return nil
+}
+
+// lastOnce is a Store that answers the first Last of one release from a
+// read already made, unless a write came first; every other call goes to
+// the Store. It may be used by several goroutines at once.
+type lastOnce struct {
+	Store
+	name string
+
+	mu    sync.Mutex
+	rls   *Release
+	err   error
+	fresh bool
+}
+
+// Last returns the remembered revision once, then asks the Store.
+func (s *lastOnce) Last(ctx context.Context, name string) (*Release, error) {
+	s.mu.Lock()
+	if s.fresh && name == s.name {
+		s.fresh = false
+		rls, err := s.rls, s.err
+		s.mu.Unlock()
+		return rls, err
+	}
+	s.mu.Unlock()
+	return s.Store.Last(ctx, name)
+}
+
+func (s *lastOnce) forget() {
+	s.mu.Lock()
+	s.fresh = false
+	s.mu.Unlock()
+}
+
+// Create stores a new revision.
+func (s *lastOnce) Create(ctx context.Context, rls *Release) error {
+	s.forget()
+	return s.Store.Create(ctx, rls)
+}
+
+// Update replaces a stored revision.
+func (s *lastOnce) Update(ctx context.Context, rls *Release) error {
+	s.forget()
+	return s.Store.Update(ctx, rls)
+}
+
+// Delete removes a stored revision.
+func (s *lastOnce) Delete(ctx context.Context, name string, revision int) (*Release, error) {
+	s.forget()
+	return s.Store.Delete(ctx, name, revision)
+}
+
+// Prune trims a release's history.
+func (s *lastOnce) Prune(ctx context.Context, name string, keep int) ([]int, error) {
+	s.forget()
+	return s.Store.Prune(ctx, name, keep)
 }
 
 func pendingVerb(s Status) string {

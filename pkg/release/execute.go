@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -16,25 +17,41 @@ func (e *Engine) applyOptions(force, dryRun bool) kube.ApplyOptions {
 	return kube.ApplyOptions{FieldManager: e.fieldManager, Force: force, DryRun: dryRun}
 }
 
-// preflight reads every object of the plan from the cluster. Objects not in
-// current (the revision being replaced) that exist must belong to the plan's
-// release, unless adopt. It returns the keys of the objects that exist.
+// preflightConcurrency is how many objects preflight reads at once.
+const preflightConcurrency = 16
+
+// preflight reads every object of the plan from the cluster, several at
+// once. Objects not in current (the revision being replaced) that exist must
+// belong to the plan's release, unless adopt. It returns the keys of the
+// objects that exist.
 func (e *Engine) preflight(ctx context.Context, p *Plan, current []*unstructured.Unstructured, adopt bool) (map[string]bool, error) {
 	ours := map[string]bool{}
 	for _, o := range current {
 		ours[objectKey(o)] = true
 	}
+	lives := make([]*unstructured.Unstructured, len(p.Apply))
+	errs := make([]error, len(p.Apply))
+	sem := make(chan struct{}, preflightConcurrency)
+	var wg sync.WaitGroup
+	for i, o := range p.Apply {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			lives[i], errs[i] = e.cluster.Get(ctx, o)
+		})
+	}
+	wg.Wait()
 	existed := map[string]bool{}
-	var errs []error
-	for _, o := range p.Apply {
-		live, err := e.cluster.Get(ctx, o)
-		if err != nil {
+	var owners []error
+	for i, o := range p.Apply {
+		if err := errs[i]; err != nil {
 			var uk *kube.UnknownKindError
 			if errors.As(err, &uk) {
 				continue // a kind from this chart's CRDs, not installed yet
 			}
 			return nil, err
 		}
+		live := lives[i]
 		if live == nil {
 			continue
 		}
@@ -44,10 +61,10 @@ func (e *Engine) preflight(ctx context.Context, p *Plan, current []*unstructured
 			continue
 		}
 		if err := checkOwnership(live, p.Release.Name, p.Release.Namespace); err != nil {
-			errs = append(errs, err)
+			owners = append(owners, err)
 		}
 	}
-	return existed, errors.Join(errs...)
+	return existed, errors.Join(owners...)
 }
 
 // serverDryRun has the server validate the plan's objects without

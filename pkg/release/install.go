@@ -205,12 +205,12 @@ func (e *Engine) Install(ctx context.Context, name string, ch *helmchart.Chart, 
 			return nil, fmt.Errorf("release %q: create namespace %s: %w", name, e.namespace, err)
 		}
 	}
-	unlock, err := e.lock(ctx, name)
+	op, unlock, err := e.lock(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	return e.install(ctx, name, ch, vals, opts)
+	return op.install(ctx, name, ch, vals, opts)
 }
 
 // install is Install with the lock held.

@@ -24,11 +24,12 @@ func (e *Engine) Test(ctx context.Context, name string, opts TestOptions) (*Rele
 	if err := e.needCluster("test"); err != nil {
 		return nil, err
 	}
-	unlock, err := e.lock(ctx, name)
+	op, unlock, err := e.lock(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	e = op
 	rls, err := e.store.Last(ctx, name)
 	if err != nil {
 		return nil, err

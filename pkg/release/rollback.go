@@ -105,12 +105,12 @@ func (e *Engine) Rollback(ctx context.Context, name string, opts RollbackOptions
 	if err := e.needCluster("rollback"); err != nil {
 		return nil, err
 	}
-	unlock, err := e.lock(ctx, name)
+	op, unlock, err := e.lock(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	return e.rollback(ctx, name, opts)
+	return op.rollback(ctx, name, opts)
 }
 
 // rollback is Rollback with the lock held.

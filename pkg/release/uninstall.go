@@ -87,12 +87,12 @@ func (e *Engine) Uninstall(ctx context.Context, name string, opts UninstallOptio
 	if err := e.needCluster("uninstall"); err != nil {
 		return nil, err
 	}
-	unlock, err := e.lock(ctx, name)
+	op, unlock, err := e.lock(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	return e.uninstall(ctx, name, opts)
+	return op.uninstall(ctx, name, opts)
 }
 
 // uninstall is Uninstall with the lock held.

@@ -220,12 +220,12 @@ func (e *Engine) Upgrade(ctx context.Context, name string, ch *helmchart.Chart, 
 			return e.Install(ctx, name, ch, vals, opts.installOptions(false))
 		}
 	}
-	unlock, err := e.lock(ctx, name)
+	op, unlock, err := e.lock(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	return e.upgrade(ctx, name, ch, vals, opts)
+	return op.upgrade(ctx, name, ch, vals, opts)
 }
 
 func dryRunDescription(desc string) string {

@@ -299,3 +299,35 @@ func TestApplyStopsAfterFailingRun(t *testing.T) {
 		t.Errorf("the Secret after the failing run exists (%v, %v)", live != nil, err)
 	}
 }
+
+// TestPeek reads an object from the server's cache: a missing object is
+// nil, an applied one is found (once the cache has caught up, which takes
+// moments) with what was applied.
+func TestPeek(t *testing.T) {
+	kc, _ := newClient(t)
+	ctx := testContext(t)
+	cm := manifest(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: peeked}, data: {key: one}}`)
+	if live, err := kc.Peek(ctx, cm); err != nil || live != nil {
+		t.Fatalf("Peek of a missing ConfigMap = (%v, %v), want (nil, nil)", live, err)
+	}
+	if _, err := kc.Apply(ctx, []*unstructured.Unstructured{cm}, kube.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		live, err := kc.Peek(ctx, cm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if live != nil {
+			if v, _, _ := unstructured.NestedString(live.Object, "data", "key"); v != "one" {
+				t.Errorf("Peek: data.key = %q, want %q", v, "one")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Peek still finds nothing 5 s after the apply")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

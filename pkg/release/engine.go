@@ -50,6 +50,8 @@ type Applier interface {
 type Getter interface {
 	// Get returns the live object obj names, or nil when it does not exist.
 	Get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error)
+	// Peek is Get from the server's cache: possibly a moment old, cheaper.
+	Peek(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error)
 }
 
 // Remover deletes objects. *kube.Client satisfies it.

@@ -20,8 +20,8 @@ func (e *Engine) applyOptions(force, dryRun bool) kube.ApplyOptions {
 // preflightConcurrency is how many objects preflight reads at once.
 const preflightConcurrency = 16
 
-// preflight reads every object of the plan from the cluster, several at
-// once. Objects not in current (the revision being replaced) that exist must
+// preflight reads every object of the plan from the cluster's cache, several
+// at once. Objects not in current (the revision being replaced) that exist must
 // belong to the plan's release, unless adopt. It returns the keys of the
 // objects that exist.
 func (e *Engine) preflight(ctx context.Context, p *Plan, current []*unstructured.Unstructured, adopt bool) (map[string]bool, error) {
@@ -37,7 +37,7 @@ func (e *Engine) preflight(ctx context.Context, p *Plan, current []*unstructured
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			lives[i], errs[i] = e.cluster.Get(ctx, o)
+			lives[i], errs[i] = e.cluster.Peek(ctx, o)
 		})
 	}
 	wg.Wait()

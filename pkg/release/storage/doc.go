@@ -5,10 +5,14 @@
 // sh.helm.release.v1.<name>.v<revision> of type helm.sh/release.v1 in the
 // release's namespace, labelled name, owner=helm, status and version, holding
 // the record as base64(gzip(JSON)) under data.release, exactly as Helm's
-// Secrets driver does. Listing and history are built for large clusters:
-// they select records by label on the server, read metadata only where
-// labels suffice, and decode only the revisions and fields a table needs,
-// in parallel.
+// Secrets driver does. Records barge writes also carry their summary (what
+// a list or history row shows) in the annotation SummaryAnnotation, which
+// Helm ignores and drops when it rewrites a record. Listing and history are
+// built for large clusters: they read the records' metadata only, take each
+// summary from the annotation where it still matches the labels, and for
+// the other records (those Helm wrote) fetch only the revisions needed,
+// selected by label on the server, and decode only the fields a table
+// shows, in parallel.
 //
 // Memory keeps records in process, for client-side dry runs and tests.
 //

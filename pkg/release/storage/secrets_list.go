@@ -11,12 +11,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// fetchOneByOne is the number of records under which List fetches each
-// selected record by name rather than listing records by status.
+// fetchOneByOne is the number of records of several releases under which
+// summaries fetches each record by name rather than listing records by
+// status.
 const fetchOneByOne = 16
 
-// selectByNameMax is the number of releases up to which List's second step
-// also selects by release name.
+// selectByNameMax is the number of releases up to which the list that
+// fetches records also selects by release name.
 const selectByNameMax = 100
 
 // List returns summaries of releases, the latest revision of each unless
@@ -37,10 +38,11 @@ func (s *Secrets) List(ctx context.Context, opts ListOptions) ([]Summary, error)
 
 // summaries returns the summaries of recs, sorted. A record's summary comes
 // from its trusted SummaryAnnotation; the other records' data are fetched:
-// by name when they are few, otherwise with one list selecting the statuses
-// they have (so superseded revisions, the bulk of a history, are not
-// transferred unless asked for), and only the fields of a Summary are
-// decoded, in parallel. A record that changed since recs were listed is
+// by name when they are few and of several releases, otherwise with one list
+// selecting the statuses they have (so superseded revisions, the bulk of a
+// history, are not transferred unless asked for) and, when they are of few
+// releases, those releases; only the fields of a Summary are decoded, in
+// parallel. A record that changed since recs were listed is
 // fetched again by name; one deleted meanwhile is left out.
 func (s *Secrets) summaries(ctx context.Context, recs []recordMeta) ([]Summary, error) {
 	out := make([]Summary, 0, len(recs))
@@ -59,14 +61,16 @@ func (s *Secrets) summaries(ctx context.Context, recs []recordMeta) ([]Summary, 
 
 	type objKey struct{ ns, name string }
 	items := make([]*corev1.Secret, len(chosen))
-	if len(chosen) > fetchOneByOne {
-		var statuses, names []string
-		for _, r := range chosen {
-			statuses = append(statuses, string(r.status))
-			names = append(names, r.name)
-		}
+	var statuses, names []string
+	for _, r := range chosen {
+		statuses = append(statuses, string(r.status))
+		names = append(names, r.name)
+	}
+	names = compactSorted(names)
+	// The records of one release (a history) come in one list.
+	if len(chosen) > fetchOneByOne || len(names) == 1 {
 		// Narrow by name too when few releases are left.
-		if names = compactSorted(names); len(names) > selectByNameMax {
+		if len(names) > selectByNameMax {
 			names = nil
 		}
 		sel, err := recordSelector(compactSorted(statuses), names)

@@ -32,6 +32,13 @@ const (
 	fleetBurst = 10000
 )
 
+// fleetLeaseDuration is how long the lock of a fleet's release outlives its
+// holder's last renewal (renewed at a third of it). Longer than a single
+// release's (storage.DefaultLeaseDuration): a fleet holds hundreds of locks
+// while its releases wait for readiness, and every renewal is a write the
+// API server must fit between the fleet's applies.
+const fleetLeaseDuration = 2 * time.Minute
+
 // fleetFlags are the flags the fleet commands share.
 type fleetFlags struct {
 	file         string
@@ -131,7 +138,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config) (*fleetSession, erro
 		})
 	}
 	logger := cfg.Logger()
-	store, err := storage.NewSecrets(rc, "", storage.Options{Logger: logger})
+	store, err := storage.NewSecrets(rc, "", storage.Options{Logger: logger, LeaseDuration: fleetLeaseDuration})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -103,11 +104,17 @@ func (o *listOptions) statuses() []release.Status {
 	return s
 }
 
+// allRevisions reports whether every matching revision is listed rather
+// than the latest of each release. Superseded revisions are never the
+// latest: asking for them alone lists every superseded revision, as Helm
+// does.
+func (o *listOptions) allRevisions() bool {
+	s := o.statuses()
+	return len(s) == 1 && s[0] == release.StatusSuperseded
+}
+
 func (o *listOptions) listOptions() (storage.ListOptions, error) {
-	lo := storage.ListOptions{Statuses: o.statuses()}
-	// Superseded revisions are never the latest: asking for them alone
-	// lists every superseded revision, as Helm does.
-	lo.AllRevisions = len(lo.Statuses) == 1 && lo.Statuses[0] == release.StatusSuperseded
+	lo := storage.ListOptions{Statuses: o.statuses(), AllRevisions: o.allRevisions()}
 	if o.filter != "" {
 		re, err := regexp.Compile(o.filter)
 		if err != nil {
@@ -166,8 +173,22 @@ func (o *listOptions) run(ctx context.Context, cfg *Config) error {
 
 // sort orders rows by name (the store's order), or by date with -d, oldest
 // first; -r reverses either.
+//
+// When every revision is listed (--superseded alone), many rows share a name, and
+// Helm's order of them is that of an unstable sort (sort.Sort) of the records
+// in the order its storage lists them: by namespace, then by object name.
+// The same sort of the same sequence gives the same order.
 func (o *listOptions) sort(rows []storage.Summary) {
-	if o.byDate {
+	if o.allRevisions() {
+		slices.SortFunc(rows, func(a, b storage.Summary) int {
+			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(storage.Key(a.Name, a.Revision), storage.Key(b.Name, b.Revision)))
+		})
+		if o.byDate {
+			sort.Sort(byUnixDate(rows))
+		} else {
+			sort.Sort(byName(rows))
+		}
+	} else if o.byDate {
 		slices.SortStableFunc(rows, func(a, b storage.Summary) int {
 			return cmp.Compare(a.LastDeployed.Unix(), b.LastDeployed.Unix())
 		})
@@ -175,6 +196,22 @@ func (o *listOptions) sort(rows []storage.Summary) {
 	if o.reverse {
 		slices.Reverse(rows)
 	}
+}
+
+// byName orders summaries by release name only.
+type byName []storage.Summary
+
+func (s byName) Len() int           { return len(s) }
+func (s byName) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
+func (s byName) Less(i, j int) bool { return s[i].Name < s[j].Name }
+
+// byUnixDate orders summaries by the second they were last deployed.
+type byUnixDate []storage.Summary
+
+func (s byUnixDate) Len() int      { return len(s) }
+func (s byUnixDate) Swap(i, j int) { s[i], s[j] = s[j], s[i] }
+func (s byUnixDate) Less(i, j int) bool {
+	return s[i].LastDeployed.Unix() < s[j].LastDeployed.Unix()
 }
 
 // page returns rows[offset:offset+limit], limit <= 0 meaning no limit.

@@ -183,15 +183,61 @@ func (s *Secrets) Lock(ctx context.Context, name string) (func(), error) {
 			mu.Unlock()
 			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
 			defer cancel()
-			err := leases.Delete(uctx, leaseName, metav1.DeleteOptions{
-				Preconditions: &metav1.Preconditions{UID: &last.UID, ResourceVersion: &last.ResourceVersion},
-			})
-			if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			err := deleteHeld(uctx, leases, last)
+			if err != nil {
 				s.opts.Logger.Warn("release lock not released; it lapses on its own", "release", name, "namespace", s.namespace, "error", err)
 			}
 		})
 	}
 	return unlock, nil
+}
+
+// deleteHeld deletes the Lease last, which this client holds. A renewal
+// stopped by unlock may have reached the server after all, leaving the
+// Lease one version ahead of last: on a conflict, the Lease is read again
+// and deleted if it is still this holder's from the same acquisition. A
+// Lease already gone, or taken over by another holder, is left alone.
+func deleteHeld(ctx context.Context, leases leaseClient, last *coordv1.Lease) error {
+	for range 3 {
+		err := leases.Delete(ctx, last.Name, metav1.DeleteOptions{
+			Preconditions: &metav1.Preconditions{UID: &last.UID, ResourceVersion: &last.ResourceVersion},
+		})
+		if err == nil || apierrors.IsNotFound(err) {
+			return nil
+		}
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+		cur, err := leases.Get(ctx, last.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if cur.UID != last.UID || !sameHolding(cur, last) {
+			return nil
+		}
+		last = cur
+	}
+	return fmt.Errorf("Lease %s/%s keeps changing", last.Namespace, last.Name)
+}
+
+// sameHolding reports whether two versions of a Lease record the same
+// holder's same acquisition.
+func sameHolding(a, b *coordv1.Lease) bool {
+	ha, hb := a.Spec.HolderIdentity, b.Spec.HolderIdentity
+	if ha == nil || hb == nil || *ha != *hb {
+		return false
+	}
+	ta, tb := a.Spec.AcquireTime, b.Spec.AcquireTime
+	return ta != nil && tb != nil && ta.Equal(tb)
+}
+
+// leaseClient is what Lock uses of a namespace's Leases.
+type leaseClient interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (*coordv1.Lease, error)
+	Delete(ctx context.Context, name string, opts metav1.DeleteOptions) error
 }
 
 // liveHolder returns a *LockedError if the lease has a holder whose last

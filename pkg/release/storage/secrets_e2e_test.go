@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	coordv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -315,6 +316,29 @@ func TestLeaseLock(t *testing.T) {
 			t.Errorf("Lock after unlock with a cancelled context: %v", err)
 		} else {
 			u2()
+		}
+	})
+
+	t.Run("a renewal the client did not see land does not keep the lock", func(t *testing.T) {
+		u, err := a.Lock(ctx, "cron")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The server has a newer version of the Lease than the holder knows
+		// of, as when unlock cancels a renewal that reached the server.
+		leases := clientset(t, c).CoordinationV1().Leases(ns)
+		l, err := leases.Get(ctx, "barge.release.cron", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := metav1.NewMicroTime(time.Now())
+		l.Spec.RenewTime = &now
+		if _, err := leases.Update(ctx, l, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		u()
+		if _, err := leases.Get(ctx, "barge.release.cron", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("the Lease is still there after unlock (get: %v)", err)
 		}
 	})
 }

@@ -233,6 +233,14 @@ type headNS struct {
 // readHead reads the head of a document. A document is rejected only where
 // Helm rejects it: a namespace of the wrong type is not an error here.
 func readHead(doc string) (apiVersion, kind, name, namespace string, annotations map[string]string, err error) {
+	if fh, ok := fastHead(doc); ok {
+		return fh.apiVersion, fh.kind, fh.name, fh.namespace, fh.annotations, nil
+	}
+	return slowHead(doc)
+}
+
+// slowHead is readHead by sigs.k8s.io/yaml, as Helm reads heads.
+func slowHead(doc string) (apiVersion, kind, name, namespace string, annotations map[string]string, err error) {
 	var h headNS
 	if yaml.Unmarshal([]byte(doc), &h) == nil {
 		if h.Metadata != nil {

@@ -220,7 +220,7 @@ func deleteHeld(ctx context.Context, leases leaseClient, last *coordv1.Lease) er
 		}
 		last = cur
 	}
-	return fmt.Errorf("Lease %s/%s keeps changing", last.Namespace, last.Name)
+	return fmt.Errorf("lease %s/%s keeps changing", last.Namespace, last.Name)
 }
 
 // sameHolding reports whether two versions of a Lease record the same

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,10 +76,12 @@ func benchFleet(ctx context.Context, e *env) error {
 	// (a) The physical limit, at a few concurrencies; the best counts.
 	var limit time.Duration
 	for _, conc := range []int{32, 64} {
+		cpu := e.cluster.CPU()
 		d, writes, err := physicalLimit(ctx, e, file, conc)
 		if err != nil {
 			return err
 		}
+		printClusterCPU(e, fmt.Sprintf("(a) at concurrency %d", conc), cpu)
 		fmt.Printf("  (a) server-side apply of %d tenants' objects (%d writes), concurrency %d: %s (%.0f writes/s)\n",
 			fleetTenants, writes, conc, secs(d), float64(writes)/d.Seconds())
 		if limit == 0 || d < limit {
@@ -92,10 +95,12 @@ func benchFleet(ctx context.Context, e *env) error {
 	// (c) barge apply, with its request counts and a CPU profile.
 	before, _ := requestCounts(ctx, cs)
 	prof := filepath.Join(dir, "apply.prof")
+	cpu := e.cluster.CPU()
 	run, err := e.bargeFleet(ctx, "apply", "-f", file, "--request-stats", "--cpu-profile", prof)
 	if err != nil {
 		return err
 	}
+	printClusterCPU(e, "(c)", cpu)
 	after, _ := requestCounts(ctx, cs)
 	fmt.Printf("  (c) barge apply, %d tenants: %s, client CPU %s, peak RSS %d MiB\n", fleetTenants, secs(run.wall), secs(run.cpu), run.maxRSS>>20)
 	printRequests(before, after, fleetTenants)
@@ -105,10 +110,13 @@ func benchFleet(ctx context.Context, e *env) error {
 		note: fmt.Sprintf("peak RSS %d MiB (goal < 1024), client CPU %s", run.maxRSS>>20, secs(run.cpu))})
 
 	before, _ = requestCounts(ctx, cs)
+	cpu = e.cluster.CPU()
 	again, err := e.bargeFleet(ctx, "apply", "-f", file, "--request-stats")
 	if err != nil {
 		return err
 	}
+	printClusterCPU(e, "no-change apply", cpu)
+	fmt.Printf("  no-change apply: %s, client CPU %s\n", secs(again.wall), secs(again.cpu))
 	after, _ = requestCounts(ctx, cs)
 	writes := after.writes() - before.writes()
 	e.report.add(row{name: fmt.Sprintf("fleet: apply %d tenants again, no change", fleetTenants), barge: secs(again.wall),
@@ -118,10 +126,12 @@ func benchFleet(ctx context.Context, e *env) error {
 	}
 
 	// (c) with --wait: how long after the objects are created are all pods ready?
+	cpu = e.cluster.CPU()
 	waited, err := e.bargeFleet(ctx, "apply", "-f", file, "--wait", "--timeout", "10m")
 	if err != nil {
 		return err
 	}
+	printClusterCPU(e, "apply --wait", cpu)
 	e.report.add(row{name: fmt.Sprintf("fleet: apply --wait %d tenants", fleetTenants), barge: secs(waited.wall),
 		ref: "no wait " + secs(run.wall), ratio: "-", goal: "<= +20s",
 		note: fmt.Sprintf("+%s for readiness", secs(waited.wall-run.wall))})
@@ -263,6 +273,25 @@ func physicalLimit(ctx context.Context, e *env, file string, conc int) (time.Dur
 		return 0, 0, err
 	}
 	return time.Since(start), len(nss) + len(objs), nil
+}
+
+// printClusterCPU prints the CPU time each cluster component used since
+// before (a figure from Cluster.CPU).
+func printClusterCPU(e *env, label string, before map[string]time.Duration) {
+	after := e.cluster.CPU()
+	names := make([]string, 0, len(after))
+	for n := range after {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var parts []string
+	var total time.Duration
+	for _, n := range names {
+		d := after[n] - before[n]
+		total += d
+		parts = append(parts, fmt.Sprintf("%s %s", n, secs(d)))
+	}
+	fmt.Printf("  %s: cluster CPU %s (%s)\n", label, secs(total), strings.Join(parts, ", "))
 }
 
 // fleetRun is how one barge fleet command went.

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	kgzip "github.com/klauspost/compress/gzip"
+
 	"github.com/bargehq/barge/pkg/release"
 )
 
@@ -18,7 +20,10 @@ import (
 var gzipMagic = []byte{0x1f, 0x8b, 0x08}
 
 // Encode returns a release in the form Helm keeps in data.release of a
-// Secret: base64 of the gzip (best compression) of the JSON record. Kubernetes
+// Secret: base64 of the gzip of the JSON record. Helm compresses at the best
+// level, which took a quarter of a fleet's client CPU; any level reads back
+// the same, and klauspost/compress's default level is several times faster
+// for a stream a few percent longer. Kubernetes
 // base64-encodes Secret data again on the wire; this inner layer is Helm's.
 func Encode(rls *release.Release) ([]byte, error) {
 	b, err := json.Marshal(rls)
@@ -26,7 +31,7 @@ func Encode(rls *release.Release) ([]byte, error) {
 		return nil, fmt.Errorf("release %q: encode: %w", rls.Name, err)
 	}
 	var buf bytes.Buffer
-	w, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	w, err := kgzip.NewWriterLevel(&buf, kgzip.DefaultCompression)
 	if err != nil {
 		return nil, err
 	}

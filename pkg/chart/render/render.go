@@ -101,6 +101,12 @@ func New(ch *helmchart.Chart) (*Renderer, error) {
 		parsed: make(map[fileKey]*parsedFile),
 		tpls:   make(map[string]*parsedFile),
 	}
+	// Schemas compile on another core while the templates are parsed.
+	walkCharts(ch, func(c *helmchart.Chart, _ string) {
+		if len(c.Schema) > 0 {
+			r.schemas.Prepare(c.Schema)
+		}
+	})
 	walkCharts(ch, func(c *helmchart.Chart, fullPath string) {
 		for _, t := range c.Templates {
 			if t != nil && templateValid(c, t.Name) {

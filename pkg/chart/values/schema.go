@@ -30,6 +30,19 @@ type compiled struct {
 	err    error
 }
 
+// Prepare starts compiling the schema src in the background, so that a
+// later validation with it finds it compiled, or waits for the compilation
+// under way. It returns at once; a schema already known is left alone.
+// Errors are reported by the validation that uses the schema.
+func (sc *SchemaCache) Prepare(src []byte) {
+	v, known := sc.m.LoadOrStore(string(src), &compiled{})
+	if known {
+		return
+	}
+	c := v.(*compiled)
+	go c.once.Do(func() { c.schema, c.err = compileSchema(src) })
+}
+
 func (sc *SchemaCache) get(src []byte) (*jsonschema.Schema, error) {
 	v, _ := sc.m.LoadOrStore(string(src), &compiled{})
 	c := v.(*compiled)

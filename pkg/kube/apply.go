@@ -164,6 +164,9 @@ func (c *Client) applyOne(ctx context.Context, obj *unstructured.Unstructured, o
 		if ce := newConflictError(ref, err); ce != nil {
 			return Result{Ref: ref, Err: ce}
 		}
+		if IsSchemaMismatch(err) {
+			return Result{Ref: ref, Err: fmt.Errorf("%s: apply: %w (the object does not fit its kind's schema: fix the field's type in the template; an unquoted y, yes, no, on, off, true or number where a string is expected needs quotes)", ref, err)}
+		}
 		return Result{Ref: ref, Err: fmt.Errorf("%s: apply: %w", ref, err)}
 	}
 	c.logger.DebugContext(ctx, "applied", "object", ref.String(), "dryRun", opts.DryRun)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,6 +50,8 @@ func retryable(err error) bool {
 		return false
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
+	case IsSchemaMismatch(err):
+		return false
 	case apierrors.IsTooManyRequests(err),
 		apierrors.IsServerTimeout(err),
 		apierrors.IsTimeout(err),
@@ -72,6 +75,19 @@ func retryable(err error) bool {
 	}
 	var nerr net.Error
 	return errors.As(err, &nerr) && nerr.Timeout()
+}
+
+// IsSchemaMismatch reports whether err is the API server refusing an object
+// that does not fit its kind's schema in a server-side apply (a string field
+// given a boolean, say). The server answers it with a 500, but it is the
+// request that is wrong: trying again cannot help.
+func IsSchemaMismatch(err error) bool {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return false
+	}
+	msg := status.Status().Message
+	return strings.Contains(msg, "failed to create typed patch object") || strings.Contains(msg, "failed to create typed live object")
 }
 
 // retry runs fn until it succeeds, fails with an error not worth retrying,

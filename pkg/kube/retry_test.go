@@ -31,6 +31,9 @@ func TestRetryable(t *testing.T) {
 		{"invalid", apierrors.NewBadRequest("spec.replicas: Invalid value"), false},
 		{"forbidden", apierrors.NewForbidden(gr, "x", errors.New("no")), false},
 		{"apply conflict", apierrors.NewApplyConflict(nil, "Apply failed with 1 conflict"), false},
+		// What the API server answers when an applied Service's selector
+		// has a YAML boolean (an unquoted release name "y") for a string.
+		{"schema mismatch", apierrors.NewInternalError(errors.New("failed to create typed patch object (ns/y-db; /v1, Kind=Service): .spec.selector.app.kubernetes.io/instance: expected string, got &value.valueUnstructured{Value:true}")), false},
 		{"canceled", context.Canceled, false},
 		{"nil", nil, false},
 	}

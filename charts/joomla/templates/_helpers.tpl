@@ -47,7 +47,7 @@ joomla.selectorLabels identify the release's objects.
 */}}
 {{- define "joomla.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "joomla.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end }}
 
 {{/*

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
 	"k8s.io/apimachinery/pkg/labels"
@@ -260,13 +259,9 @@ func (r *Runner) unchanged(ctx context.Context, rel *Release, ch *helmchart.Char
 	if err != nil {
 		return false, err
 	}
-	var lk render.Lookuper
-	if lookup != nil {
-		lk = &lookupMemo{lk: lookup, seen: map[[4]string]lookupResult{}}
-	}
 	res, err := rd.Render(ctx, render.Options{
 		ReleaseName: rel.Name, Namespace: rel.Namespace, Revision: last.Version + 1, IsUpgrade: true,
-		Values: rel.Values, Capabilities: r.cfg.Capabilities, Lookup: lk,
+		Values: rel.Values, Capabilities: r.cfg.Capabilities, Lookup: lookup,
 	})
 	if err != nil {
 		return false, fmt.Errorf("release %q: render chart %s: %w", rel.Name, ch.Name(), err)
@@ -280,34 +275,6 @@ func (r *Runner) unchanged(ctx context.Context, rel *Release, ch *helmchart.Char
 		}
 	}
 	return true, nil
-}
-
-// lookupMemo answers the lookups of one render, asking the cluster once per
-// object: charts often look the same object up several times (Joomla reads
-// its Secret once per key). It is used by one render, whose lookups may run
-// from several goroutines, so a mutex guards it.
-type lookupMemo struct {
-	lk   render.Lookuper
-	mu   sync.Mutex
-	seen map[[4]string]lookupResult
-}
-
-type lookupResult struct {
-	obj map[string]any
-	err error
-}
-
-// Lookup returns the object, from the first answer for the same arguments.
-func (m *lookupMemo) Lookup(ctx context.Context, apiVersion, kind, namespace, name string) (map[string]any, error) {
-	k := [4]string{apiVersion, kind, namespace, name}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if r, ok := m.seen[k]; ok {
-		return r.obj, r.err
-	}
-	obj, err := m.lk.Lookup(ctx, apiVersion, kind, namespace, name)
-	m.seen[k] = lookupResult{obj, err}
-	return obj, err
 }
 
 // differences says how the desired revision differs from the current

@@ -24,6 +24,21 @@ const (
 // (without env and expandenv, which would leak the environment) and Helm's
 // conversion functions. include, tpl and lookup are placeholders here,
 // replaced per render.
+// parseNames returns the names of the functions templates may call, funcs'
+// and text/template's built-in ones, for the parser, which checks that
+// every function a template calls exists as Template.Parse does.
+func parseNames(funcs template.FuncMap) map[string]any {
+	names := make(map[string]any, len(funcs)+20)
+	for k := range funcs {
+		names[k] = true
+	}
+	for _, k := range []string{"and", "call", "html", "index", "slice", "js", "len", "not", "or",
+		"print", "printf", "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne"} {
+		names[k] = true
+	}
+	return names
+}
+
 func staticFuncs() template.FuncMap {
 	f := sprig.TxtFuncMap()
 	delete(f, "env")

@@ -53,6 +53,8 @@ type Options struct {
 type Renderer struct {
 	chart *helmchart.Chart
 	base  *template.Template
+	// funcNames names the functions templates may call, for parsing.
+	funcNames map[string]any
 
 	mu     sync.RWMutex
 	parsed map[fileKey]*parsedFile
@@ -95,11 +97,13 @@ func New(ch *helmchart.Chart) (*Renderer, error) {
 	if ch == nil || ch.Metadata == nil {
 		return nil, fmt.Errorf("render: chart has no metadata (Chart.yaml)")
 	}
+	funcs := staticFuncs()
 	r := &Renderer{
-		chart:  ch,
-		base:   template.New(rootName).Option("missingkey=zero").Funcs(staticFuncs()),
-		parsed: make(map[fileKey]*parsedFile),
-		tpls:   make(map[string]*parsedFile),
+		chart:     ch,
+		base:      template.New(rootName).Option("missingkey=zero").Funcs(funcs),
+		funcNames: parseNames(funcs),
+		parsed:    make(map[fileKey]*parsedFile),
+		tpls:      make(map[string]*parsedFile),
 	}
 	// Schemas compile on another core while the templates are parsed.
 	walkCharts(ch, func(c *helmchart.Chart, _ string) {
@@ -159,27 +163,24 @@ func (r *Renderer) parseTpl(text string) *parsedFile {
 	return p
 }
 
+// parseText parses text as Template.Parse does, with the same function
+// names and errors, but without a template set of its own: cloning one per
+// file copied the whole function map each time.
 func (r *Renderer) parseText(name, text string) *parsedFile {
-	r.mu.RLock()
-	t, err := r.base.Clone()
-	r.mu.RUnlock()
-	if err != nil {
-		return &parsedFile{err: err}
-	}
-	t, err = t.New(name).Parse(text)
+	trees, err := parse.Parse(name, text, "{{", "}}", r.funcNames)
 	if err != nil {
 		return &parsedFile{err: err}
 	}
 	p := &parsedFile{}
 	// The file's own tree first, then its definitions in name order; names
 	// are unique within a file, so the order does not change the set.
-	if t.Tree != nil {
-		p.trees = append(p.trees, namedTree{name, t.Tree})
+	if t := trees[name]; t != nil {
+		p.trees = append(p.trees, namedTree{name, t})
 	}
 	var defs []namedTree
-	for _, d := range t.Templates() {
-		if d.Name() != name && d.Name() != rootName && d.Tree != nil {
-			defs = append(defs, namedTree{d.Name(), d.Tree})
+	for n, t := range trees {
+		if n != name && n != rootName && t != nil {
+			defs = append(defs, namedTree{n, t})
 		}
 	}
 	sort.Slice(defs, func(i, j int) bool { return defs[i].name < defs[j].name })

@@ -95,6 +95,7 @@ func newSecret(namespace string, rls *release.Release, lbs map[string]string) (*
 	if sum, ok := summaryAnnotation(rls); ok {
 		obj.Annotations = map[string]string{SummaryAnnotation: sum}
 	}
+	annotateDigest(obj, rls)
 	return obj, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -31,6 +32,7 @@ type clusterClients struct {
 	store   *storage.Secrets
 	kube    *kube.Client
 	version *version.Info // the answer to the reachability check
+	apis    *apiDiscovery // the server's API groups, asked for by connect
 }
 
 // connect checks that the cluster answers and returns a release store for
@@ -41,16 +43,28 @@ func (c *Config) connect(ctx context.Context, namespace string, withKube bool) (
 	if err != nil {
 		return nil, err
 	}
+	logger := c.Logger()
+	if c.Debug {
+		rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &requestLog{next: rt, logger: logger} })
+	}
+	var apis *apiDiscovery
+	if withKube {
+		// Commands that work on objects render or check them against the
+		// API versions the server serves: ask for them while the version
+		// is being asked, rather than after.
+		if apis, err = discoverAPIs(rc); err != nil {
+			return nil, err
+		}
+	}
 	v, err := reachable(ctx, rc)
 	if err != nil {
 		return nil, err
 	}
-	logger := c.Logger()
 	store, err := storage.NewSecrets(rc, namespace, storage.Options{Logger: logger})
 	if err != nil {
 		return nil, err
 	}
-	cc := &clusterClients{rest: rc, store: store, version: v}
+	cc := &clusterClients{rest: rc, store: store, version: v, apis: apis}
 	if withKube {
 		ns := namespace
 		if ns == "" {
@@ -117,18 +131,24 @@ func isUnreachable(err error) bool {
 // with templates seeing the cluster's version and API versions and lookup
 // reading from it.
 func (cc *clusterClients) engine(ctx context.Context, cfg *Config, namespace, fieldManager string) (*release.Engine, error) {
-	caps, err := clusterCapabilities(ctx, cc.kube, cc.version)
-	if err != nil {
-		return nil, err
+	discover := func(ctx context.Context) (*render.Capabilities, error) {
+		if cc.apis == nil {
+			return clusterCapabilities(ctx, cc.kube, cc.version)
+		}
+		lists, err := cc.apis.wait(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return capabilities(cc.version, lists)
 	}
 	return release.New(release.Config{
-		Namespace:    namespace,
-		Store:        cc.store.InNamespace(namespace),
-		Cluster:      cc.kube,
-		Logger:       cfg.Logger(),
-		FieldManager: fieldManager,
-		Capabilities: caps,
-		Lookup:       lookuper{cc.kube},
+		Namespace:            namespace,
+		Store:                cc.store.InNamespace(namespace),
+		Cluster:              cc.kube,
+		Logger:               cfg.Logger(),
+		FieldManager:         fieldManager,
+		Lookup:               lookuper{cc.kube},
+		DiscoverCapabilities: discover,
 	})
 }
 
@@ -145,7 +165,6 @@ func clientEngine(cfg *Config, namespace string) (*release.Engine, error) {
 // clusterCapabilities asks the cluster for its API versions, and for its
 // version unless known already (v), as templates see them in .Capabilities.
 func clusterCapabilities(ctx context.Context, kc *kube.Client, v *version.Info) (*render.Capabilities, error) {
-	caps := render.DefaultCapabilities()
 	dc := kc.Clientset().Discovery()
 	if v == nil {
 		var err error
@@ -153,17 +172,27 @@ func clusterCapabilities(ctx context.Context, kc *kube.Client, v *version.Info) 
 			return nil, fmt.Errorf("kubernetes cluster version: %w", err)
 		}
 	}
-	kv, err := render.ParseKubeVersion(v.GitVersion)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes cluster version %q: %w", v.GitVersion, err)
-	}
-	caps.KubeVersion = *kv
 	// Partial discovery failures (an aggregated API down) still give the
 	// rest, as in Helm.
 	_, lists, err := dc.ServerGroupsAndResources()
 	if err != nil && len(lists) == 0 {
 		return nil, fmt.Errorf("kubernetes API discovery: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return capabilities(v, lists)
+}
+
+// capabilities are what templates see in .Capabilities of a cluster of
+// version v serving the API resources lists.
+func capabilities(v *version.Info, lists []*metav1.APIResourceList) (*render.Capabilities, error) {
+	caps := render.DefaultCapabilities()
+	kv, err := render.ParseKubeVersion(v.GitVersion)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes cluster version %q: %w", v.GitVersion, err)
+	}
+	caps.KubeVersion = *kv
 	var set render.VersionSet
 	for _, l := range lists {
 		set = append(set, l.GroupVersion)
@@ -172,7 +201,51 @@ func clusterCapabilities(ctx context.Context, kc *kube.Client, v *version.Info) 
 		}
 	}
 	caps.APIVersions = set
-	return caps, ctx.Err()
+	return caps, nil
+}
+
+// apiDiscovery is a discovery of the server's API groups and resources
+// running in the background. Helm asks afresh for every operation, without
+// a cache, so that a chart sees the CRDs installed a moment ago; so does
+// barge.
+type apiDiscovery struct {
+	done  chan struct{}
+	lists []*metav1.APIResourceList
+	err   error
+}
+
+// discoverAPIs starts asking the server of rc for its API groups and
+// resources.
+func discoverAPIs(rc *rest.Config) (*apiDiscovery, error) {
+	dc := rest.CopyConfig(rc)
+	dc.Timeout = discoveryTimeout
+	client, err := discovery.NewDiscoveryClientForConfig(dc)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes cluster at %s: %w", rc.Host, err)
+	}
+	d := &apiDiscovery{done: make(chan struct{})}
+	go func() {
+		defer close(d.done)
+		_, d.lists, d.err = client.ServerGroupsAndResources()
+	}()
+	return d, nil
+}
+
+// discoveryTimeout bounds the discovery of the server's APIs.
+const discoveryTimeout = time.Minute
+
+// wait returns the discovered API resource lists once known. Partial
+// failures (an aggregated API down) still give the rest, as in Helm.
+func (d *apiDiscovery) wait(ctx context.Context) ([]*metav1.APIResourceList, error) {
+	select {
+	case <-d.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if d.err != nil && len(d.lists) == 0 {
+		return nil, fmt.Errorf("kubernetes API discovery: %w", d.err)
+	}
+	return d.lists, nil
 }
 
 // lookuper serves the lookup template function from the cluster.

@@ -103,8 +103,13 @@ type Config struct {
 	// DefaultFieldManager.
 	FieldManager string
 	// Capabilities are what templates see as .Capabilities; nil means
-	// render's defaults.
+	// DiscoverCapabilities' answer, or render's defaults.
 	Capabilities *render.Capabilities
+	// DiscoverCapabilities, used when Capabilities is nil, returns the
+	// capabilities when a render first needs them, so that a caller can
+	// ask the cluster for them while an operation takes its lock. It is
+	// called at most once.
+	DiscoverCapabilities func(ctx context.Context) (*render.Capabilities, error)
 	// Lookup serves the lookup template function; nil returns empty results.
 	Lookup render.Lookuper
 	// Renderer returns the renderer of a chart, so that callers working on
@@ -139,7 +144,7 @@ type Engine struct {
 	logger       *slog.Logger
 	now          func() time.Time
 	fieldManager string
-	caps         *render.Capabilities
+	caps         func(ctx context.Context) (*render.Capabilities, error)
 	lookup       render.Lookuper
 	renderer     func(*helmchart.Chart) (*render.Renderer, error)
 }
@@ -159,7 +164,7 @@ func New(cfg Config) (*Engine, error) {
 		logger:       cfg.Logger,
 		now:          cfg.Now,
 		fieldManager: cfg.FieldManager,
-		caps:         cfg.Capabilities,
+		caps:         capabilitiesOnce(cfg.Capabilities, cfg.DiscoverCapabilities),
 		lookup:       cfg.Lookup,
 		renderer:     cfg.Renderer,
 	}
@@ -176,6 +181,30 @@ func New(cfg Config) (*Engine, error) {
 		e.fieldManager = DefaultFieldManager
 	}
 	return e, nil
+}
+
+// capabilitiesOnce returns caps when given, else discover's answer, asked
+// for once, else nil (render's defaults).
+func capabilitiesOnce(caps *render.Capabilities, discover func(context.Context) (*render.Capabilities, error)) func(context.Context) (*render.Capabilities, error) {
+	if caps != nil || discover == nil {
+		return func(context.Context) (*render.Capabilities, error) { return caps, nil }
+	}
+	var (
+		mu   sync.Mutex
+		done bool
+		err  error
+	)
+	return func(ctx context.Context) (*render.Capabilities, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			caps, err = discover(ctx)
+			// A discovery cut short by the caller's context is asked again
+			// by the next caller.
+			done = err == nil || ctx.Err() == nil
+		}
+		return caps, err
+	}
 }
 
 // Namespace returns the namespace of the engine's releases.
@@ -249,6 +278,38 @@ func (e *Engine) lock(ctx context.Context, name string) (*Engine, func(), error)
 		return nil, nil, err
 	}
 	last, err := e.store.Last(ctx, name)
+	return e.locked(ctx, name, unlock, last, err)
+}
+
+// lockForCreate is lock for operations whose first write creates the next
+// revision (install): it reads the last revision while taking the lock
+// instead of after, saving a round trip. That read may miss a revision
+// another operation stored in between; the operation then fails cleanly,
+// when it creates a revision that already exists. A pending revision it
+// sees is read again under the lock before being recovered.
+func (e *Engine) lockForCreate(ctx context.Context, name string) (*Engine, func(), error) {
+	type read struct {
+		rls *Release
+		err error
+	}
+	early := make(chan read, 1)
+	go func() {
+		rls, err := e.store.Last(ctx, name)
+		early <- read{rls, err}
+	}()
+	unlock, err := e.store.Lock(ctx, name)
+	r := <-early
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.err == nil && r.rls.Info != nil && r.rls.Info.Status.IsPending() {
+		r.rls, r.err = e.store.Last(ctx, name)
+	}
+	return e.locked(ctx, name, unlock, r.rls, r.err)
+}
+
+// locked completes lock once the lock is held and the last revision read.
+func (e *Engine) locked(ctx context.Context, name string, unlock func(), last *Release, err error) (*Engine, func(), error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		unlock()
 		return nil, nil, err

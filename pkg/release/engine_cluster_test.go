@@ -3,6 +3,7 @@ package release_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -344,6 +345,43 @@ func TestConcurrentUpgrades(t *testing.T) {
 	}
 	if got := e.configMap("web-main").Data["version"]; got != "2" {
 		t.Errorf("web-main version = %q, want alice's 2", got)
+	}
+}
+
+// Installs read the release's last revision while taking its lock: two
+// installs of one name racing must still leave one release, installed once,
+// and the other install refused.
+func TestConcurrentInstalls(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ch := loadChart(t, "app")
+	for round := range 5 {
+		name := fmt.Sprintf("web%d", round)
+		_, alice := e.engineAs("alice")
+		_, bob := e.engineAs("bob")
+		errs := make(chan error, 2)
+		for _, eng := range []*release.Engine{alice, bob} {
+			go func() {
+				_, err := eng.Install(ctx, name, ch, nil, release.InstallOptions{})
+				errs <- err
+			}()
+		}
+		var failed []error
+		for range 2 {
+			if err := <-errs; err != nil {
+				failed = append(failed, err)
+			}
+		}
+		if len(failed) != 1 {
+			t.Fatalf("round %d: %d of 2 concurrent installs failed (%v); want exactly one", round, len(failed), failed)
+		}
+		if err := failed[0]; !errors.Is(err, release.ErrLocked) && !strings.Contains(err.Error(), "cannot re-use a name") && !errors.Is(err, release.ErrExists) {
+			t.Errorf("round %d: the refused install failed with %v; want ErrLocked, ErrExists or a name in use", round, err)
+		}
+		want := map[int]release.Status{1: release.StatusDeployed}
+		if diff := cmp.Diff(want, e.statuses(name)); diff != "" {
+			t.Errorf("round %d: history (-want +got):\n%s", round, diff)
+		}
 	}
 }
 

@@ -84,13 +84,17 @@ func (e *Engine) renderRelease(ctx context.Context, name string, revision int, u
 	if err != nil {
 		return nil, err
 	}
+	caps, err := e.caps(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("release %q: %w", name, err)
+	}
 	ro := render.Options{
 		ReleaseName:   name,
 		Namespace:     e.namespace,
 		Revision:      revision,
 		IsUpgrade:     upgrade,
 		Values:        vals,
-		Capabilities:  e.caps,
+		Capabilities:  caps,
 		SubchartNotes: subNotes,
 	}
 	if remote {
@@ -205,7 +209,7 @@ func (e *Engine) Install(ctx context.Context, name string, ch *helmchart.Chart, 
 			return nil, fmt.Errorf("release %q: create namespace %s: %w", name, e.namespace, err)
 		}
 	}
-	op, unlock, err := e.lock(ctx, name)
+	op, unlock, err := e.lockForCreate(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +224,9 @@ func (e *Engine) install(ctx context.Context, name string, ch *helmchart.Chart, 
 		return nil, err
 	}
 	rls := p.Release
+	if opts.DryRun == DryRunNone && len(p.CRDs) == 0 && p.Replaces == nil {
+		return e.installRecording(ctx, p, opts)
+	}
 	existed, err := e.preflight(ctx, p, nil, opts.TakeOwnership)
 	if err != nil {
 		return rls, fmt.Errorf("release %q: unable to continue with install: %w", name, err)
@@ -244,10 +251,43 @@ func (e *Engine) install(ctx context.Context, name string, ch *helmchart.Chart, 
 	if err := e.store.Create(ctx, rls); err != nil {
 		return rls, err
 	}
+	return e.installApply(ctx, p, existed, opts)
+}
 
+// installRecording is install for the common case, with no CRDs to create
+// and no release to replace: it records the release pending while the
+// ownership of the objects is checked, instead of after, and takes the
+// record back if an object turns out to be someone else's.
+func (e *Engine) installRecording(ctx context.Context, p *Plan, opts InstallOptions) (*Release, error) {
+	rls := p.Release
+	created := make(chan error, 1)
+	go func() { created <- e.store.Create(ctx, rls) }()
+	existed, err := e.preflight(ctx, p, nil, opts.TakeOwnership)
+	cerr := <-created
+	if err != nil {
+		err = fmt.Errorf("release %q: unable to continue with install: %w", rls.Name, err)
+		if cerr == nil {
+			fctx, cancel := finalContext(ctx)
+			defer cancel()
+			if _, derr := e.store.Delete(fctx, rls.Name, rls.Version); derr != nil {
+				return e.failInstall(ctx, fctx, rls, err, InstallOptions{})
+			}
+		}
+		return rls, err
+	}
+	if cerr != nil {
+		return rls, cerr
+	}
+	return e.installApply(ctx, p, existed, opts)
+}
+
+// installApply runs the hooks, applies and waits for an install whose
+// pending revision is recorded, and records the outcome.
+func (e *Engine) installApply(ctx context.Context, p *Plan, existed map[string]bool, opts InstallOptions) (*Release, error) {
+	rls, name := p.Release, p.Release.Name
 	wait := opts.WaitOptions
 	wait.Wait = wait.Wait || opts.Atomic
-	_, err = e.execute(ctx, p, execOptions{
+	_, err := e.execute(ctx, p, execOptions{
 		WaitOptions: wait, pre: HookPreInstall, post: HookPostInstall,
 		force: opts.ForceConflicts, existed: existed, hookLogs: opts.HookLogs,
 	})

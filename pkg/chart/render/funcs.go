@@ -57,6 +57,8 @@ func staticFuncs() template.FuncMap {
 		"fromJsonArray": fromJSONArray,
 		"required":      required,
 		"fail":          fail,
+		"deepCopy":      deepCopy,
+		"mustDeepCopy":  mustDeepCopy,
 		// DNS lookups would make renders depend on the network.
 		"getHostByName": func(string) string { return "" },
 

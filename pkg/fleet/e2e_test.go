@@ -249,10 +249,11 @@ func TestFleetLifecycle(t *testing.T) {
 		if n := h.writes.Load() - before; n != 0 {
 			t.Errorf("an apply with nothing to change made %d writes, want 0", n)
 		}
-		// The fleet's records in two lists, the objects the chart looks up
-		// (its ConfigMaps, for their token) in one: not a read per release.
-		if n := h.reads.Load() - readsBefore; n > 3 {
-			t.Errorf("an apply with nothing to change made %d reads, want at most 3", n)
+		// The fleet's records' metadata in one list, the objects the chart
+		// looks up (its ConfigMaps, for their token) in one: not a read per
+		// release, and no record's data.
+		if n := h.reads.Load() - readsBefore; n > 2 {
+			t.Errorf("an apply with nothing to change made %d reads, want at most 2", n)
 		}
 		for _, n := range names {
 			if actions[n] != fleet.ActionUnchanged {
@@ -320,6 +321,79 @@ func TestFleetLifecycle(t *testing.T) {
 			t.Errorf("records (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// TestFleetPlanTrustsOnlyItsOwnDigests checks that a plan reads the
+// records whose digest it cannot trust, and still renders the releases
+// whose digest it trusts, on the local cluster.
+func TestFleetPlanTrustsOnlyItsOwnDigests(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	f, rels := h.file("trust", "    - {name: a}\n    - {name: b}\n    - {name: c}\n    - {name: d}", "")
+	_, rep := h.apply(ctx, f, rels, false, fleet.ApplyOptions{})
+	noFailures(t, rep)
+
+	// rewrite replaces tenant's record as another writer would, under
+	// another field manager.
+	rewrite := func(tenant string, change func(obj *corev1.Secret, rls *release.Release)) {
+		t.Helper()
+		secrets := h.cs.CoreV1().Secrets(h.ns(tenant))
+		obj, err := secrets.Get(ctx, storage.Key("app-"+tenant, 1), metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rls, err := storage.Decode(obj.Data["release"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(obj, rls)
+		if obj.Data["release"], err = storage.Encode(rls); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := secrets.Update(ctx, obj, metav1.UpdateOptions{FieldManager: "other-writer"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a: another writer changes the recorded manifest and keeps the
+	// annotations, digest included.
+	rewrite("a", func(_ *corev1.Secret, rls *release.Release) { rls.Manifest += "---\n# edited\n" })
+	// b: rewritten as Helm does, same record without annotations.
+	rewrite("b", func(obj *corev1.Secret, _ *release.Release) { obj.Annotations = nil })
+	// c: the object the chart looks up changed in the cluster; the record
+	// did not.
+	cm, err := h.cs.CoreV1().ConfigMaps(h.ns("c")).Get(ctx, "app-c-config", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["token"] = "changed"
+	if _, err := h.cs.CoreV1().ConfigMaps(h.ns("c")).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	p, err := h.runner.Plan(ctx, f.Metadata.Name, rels, fleet.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type planned struct {
+		Action  fleet.Action
+		Reasons []string
+	}
+	got := map[string]planned{}
+	for _, c := range p.Changes {
+		if c.Err != nil {
+			t.Errorf("%s: %v", c.Name, c.Err)
+		}
+		got[c.Name] = planned{c.Action, c.Reasons}
+	}
+	want := map[string]planned{
+		"app-a": {fleet.ActionUpgrade, []string{"manifest"}},
+		"app-b": {Action: fleet.ActionUnchanged},
+		"app-c": {fleet.ActionUpgrade, []string{"manifest"}},
+		"app-d": {Action: fleet.ActionUnchanged},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
 }
 
 // TestFleetFailingTenant checks that tenants whose install fails (an

@@ -132,8 +132,37 @@ func (r *Runner) Plan(ctx context.Context, fleet string, rels []*Release, opts P
 		return nil, err
 	}
 	lk := r.planLookup()
+	// First, decide from the records' metadata the releases whose digest
+	// says they are unchanged; then plan the others in full, reading their
+	// records.
+	outcomes := make([]quickOutcome, len(sel))
 	forEach(ctx, len(sel), opts.Concurrency, func(i int) {
-		p.Changes[i] = r.planOne(ctx, sel[i], idx, lk, opts.Objects)
+		p.Changes[i], outcomes[i] = r.planQuick(ctx, sel[i], idx, lk, opts.Objects)
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("fleet %s: plan interrupted: %w", fleet, err)
+	}
+	var rest []int
+	reads := 0
+	for i, o := range outcomes {
+		if o == quickDecided {
+			continue
+		}
+		rest = append(rest, i)
+		if idx != nil {
+			if _, ok := idx.latest[sel[i].Key()]; ok {
+				reads++
+			}
+		}
+	}
+	if reads > fetchListMin {
+		if err := r.listDeployed(ctx, idx, fleet); err != nil {
+			return nil, err
+		}
+	}
+	forEach(ctx, len(rest), opts.Concurrency, func(j int) {
+		i := rest[j]
+		p.Changes[i] = r.planOne(ctx, sel[i], idx, lk, opts.Objects, outcomes[i] == quickDiffers)
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fleet %s: plan interrupted: %w", fleet, err)
@@ -173,8 +202,75 @@ func (r *Runner) owned(ctx context.Context, fleet string, selector labels.Select
 	return out, nil
 }
 
-// planOne plans one release.
-func (r *Runner) planOne(ctx context.Context, rel *Release, idx *recordIndex, lk render.Lookuper, objects bool) Change {
+// quickOutcome is what planQuick could tell of a release.
+type quickOutcome int
+
+const (
+	// quickUnknown: the metadata did not decide; plan it in full.
+	quickUnknown quickOutcome = iota
+	// quickDecided: the Change is final (unchanged, or failed).
+	quickDecided
+	// quickDiffers: the release's trusted digest differs from the desired
+	// one's; plan it in full, knowing that it changed.
+	quickDiffers
+)
+
+// planQuick decides, without reading its record, that a release is
+// unchanged: its latest revision is deployed, carries every label the
+// release asks for, and its trusted content digest (storage.ContentDigest)
+// is that of the desired release, rendered now: the same chart name and
+// version, values, manifest and hooks. Rendering still decides the desired
+// manifest, since a chart's lookups can make it depend on the cluster.
+func (r *Runner) planQuick(ctx context.Context, rel *Release, idx *recordIndex, lk render.Lookuper, objects bool) (Change, quickOutcome) {
+	c := Change{Name: rel.Name, Namespace: rel.Namespace, Release: rel}
+	ch, err := r.chart(rel)
+	if err != nil {
+		c.Err = err
+		return c, quickDecided
+	}
+	head, ok, err := r.head(ctx, idx, rel)
+	if err != nil || !ok || head.Status != release.StatusDeployed || head.Digest == "" {
+		// Errors are met again, and reported, when planning in full.
+		return c, quickUnknown
+	}
+	for k, v := range rel.Labels {
+		if head.Labels[k] != v {
+			return c, quickUnknown
+		}
+	}
+	rd, err := r.renderer(ch)
+	if err != nil {
+		return c, quickUnknown
+	}
+	res, err := rd.Render(ctx, render.Options{
+		ReleaseName: rel.Name, Namespace: rel.Namespace, Revision: head.Revision + 1, IsUpgrade: true,
+		Values: rel.Values, Capabilities: r.cfg.Capabilities, Lookup: lk,
+	})
+	if err != nil {
+		return c, quickUnknown
+	}
+	desired := &release.Release{Name: rel.Name, Chart: ch, Config: rel.Values, Manifest: res.Manifest}
+	for _, h := range res.Hooks {
+		desired.Hooks = append(desired.Hooks, &release.Hook{Name: h.Name, Manifest: h.Content})
+	}
+	d, err := storage.ContentDigest(desired)
+	if err != nil {
+		return c, quickUnknown
+	}
+	if d != head.Digest {
+		return c, quickDiffers
+	}
+	c.Action, c.Revision = ActionUnchanged, head.Revision
+	if objects {
+		c.Objects = compareManifests(res.Manifest, res.Manifest)
+	}
+	return c, quickDecided
+}
+
+// planOne plans one release in full, from its record. differs says that
+// planQuick found the release changed: it is not rendered once more to
+// find out.
+func (r *Runner) planOne(ctx context.Context, rel *Release, idx *recordIndex, lk render.Lookuper, objects, differs bool) Change {
 	c := Change{Name: rel.Name, Namespace: rel.Namespace, Release: rel}
 	fail := func(err error) Change {
 		c.Err = err
@@ -208,14 +304,18 @@ func (r *Runner) planOne(ctx context.Context, rel *Release, idx *recordIndex, lk
 		}
 		return c
 	}
-	if ok, err := r.unchanged(ctx, rel, ch, last, lk); err != nil {
-		return fail(fmt.Errorf("%s: %w", rel.Source, err))
-	} else if ok {
-		c.Action = ActionUnchanged
-		if objects {
-			c.Objects = compareManifests(last.Manifest, last.Manifest)
+	if !differs {
+		ok, err := r.unchanged(ctx, rel, ch, last, lk)
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", rel.Source, err))
 		}
-		return c
+		if ok {
+			c.Action = ActionUnchanged
+			if objects {
+				c.Objects = compareManifests(last.Manifest, last.Manifest)
+			}
+			return c
+		}
 	}
 	if !last.Info.Status.IsPending() {
 		p, err := eng.PlanUpgrade(ctx, rel.Name, ch, rel.Values, release.UpgradeOptions{ResetValues: true, Labels: rel.Labels})

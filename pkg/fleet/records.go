@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/bargehq/barge/pkg/release"
 	"github.com/bargehq/barge/pkg/release/storage"
@@ -25,25 +23,24 @@ const (
 	recordVersionLabel = "version"
 )
 
-var secretsResource = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+// fetchListMin is the number of releases whose deployed record a plan must
+// read above which it lists the fleet's deployed records in one request
+// rather than getting each by name.
+const fetchListMin = 16
 
-// recordIndex is what two lists, made once per plan, tell of the releases
-// of a fleet: the latest revision of every release in the cluster, from
-// the records' labels alone, and the records of the deployed revisions the
-// fleet owns, undecoded. It saves each release the reads of its history: a
-// release with no record needs none, one whose latest revision is a
-// deployed one the fleet owns needs none, the others one.
+// recordIndex is what one metadata list, made once per plan, tells of the
+// releases of the cluster: the latest revision of every release, with its
+// labels and its trusted content digest, and no record data. Most releases
+// of a fleet that did not change are decided from it alone (see
+// Runner.planQuick). The records of the others are read afterwards: the
+// deployed records the fleet owns in one list when there are many
+// (deployed), else each by name.
 //
-// A recordIndex is filled before planning and only read afterwards, by
-// several goroutines at once.
+// A recordIndex is filled before each planning phase and only read during
+// it, by several goroutines at once.
 type recordIndex struct {
-	latest   map[string]recordHead // namespace/name -> latest revision
-	deployed map[string]*rawRecord // namespace/name -> its deployed record, owned by the fleet
-}
-
-type recordHead struct {
-	revision int
-	status   release.Status
+	latest   map[string]storage.RecordMeta // namespace/name -> latest revision
+	deployed map[string]*rawRecord         // namespace/name -> its deployed record, owned by the fleet; nil until listed
 }
 
 // rawRecord is a record as listed: decoded only when its release is
@@ -54,68 +51,74 @@ type rawRecord struct {
 	labels   map[string]string
 }
 
-// records lists the release records of the cluster (metadata) and the
-// deployed records fleet owns (data), two requests at once. It returns nil,
-// and no error, when the cluster refuses lists across namespaces: the plan
-// then reads each release's records on its own.
+// records lists the metadata of the release records of the cluster. It
+// returns nil, and no error, when the cluster refuses lists across
+// namespaces: the plan then reads each release's records on its own.
 func (r *Runner) records(ctx context.Context, fleet string) (*recordIndex, error) {
-	idx := &recordIndex{latest: map[string]recordHead{}, deployed: map[string]*rawRecord{}}
-	var metaErr, dataErr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		sel := labels.SelectorFromSet(labels.Set{recordOwnerLabel: recordOwnerHelm})
-		list, err := r.meta.Resource(secretsResource).Namespace("").List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-		if err != nil {
-			metaErr = err
-			return
-		}
-		for i := range list.Items {
-			m := &list.Items[i]
-			name := m.Labels[recordNameLabel]
-			rev, err := strconv.Atoi(m.Labels[recordVersionLabel])
-			if name == "" || err != nil {
-				continue
-			}
-			k := m.Namespace + "/" + name
-			if h, ok := idx.latest[k]; !ok || rev > h.revision {
-				idx.latest[k] = recordHead{revision: rev, status: release.Status(m.Labels[recordStatusLabel])}
-			}
-		}
-	})
-	wg.Go(func() {
-		sel := labels.SelectorFromSet(labels.Set{
-			recordOwnerLabel: recordOwnerHelm, recordStatusLabel: string(release.StatusDeployed), FleetLabel: fleet,
-		})
-		list, err := r.cfg.Kube.Clientset().CoreV1().Secrets("").List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-		if err != nil {
-			dataErr = err
-			return
-		}
-		for i := range list.Items {
-			s := &list.Items[i]
-			name := s.Labels[recordNameLabel]
-			rev, err := strconv.Atoi(s.Labels[recordVersionLabel])
-			if name == "" || err != nil || s.Type != storage.SecretType {
-				continue
-			}
-			k := s.Namespace + "/" + name
-			if prev, ok := idx.deployed[k]; ok && prev.revision > rev {
-				continue
-			}
-			idx.deployed[k] = &rawRecord{revision: rev, data: s.Data["release"], labels: s.Labels}
-		}
-	})
-	wg.Wait()
-	for _, err := range []error{metaErr, dataErr} {
-		if apierrors.IsForbidden(err) {
-			r.cfg.Logger.DebugContext(ctx, "cannot list release records across namespaces; reading them per release", "error", err)
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("fleet %s: list release records: %w", fleet, err)
+	metas, err := r.store("").ListMeta(ctx, nil)
+	if apierrors.IsForbidden(err) {
+		r.cfg.Logger.DebugContext(ctx, "cannot list release records across namespaces; reading them per release", "error", err)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fleet %s: %w", fleet, err)
+	}
+	return &recordIndex{latest: latestOf(metas)}, nil
+}
+
+// latestOf maps namespace/name to the latest revision of each release.
+func latestOf(metas []storage.RecordMeta) map[string]storage.RecordMeta {
+	out := make(map[string]storage.RecordMeta, len(metas))
+	for _, m := range metas {
+		k := m.Namespace + "/" + m.Name
+		if h, ok := out[k]; !ok || m.Revision > h.Revision {
+			out[k] = m
 		}
 	}
-	return idx, nil
+	return out
+}
+
+// head returns the metadata of the latest revision of rel, from the index,
+// or by listing the release's records when there is no index; false when
+// the release has no record.
+func (r *Runner) head(ctx context.Context, idx *recordIndex, rel *Release) (storage.RecordMeta, bool, error) {
+	if idx != nil {
+		m, ok := idx.latest[rel.Key()]
+		return m, ok, nil
+	}
+	metas, err := r.store(rel.Namespace).ListMeta(ctx, labels.Set{recordNameLabel: rel.Name})
+	if err != nil {
+		return storage.RecordMeta{}, false, err
+	}
+	m, ok := latestOf(metas)[rel.Key()]
+	return m, ok, nil
+}
+
+// listDeployed lists the deployed records fleet owns, with their data, into
+// idx.deployed.
+func (r *Runner) listDeployed(ctx context.Context, idx *recordIndex, fleet string) error {
+	sel := labels.SelectorFromSet(labels.Set{
+		recordOwnerLabel: recordOwnerHelm, recordStatusLabel: string(release.StatusDeployed), FleetLabel: fleet,
+	})
+	list, err := r.cfg.Kube.Clientset().CoreV1().Secrets("").List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return fmt.Errorf("fleet %s: list its deployed release records: %w", fleet, err)
+	}
+	idx.deployed = make(map[string]*rawRecord, len(list.Items))
+	for i := range list.Items {
+		s := &list.Items[i]
+		name := s.Labels[recordNameLabel]
+		rev, err := strconv.Atoi(s.Labels[recordVersionLabel])
+		if name == "" || err != nil || s.Type != storage.SecretType {
+			continue
+		}
+		k := s.Namespace + "/" + name
+		if prev, ok := idx.deployed[k]; ok && prev.revision > rev {
+			continue
+		}
+		idx.deployed[k] = &rawRecord{revision: rev, data: s.Data["release"], labels: s.Labels}
+	}
+	return nil
 }
 
 // last returns the latest revision of rel, as the store's Last would,
@@ -129,10 +132,10 @@ func (r *Runner) last(ctx context.Context, idx *recordIndex, rel *Release) (*rel
 	if !ok {
 		return nil, fmt.Errorf("release %q in namespace %s: %w", rel.Name, rel.Namespace, release.ErrNotFound)
 	}
-	if raw, ok := idx.deployed[k]; ok && raw.revision == head.revision {
+	if raw, ok := idx.deployed[k]; ok && raw.revision == head.Revision {
 		return raw.decode(rel.Name)
 	}
-	return r.store(rel.Namespace).Get(ctx, rel.Name, head.revision)
+	return r.store(rel.Namespace).Get(ctx, rel.Name, head.Revision)
 }
 
 // decode decodes the record, with its labels as the store gives them.

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
-	"k8s.io/client-go/metadata"
 
 	"github.com/bargehq/barge/pkg/chart"
 	"github.com/bargehq/barge/pkg/chart/render"
@@ -47,8 +46,7 @@ type Config struct {
 // A Runner may be used by several goroutines at once. It caches the charts
 // it loads (by path) and their parsed templates for its lifetime.
 type Runner struct {
-	cfg  Config
-	meta metadata.Interface // lists records' metadata alone
+	cfg Config
 
 	mu        sync.Mutex
 	charts    map[string]*loadedChart
@@ -72,11 +70,7 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	meta, err := metadata.NewForConfig(cfg.Kube.RESTConfig())
-	if err != nil {
-		return nil, fmt.Errorf("fleet runner: metadata client: %w", err)
-	}
-	return &Runner{cfg: cfg, meta: meta, charts: map[string]*loadedChart{}, renderers: map[*helmchart.Chart]*render.Renderer{}}, nil
+	return &Runner{cfg: cfg, charts: map[string]*loadedChart{}, renderers: map[*helmchart.Chart]*render.Renderer{}}, nil
 }
 
 // chart loads the chart at path once and checks its version.

@@ -190,12 +190,13 @@ func digestOwnedWithData(managed []metav1.ManagedFieldsEntry) bool {
 		if e.FieldsV1 == nil || e.Subresource != "" {
 			continue
 		}
+		raw := e.FieldsV1.GetRawBytes()
 		// A cheap test first: entries that own no data are skipped unparsed.
-		if !bytes.Contains(e.FieldsV1.Raw, []byte(`"f:release"`)) {
+		if !bytes.Contains(raw, []byte(`"f:release"`)) {
 			continue
 		}
 		var f managedSecretFields
-		if err := json.Unmarshal(e.FieldsV1.Raw, &f); err != nil {
+		if err := json.Unmarshal(raw, &f); err != nil {
 			return false
 		}
 		if f.Data == nil || f.Data.Release == nil {

@@ -82,7 +82,7 @@ func TestContentDigest(t *testing.T) {
 func TestTrustedDigest(t *testing.T) {
 	const annotation = `{"name":"web","version":3,"digest":"sha256:abc"}`
 	entry := func(manager, fields string) metav1.ManagedFieldsEntry {
-		return metav1.ManagedFieldsEntry{Manager: manager, Operation: metav1.ManagedFieldsOperationUpdate, FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}}
+		return metav1.ManagedFieldsEntry{Manager: manager, Operation: metav1.ManagedFieldsOperationUpdate, FieldsV1: metav1.NewFieldsV1(fields)}
 	}
 	const bargeFields = `{"f:data":{".":{},"f:release":{}},"f:metadata":{"f:annotations":{".":{},"f:barge.dev/digest":{},"f:barge.dev/summary":{}},"f:labels":{".":{},"f:name":{}}},"f:type":{}}`
 	tests := []struct {

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
 	"k8s.io/apimachinery/pkg/labels"
@@ -127,11 +128,18 @@ func (r *Runner) Plan(ctx context.Context, fleet string, rels []*Release, opts P
 		}
 	}
 	p := &Plan{Fleet: fleet, Changes: make([]Change, len(sel))}
-	idx, err := r.records(ctx, fleet)
+	lk := r.planLookup()
+	var idx *recordIndex
+	var err error
+	var wg sync.WaitGroup
+	wg.Go(func() { idx, err = r.records(ctx, fleet) })
+	if len(sel) > 0 {
+		wg.Go(func() { r.warm(ctx, sel[0], lk) })
+	}
+	wg.Wait()
 	if err != nil {
 		return nil, err
 	}
-	lk := r.planLookup()
 	// First, decide from the records' metadata the releases whose digest
 	// says they are unchanged; then plan the others in full, reading their
 	// records.
@@ -200,6 +208,25 @@ func (r *Runner) owned(ctx context.Context, fleet string, selector labels.Select
 			Reasons: []string{"owned by fleet " + fleet + " but no longer in its file"}})
 	}
 	return out, nil
+}
+
+// warm loads rel's chart, parses it and renders rel once, discarding the
+// result, while the records are listed: the plan's renders then find the
+// chart parsed and the objects its lookups ask for listed (lk lists a
+// kind at its first lookup). Errors are left for the plan to meet.
+func (r *Runner) warm(ctx context.Context, rel *Release, lk render.Lookuper) {
+	ch, err := r.chart(rel)
+	if err != nil {
+		return
+	}
+	rd, err := r.renderer(ch)
+	if err != nil {
+		return
+	}
+	_, _ = rd.Render(ctx, render.Options{
+		ReleaseName: rel.Name, Namespace: rel.Namespace, Revision: 2, IsUpgrade: true,
+		Values: rel.Values, Capabilities: r.cfg.Capabilities, Lookup: lk,
+	})
 }
 
 // quickOutcome is what planQuick could tell of a release.

@@ -129,8 +129,9 @@ func isUnreachable(err error) bool {
 
 // engine returns a release engine for namespace on the connected cluster,
 // with templates seeing the cluster's version and API versions and lookup
-// reading from it.
-func (cc *clusterClients) engine(ctx context.Context, cfg *Config, namespace, fieldManager string) (*release.Engine, error) {
+// reading from it. early, when not nil, has the chart the command deploys
+// parsed already.
+func (cc *clusterClients) engine(ctx context.Context, cfg *Config, namespace, fieldManager string, early *earlyRenderer) (*release.Engine, error) {
 	discover := func(ctx context.Context) (*render.Capabilities, error) {
 		if cc.apis == nil {
 			return clusterCapabilities(ctx, cc.kube, cc.version)
@@ -149,6 +150,7 @@ func (cc *clusterClients) engine(ctx context.Context, cfg *Config, namespace, fi
 		FieldManager:         fieldManager,
 		Lookup:               lookuper{cc.kube},
 		DiscoverCapabilities: discover,
+		Renderer:             early.renderer,
 	})
 }
 

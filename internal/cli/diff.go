@@ -192,7 +192,7 @@ func (o *diffUpgradeOptions) run(ctx context.Context, cfg *Config, name, chartPa
 	if err != nil {
 		return err
 	}
-	eng, err := cc.engine(ctx, cfg, ns, d.fieldManager)
+	eng, err := cc.engine(ctx, cfg, ns, d.fieldManager, nil)
 	if err != nil {
 		return err
 	}

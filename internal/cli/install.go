@@ -71,7 +71,7 @@ func (o *installOptions) run(ctx context.Context, cfg *Config, args []string) er
 		return err
 	}
 	ns := cfg.Namespace()
-	eng, err := d.engine(ctx, cfg, ns, dry)
+	eng, err := d.engine(ctx, cfg, ns, dry, parseEarly(ch))
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (d *deployFlags) installPlanOptions() release.InstallOptions {
 
 // engine returns the engine for a deploy: one without a cluster for a
 // client-side dry run, one on the connected cluster otherwise.
-func (d *deployFlags) engine(ctx context.Context, cfg *Config, ns string, dry release.DryRun) (*release.Engine, error) {
+func (d *deployFlags) engine(ctx context.Context, cfg *Config, ns string, dry release.DryRun, early *earlyRenderer) (*release.Engine, error) {
 	if dry == release.DryRunClient {
 		return clientEngine(cfg, ns)
 	}
@@ -131,7 +131,7 @@ func (d *deployFlags) engine(ctx context.Context, cfg *Config, ns string, dry re
 	if err != nil {
 		return nil, err
 	}
-	return cc.engine(ctx, cfg, ns, d.fieldManager)
+	return cc.engine(ctx, cfg, ns, d.fieldManager, early)
 }
 
 // print prints the release an install or upgrade made.

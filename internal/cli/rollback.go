@@ -93,7 +93,7 @@ func (o *rollbackOptions) run(ctx context.Context, cfg *Config, name string, rev
 	if err != nil {
 		return err
 	}
-	eng, err := cc.engine(ctx, cfg, ns, o.fieldManager)
+	eng, err := cc.engine(ctx, cfg, ns, o.fieldManager, nil)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (o *testOptions) run(ctx context.Context, cfg *Config, name string) error {
 	if err != nil {
 		return err
 	}
-	eng, err := cc.engine(ctx, cfg, ns, "")
+	eng, err := cc.engine(ctx, cfg, ns, "", nil)
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ func (o *uninstallOptions) run(ctx context.Context, cfg *Config, names []string)
 	if err != nil {
 		return err
 	}
-	eng, err := cc.engine(ctx, cfg, ns, "")
+	eng, err := cc.engine(ctx, cfg, ns, "", nil)
 	if err != nil {
 		return err
 	}

@@ -101,6 +101,7 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	if err != nil {
 		return err
 	}
+	early := parseEarly(ch)
 	ns := cfg.Namespace()
 	// Even a client-side dry run reads the release it upgrades.
 	cc, err := cfg.connect(ctx, ns, dry != release.DryRunClient)
@@ -109,9 +110,9 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	}
 	var eng *release.Engine
 	if dry == release.DryRunClient {
-		eng, err = release.New(release.Config{Namespace: ns, Store: cc.store, Logger: cfg.Logger()})
+		eng, err = release.New(release.Config{Namespace: ns, Store: cc.store, Logger: cfg.Logger(), Renderer: early.renderer})
 	} else {
-		eng, err = cc.engine(ctx, cfg, ns, d.fieldManager)
+		eng, err = cc.engine(ctx, cfg, ns, d.fieldManager, early)
 	}
 	if err != nil {
 		return err

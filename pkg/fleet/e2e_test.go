@@ -396,6 +396,47 @@ func TestFleetPlanTrustsOnlyItsOwnDigests(t *testing.T) {
 	}
 }
 
+// TestFleetPlanWithoutDigests plans a fleet whose records carry no digest
+// (as Helm rewrites them): the deployed records are read in one list, and
+// the unchanged releases are found unchanged, on the local cluster.
+func TestFleetPlanWithoutDigests(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	var tenants []string
+	for i := range 20 {
+		tenants = append(tenants, fmt.Sprintf("    - {name: t%02d}", i))
+	}
+	f, rels := h.file("nodigest", strings.Join(tenants, "\n"), "")
+	_, rep := h.apply(ctx, f, rels, false, fleet.ApplyOptions{})
+	noFailures(t, rep)
+	for _, rel := range rels {
+		secrets := h.cs.CoreV1().Secrets(rel.Namespace)
+		obj, err := secrets.Get(ctx, storage.Key(rel.Name, 1), metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj.Annotations = nil
+		if _, err := secrets.Update(ctx, obj, metav1.UpdateOptions{FieldManager: "helm"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reads := h.reads.Load()
+	p, err := h.runner.Plan(ctx, f.Metadata.Name, rels, fleet.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Changes {
+		if c.Err != nil || c.Action != fleet.ActionUnchanged {
+			t.Errorf("%s planned %s (%v), want unchanged", c.Name, c.Action, c.Err)
+		}
+	}
+	// The records' metadata, the deployed records and the looked-up
+	// ConfigMaps: a list each, not a read per release.
+	if n := h.reads.Load() - reads; n != 3 {
+		t.Errorf("the plan made %d reads, want 3", n)
+	}
+}
+
 // TestFleetFailingTenant checks that tenants whose install fails (an
 // object the API server rejects; an object another owner has) fail alone.
 func TestFleetFailingTenant(t *testing.T) {

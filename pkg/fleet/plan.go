@@ -142,34 +142,39 @@ func (r *Runner) Plan(ctx context.Context, fleet string, rels []*Release, opts P
 	}
 	// First, decide from the records' metadata the releases whose digest
 	// says they are unchanged; then plan the others in full, reading their
-	// records.
+	// records. Deployed records without a trusted digest are read whatever
+	// the renders give: when there are many, they are listed meanwhile.
+	var listing sync.WaitGroup
+	var listErr error
+	listed := idx != nil && idx.deployedHeads(sel, true) > fetchListMin
+	if listed {
+		listing.Go(func() { listErr = r.listDeployed(ctx, idx, fleet) })
+	}
 	outcomes := make([]quickOutcome, len(sel))
 	forEach(ctx, len(sel), opts.Concurrency, func(i int) {
 		p.Changes[i], outcomes[i] = r.planQuick(ctx, sel[i], idx, lk, opts.Objects)
 	})
+	listing.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fleet %s: plan interrupted: %w", fleet, err)
 	}
-	var rest []int
-	reads := 0
+	if listErr != nil {
+		return nil, listErr
+	}
+	var rest []*Release
+	var restIdx []int
 	for i, o := range outcomes {
-		if o == quickDecided {
-			continue
-		}
-		rest = append(rest, i)
-		if idx != nil {
-			if _, ok := idx.latest[sel[i].Key()]; ok {
-				reads++
-			}
+		if o != quickDecided {
+			rest, restIdx = append(rest, sel[i]), append(restIdx, i)
 		}
 	}
-	if reads > fetchListMin {
+	if !listed && idx != nil && idx.deployedHeads(rest, false) > fetchListMin {
 		if err := r.listDeployed(ctx, idx, fleet); err != nil {
 			return nil, err
 		}
 	}
 	forEach(ctx, len(rest), opts.Concurrency, func(j int) {
-		i := rest[j]
+		i := restIdx[j]
 		p.Changes[i] = r.planOne(ctx, sel[i], idx, lk, opts.Objects, outcomes[i] == quickDiffers)
 	})
 	if err := ctx.Err(); err != nil {

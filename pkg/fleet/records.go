@@ -32,12 +32,14 @@ const fetchListMin = 16
 // releases of the cluster: the latest revision of every release, with its
 // labels and its trusted content digest, and no record data. Most releases
 // of a fleet that did not change are decided from it alone (see
-// Runner.planQuick). The records of the others are read afterwards: the
-// deployed records the fleet owns in one list when there are many
-// (deployed), else each by name.
+// Runner.planQuick). The records of the others are read afterwards, each
+// by name, or, when there are many, the deployed records the fleet owns in
+// one list (deployed), made while the releases with a digest are rendered
+// when the records without one are many.
 //
-// A recordIndex is filled before each planning phase and only read during
-// it, by several goroutines at once.
+// latest is filled before planning and only read afterwards, by several
+// goroutines at once; deployed is filled while releases are planned from
+// latest alone, and read only after.
 type recordIndex struct {
 	latest   map[string]storage.RecordMeta // namespace/name -> latest revision
 	deployed map[string]*rawRecord         // namespace/name -> its deployed record, owned by the fleet; nil until listed
@@ -76,6 +78,19 @@ func latestOf(metas []storage.RecordMeta) map[string]storage.RecordMeta {
 		}
 	}
 	return out
+}
+
+// deployedHeads counts the releases of rels whose latest revision is
+// deployed and, with undigested, carries no trusted digest.
+func (idx *recordIndex) deployedHeads(rels []*Release, undigested bool) int {
+	n := 0
+	for _, rel := range rels {
+		m, ok := idx.latest[rel.Key()]
+		if ok && m.Status == release.StatusDeployed && (!undigested || m.Digest == "") {
+			n++
+		}
+	}
+	return n
 }
 
 // head returns the metadata of the latest revision of rel, from the index,

@@ -270,7 +270,6 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		"--concurrent-service-endpoint-syncs=20", "--concurrent-serviceaccount-token-syncs=20",
 		"--concurrent-gc-syncs=50", "--concurrent-namespace-syncs=20",
 		"--node-monitor-grace-period=2m",
-		"--pvclaimbinder-sync-period=1s",
 		"--profiling=false")
 	if err != nil {
 		return c, err

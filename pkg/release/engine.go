@@ -397,6 +397,32 @@ func (s *lastOnce) Prune(ctx context.Context, name string, keep int) ([]int, err
 	return s.Store.Prune(ctx, name, keep)
 }
 
+// Precode forwards to the Store, when it can encode records ahead.
+func (s *lastOnce) Precode(rls *Release) {
+	if p, ok := s.Store.(precoder); ok {
+		p.Precode(rls)
+	}
+}
+
+// precoder is a Store that can encode a record ahead of its write
+// (storage.Secrets).
+type precoder interface {
+	Precode(rls *Release)
+}
+
+// precode has the store encode the record rls will be once it ends with
+// status and description, while the operation waits for the cluster.
+func (e *Engine) precode(rls *Release, status Status, description string) {
+	p, ok := e.store.(precoder)
+	if !ok || rls.Info == nil {
+		return
+	}
+	final, info := *rls, *rls.Info
+	info.Status, info.Description = status, description
+	final.Info = &info
+	p.Precode(&final)
+}
+
 func pendingVerb(s Status) string {
 	switch s {
 	case StatusPendingInstall:

@@ -285,6 +285,11 @@ func (e *Engine) installRecording(ctx context.Context, p *Plan, opts InstallOpti
 // pending revision is recorded, and records the outcome.
 func (e *Engine) installApply(ctx context.Context, p *Plan, existed map[string]bool, opts InstallOptions) (*Release, error) {
 	rls, name := p.Release, p.Release.Name
+	desc := "Install complete"
+	if opts.Description != "" {
+		desc = opts.Description
+	}
+	e.precode(rls, StatusDeployed, desc)
 	wait := opts.WaitOptions
 	wait.Wait = wait.Wait || opts.Atomic
 	_, err := e.execute(ctx, p, execOptions{
@@ -295,10 +300,6 @@ func (e *Engine) installApply(ctx context.Context, p *Plan, existed map[string]b
 	defer cancel()
 	if err != nil {
 		return e.failInstall(ctx, fctx, rls, err, opts)
-	}
-	desc := "Install complete"
-	if opts.Description != "" {
-		desc = opts.Description
 	}
 	rls.Info.Status, rls.Info.Description = StatusDeployed, desc
 	if err := e.store.Update(fctx, rls); err != nil {

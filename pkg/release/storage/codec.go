@@ -30,16 +30,25 @@ func Encode(rls *release.Release) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("release %q: encode: %w", rls.Name, err)
 	}
+	data, err := compress(b)
+	if err != nil {
+		return nil, fmt.Errorf("release %q: %w", rls.Name, err)
+	}
+	return data, nil
+}
+
+// compress returns base64 of the gzip of a record's JSON, as Encode does.
+func compress(b []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	w, err := kgzip.NewWriterLevel(&buf, kgzip.DefaultCompression)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := w.Write(b); err != nil {
-		return nil, fmt.Errorf("release %q: compress: %w", rls.Name, err)
+		return nil, fmt.Errorf("compress: %w", err)
 	}
 	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("release %q: compress: %w", rls.Name, err)
+		return nil, fmt.Errorf("compress: %w", err)
 	}
 	out := make([]byte, base64.StdEncoding.EncodedLen(buf.Len()))
 	base64.StdEncoding.Encode(out, buf.Bytes())

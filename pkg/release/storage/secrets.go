@@ -44,6 +44,7 @@ type Secrets struct {
 	leases    coordinationv1.CoordinationV1Interface
 	namespace string
 	opts      Options
+	pre       *precoder
 }
 
 // NewSecrets returns a store talking to the cluster of cfg. cfg is copied;
@@ -68,7 +69,7 @@ func NewSecrets(cfg *rest.Config, namespace string, opts Options) (*Secrets, err
 	if err != nil {
 		return nil, fmt.Errorf("secrets store: %w", err)
 	}
-	return &Secrets{core: core, meta: meta, leases: leases, namespace: namespace, opts: opts.withDefaults()}, nil
+	return &Secrets{core: core, meta: meta, leases: leases, namespace: namespace, opts: opts.withDefaults(), pre: &precoder{}}, nil
 }
 
 // InNamespace returns a store for another namespace sharing the same clients.
@@ -82,8 +83,8 @@ func (s *Secrets) InNamespace(namespace string) *Secrets {
 func (s *Secrets) Namespace() string { return s.namespace }
 
 // newSecret builds the Secret that holds rls, annotated with its summary.
-func newSecret(namespace string, rls *release.Release, lbs map[string]string) (*corev1.Secret, error) {
-	data, err := Encode(rls)
+func (s *Secrets) newSecret(namespace string, rls *release.Release, lbs map[string]string) (*corev1.Secret, error) {
+	data, err := s.encode(rls)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +107,7 @@ func (s *Secrets) Create(ctx context.Context, rls *release.Release) error {
 	if err != nil {
 		return err
 	}
-	obj, err := newSecret(ns, rls, recordLabels(rls, labelCreatedAt, s.opts.Now()))
+	obj, err := s.newSecret(ns, rls, recordLabels(rls, labelCreatedAt, s.opts.Now()))
 	if err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func (s *Secrets) Update(ctx context.Context, rls *release.Release) error {
 	if err != nil {
 		return err
 	}
-	obj, err := newSecret(ns, rls, recordLabels(rls, labelModifiedAt, s.opts.Now()))
+	obj, err := s.newSecret(ns, rls, recordLabels(rls, labelModifiedAt, s.opts.Now()))
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,13 @@
 // summary from the annotation where it still matches the labels, and for
 // the other records (those Helm wrote) fetch only the revisions needed,
 // selected by label on the server, and decode only the fields a table
-// shows, in parallel.
+// shows, in parallel. They also carry a digest of their content
+// (DigestAnnotation), which ListMeta returns where it can be trusted, so that
+// a caller can tell from metadata alone whether a release is in a desired
+// state.
+//
+// Secrets can compress a record on another goroutine ahead of its write
+// (Precode), for the record an operation writes as it ends.
 //
 // Memory keeps records in process, for client-side dry runs and tests.
 //

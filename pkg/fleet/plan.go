@@ -224,12 +224,18 @@ func (r *Runner) warm(ctx context.Context, rel *Release, lk render.Lookuper) {
 	if err != nil {
 		return
 	}
+	_, _ = r.renderUpgrade(ctx, rel, ch, 2, lk)
+}
+
+// renderUpgrade renders rel with chart ch as the given revision of an
+// upgrade would.
+func (r *Runner) renderUpgrade(ctx context.Context, rel *Release, ch *helmchart.Chart, revision int, lk render.Lookuper) (*render.Result, error) {
 	rd, err := r.renderer(ch)
 	if err != nil {
-		return
+		return nil, err
 	}
-	_, _ = rd.Render(ctx, render.Options{
-		ReleaseName: rel.Name, Namespace: rel.Namespace, Revision: 2, IsUpgrade: true,
+	return rd.Render(ctx, render.Options{
+		ReleaseName: rel.Name, Namespace: rel.Namespace, Revision: revision, IsUpgrade: true,
 		Values: rel.Values, Capabilities: r.cfg.Capabilities, Lookup: lk,
 	})
 }
@@ -270,14 +276,7 @@ func (r *Runner) planQuick(ctx context.Context, rel *Release, idx *recordIndex, 
 			return c, quickUnknown
 		}
 	}
-	rd, err := r.renderer(ch)
-	if err != nil {
-		return c, quickUnknown
-	}
-	res, err := rd.Render(ctx, render.Options{
-		ReleaseName: rel.Name, Namespace: rel.Namespace, Revision: head.Revision + 1, IsUpgrade: true,
-		Values: rel.Values, Capabilities: r.cfg.Capabilities, Lookup: lk,
-	})
+	res, err := r.renderUpgrade(ctx, rel, ch, head.Revision+1, lk)
 	if err != nil {
 		return c, quickUnknown
 	}
@@ -387,14 +386,7 @@ func (r *Runner) unchanged(ctx context.Context, rel *Release, ch *helmchart.Char
 			return false, nil
 		}
 	}
-	rd, err := r.renderer(ch)
-	if err != nil {
-		return false, err
-	}
-	res, err := rd.Render(ctx, render.Options{
-		ReleaseName: rel.Name, Namespace: rel.Namespace, Revision: last.Version + 1, IsUpgrade: true,
-		Values: rel.Values, Capabilities: r.cfg.Capabilities, Lookup: lookup,
-	})
+	res, err := r.renderUpgrade(ctx, rel, ch, last.Version+1, lookup)
 	if err != nil {
 		return false, fmt.Errorf("release %q: render chart %s: %w", rel.Name, ch.Name(), err)
 	}

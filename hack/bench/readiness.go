@@ -17,64 +17,67 @@ import (
 // claim was bound and the last pod became Ready: when the cluster itself
 // was done, to set a fleet's `apply --wait` against.
 type readiness struct {
-	start  time.Time
-	prefix string
+	start time.Time
 
-	mu                 sync.Mutex
-	lastBound          time.Time
-	lastReady          time.Time
-	pods, ready, bound int
-	claims             int
+	mu     sync.Mutex
+	pods   progress // Ready
+	claims progress // Bound
+}
+
+// progress counts objects seen and those that reached a state, and when
+// the last of them did.
+type progress struct {
+	reached     map[string]bool
+	seen, count int
+	last        time.Time
+}
+
+// see records that the object key is, or is not yet, in the state.
+func (p *progress) see(key string, in bool) {
+	if p.reached == nil {
+		p.reached = map[string]bool{}
+	}
+	was, seen := p.reached[key]
+	if !seen {
+		p.seen++
+	}
+	p.reached[key] = was || in
+	if in && !was {
+		p.count++
+		p.last = time.Now()
+	}
 }
 
 // watchReadiness starts watching; cancel ctx to stop.
 func watchReadiness(ctx context.Context, cs kubernetes.Interface, prefix string) *readiness {
-	r := &readiness{start: time.Now(), prefix: prefix}
+	r := &readiness{start: time.Now()}
 	f := informers.NewSharedInformerFactory(cs, 0)
-	readyPods := map[string]bool{}
-	boundClaims := map[string]bool{}
-	podEvent := func(obj any) {
+	handler := func(track func(obj any) (*progress, string, bool)) cache.ResourceEventHandler {
+		see := func(obj any) {
+			p, key, in := track(obj)
+			if p == nil || !strings.HasPrefix(key, prefix) {
+				return
+			}
+			r.mu.Lock()
+			p.see(key, in)
+			r.mu.Unlock()
+		}
+		return cache.ResourceEventHandlerFuncs{AddFunc: see, UpdateFunc: func(_, o any) { see(o) }}
+	}
+	_, _ = f.Core().V1().Pods().Informer().AddEventHandler(handler(func(obj any) (*progress, string, bool) {
 		p, ok := obj.(*corev1.Pod)
-		if !ok || !strings.HasPrefix(p.Namespace, prefix) {
-			return
+		if !ok {
+			return nil, "", false
 		}
-		key := p.Namespace + "/" + p.Name
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if _, seen := readyPods[key]; !seen {
-			r.pods++
-			readyPods[key] = false
-		}
-		if podReady(p) && !readyPods[key] {
-			readyPods[key] = true
-			r.ready++
-			r.lastReady = time.Now()
-		}
-	}
-	claimEvent := func(obj any) {
+		return &r.pods, p.Namespace + "/" + p.Name, podReady(p)
+	}))
+	_, _ = f.Core().V1().PersistentVolumeClaims().Informer().AddEventHandler(handler(func(obj any) (*progress, string, bool) {
 		c, ok := obj.(*corev1.PersistentVolumeClaim)
-		if !ok || !strings.HasPrefix(c.Namespace, prefix) {
-			return
+		if !ok {
+			return nil, "", false
 		}
-		key := c.Namespace + "/" + c.Name
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if _, seen := boundClaims[key]; !seen {
-			r.claims++
-			boundClaims[key] = false
-		}
-		if c.Status.Phase == corev1.ClaimBound && !boundClaims[key] {
-			boundClaims[key] = true
-			r.bound++
-			r.lastBound = time.Now()
-		}
-	}
-	_, _ = f.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: podEvent, UpdateFunc: func(_, o any) { podEvent(o) },
-	})
-	_, _ = f.Core().V1().PersistentVolumeClaims().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: claimEvent, UpdateFunc: func(_, o any) { claimEvent(o) },
-	})
+		return &r.claims, c.Namespace + "/" + c.Name, c.Status.Phase == corev1.ClaimBound
+	}))
 	f.Start(ctx.Done())
 	return r
 }
@@ -99,5 +102,5 @@ func (r *readiness) report() (bound, ready time.Duration, claims, boundN, pods, 
 		}
 		return t.Sub(r.start)
 	}
-	return since(r.lastBound), since(r.lastReady), r.claims, r.bound, r.pods, r.ready
+	return since(r.claims.last), since(r.pods.last), r.claims.seen, r.claims.count, r.pods.seen, r.pods.count
 }

@@ -32,7 +32,7 @@ type clusterClients struct {
 	store   *storage.Secrets
 	kube    *kube.Client
 	version *version.Info // the answer to the reachability check
-	apis    *apiDiscovery // the server's API groups, asked for by connect
+	apis    *apiDiscovery // the server's API groups, asked for by connect with kube
 }
 
 // connect checks that the cluster answers and returns a release store for
@@ -133,9 +133,6 @@ func isUnreachable(err error) bool {
 // parsed already.
 func (cc *clusterClients) engine(ctx context.Context, cfg *Config, namespace, fieldManager string, early *earlyRenderer) (*release.Engine, error) {
 	discover := func(ctx context.Context) (*render.Capabilities, error) {
-		if cc.apis == nil {
-			return clusterCapabilities(ctx, cc.kube, cc.version)
-		}
 		lists, err := cc.apis.wait(ctx)
 		if err != nil {
 			return nil, err
@@ -155,12 +152,14 @@ func (cc *clusterClients) engine(ctx context.Context, cfg *Config, namespace, fi
 }
 
 // clientEngine returns an engine that talks to no cluster, for client-side
-// dry runs: an empty in-memory store and the default capabilities.
-func clientEngine(cfg *Config, namespace string) (*release.Engine, error) {
+// dry runs: an empty in-memory store and the default capabilities. early,
+// when not nil, has the chart the command deploys parsed already.
+func clientEngine(cfg *Config, namespace string, early *earlyRenderer) (*release.Engine, error) {
 	return release.New(release.Config{
 		Namespace: namespace,
 		Store:     storage.NewMemory(namespace, storage.Options{}),
 		Logger:    cfg.Logger(),
+		Renderer:  early.renderer,
 	})
 }
 
@@ -174,11 +173,9 @@ func clusterCapabilities(ctx context.Context, kc *kube.Client, v *version.Info) 
 			return nil, fmt.Errorf("kubernetes cluster version: %w", err)
 		}
 	}
-	// Partial discovery failures (an aggregated API down) still give the
-	// rest, as in Helm.
-	_, lists, err := dc.ServerGroupsAndResources()
-	if err != nil && len(lists) == 0 {
-		return nil, fmt.Errorf("kubernetes API discovery: %w", err)
+	lists, err := serverResources(dc)
+	if err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -228,26 +225,33 @@ func discoverAPIs(rc *rest.Config) (*apiDiscovery, error) {
 	d := &apiDiscovery{done: make(chan struct{})}
 	go func() {
 		defer close(d.done)
-		_, d.lists, d.err = client.ServerGroupsAndResources()
+		d.lists, d.err = serverResources(client)
 	}()
 	return d, nil
+}
+
+// serverResources returns the API resources the server serves. Partial
+// discovery failures (an aggregated API down) still give the rest, as in
+// Helm.
+func serverResources(dc discovery.ServerResourcesInterface) ([]*metav1.APIResourceList, error) {
+	_, lists, err := dc.ServerGroupsAndResources()
+	if err != nil && len(lists) == 0 {
+		return nil, fmt.Errorf("kubernetes API discovery: %w", err)
+	}
+	return lists, nil
 }
 
 // discoveryTimeout bounds the discovery of the server's APIs.
 const discoveryTimeout = time.Minute
 
-// wait returns the discovered API resource lists once known. Partial
-// failures (an aggregated API down) still give the rest, as in Helm.
+// wait returns the discovered API resource lists once known.
 func (d *apiDiscovery) wait(ctx context.Context) ([]*metav1.APIResourceList, error) {
 	select {
 	case <-d.done:
+		return d.lists, d.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	if d.err != nil && len(d.lists) == 0 {
-		return nil, fmt.Errorf("kubernetes API discovery: %w", d.err)
-	}
-	return d.lists, nil
 }
 
 // lookuper serves the lookup template function from the cluster.

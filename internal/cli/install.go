@@ -125,7 +125,7 @@ func (d *deployFlags) installPlanOptions() release.InstallOptions {
 // client-side dry run, one on the connected cluster otherwise.
 func (d *deployFlags) engine(ctx context.Context, cfg *Config, ns string, dry release.DryRun, early *earlyRenderer) (*release.Engine, error) {
 	if dry == release.DryRunClient {
-		return clientEngine(cfg, ns)
+		return clientEngine(cfg, ns, early)
 	}
 	cc, err := cfg.connect(ctx, ns, true)
 	if err != nil {

@@ -108,7 +108,7 @@ type Config struct {
 	// DiscoverCapabilities, used when Capabilities is nil, returns the
 	// capabilities when a render first needs them, so that a caller can
 	// ask the cluster for them while an operation takes its lock. It is
-	// called at most once.
+	// called once, and again only after a call cut short by its context.
 	DiscoverCapabilities func(ctx context.Context) (*render.Capabilities, error)
 	// Lookup serves the lookup template function; nil returns empty results.
 	Lookup render.Lookuper

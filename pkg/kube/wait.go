@@ -8,11 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/cli-utils/pkg/kstatus/polling/event"
-	"sigs.k8s.io/cli-utils/pkg/kstatus/polling/statusreaders"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
-	"sigs.k8s.io/cli-utils/pkg/kstatus/watcher"
-	"sigs.k8s.io/cli-utils/pkg/object"
 )
 
 // DefaultWaitTimeout is how long Wait, WaitDeleted and WaitComplete wait
@@ -128,7 +124,7 @@ func (c *Client) WaitDeleted(ctx context.Context, objs []*unstructured.Unstructu
 
 // readyStatus computes readiness with kstatus, except that paused
 // Deployments are ready and, with jobs, Jobs are ready only once complete.
-func readyStatus(jobs bool) statusreaders.StatusFunc {
+func readyStatus(jobs bool) statusFunc {
 	return func(u *unstructured.Unstructured) (*status.Result, error) {
 		switch u.GroupVersionKind().GroupKind() {
 		case groupKind("apps", "Deployment"):
@@ -144,16 +140,20 @@ func readyStatus(jobs bool) statusreaders.StatusFunc {
 	}
 }
 
-// watchUntil watches objs with kstatus until done holds for every one, the
-// timeout passes or ctx ends. fn computes an object's status; goal names
-// the state waited for in errors; want is the state that is success.
+// watchUntil watches objs until done holds for every one, the timeout
+// passes or ctx ends. fn computes an object's status; goal names the state
+// waited for in errors; want is the state that is success.
+//
+// It watches each resource in each namespace of objs (cluster-scoped
+// resources once), so that a user who may only read some namespaces can
+// wait for objects in them, and stops the watches before returning.
 func (c *Client) watchUntil(ctx context.Context, objs []*unstructured.Unstructured, goal string, timeout time.Duration,
-	fn statusreaders.StatusFunc, done func(State) bool, want State, progress func(Status)) error {
+	fn statusFunc, done func(State) bool, want State, progress func(Status)) error {
 	if timeout <= 0 {
 		timeout = DefaultWaitTimeout
 	}
-	var ids object.ObjMetadataSet
-	refs := map[object.ObjMetadata]ObjectRef{}
+	var targets []waitTarget
+	keys := map[objKey]watchKey{}
 	for _, obj := range objs {
 		r, err := c.resolve(ctx, obj)
 		if err != nil {
@@ -164,97 +164,50 @@ func (c *Client) watchUntil(ctx context.Context, objs []*unstructured.Unstructur
 			}
 			return err
 		}
-		id := object.UnstructuredToObjMetadata(r.obj)
-		if _, dup := refs[id]; dup {
+		id := keyOf(r.obj)
+		if _, dup := keys[id]; dup {
 			continue
 		}
-		refs[id] = r.ref()
-		ids = append(ids, id)
+		keys[id] = watchKey{gvr: r.mapping.Resource, namespace: r.obj.GetNamespace()}
+		targets = append(targets, waitTarget{id: id, ref: r.ref(), key: storeKey(r.obj)})
 	}
-	if len(ids) == 0 {
+	if len(targets) == 0 {
 		return nil
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	sw := watcher.NewDefaultStatusWatcher(c.dynamic, c.mapper)
-	sw.StatusReader = statusreaders.NewGenericStatusReader(c.mapper, fn)
-	sw.ResyncPeriod = time.Minute
-	events := sw.Watch(ctx, ids, watcher.Options{RESTScopeStrategy: watcher.RESTScopeNamespace})
+	wake := make(chan struct{}, 1)
+	notify := func(any) {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	watches := map[watchKey]*objectWatch{}
 	defer func() {
-		cancel()
-		for range events { // let the informers stop before returning
+		for _, ow := range watches {
+			ow.cancel()
+		}
+		for _, ow := range watches {
+			<-ow.stopped
 		}
 	}()
-
-	current := make(map[object.ObjMetadata]Status, len(ids))
-	for _, id := range ids {
-		s := Status{Ref: refs[id], State: StateUnknown}
-		current[id] = s
-		if progress != nil {
-			progress(s)
+	for i, t := range targets {
+		k := keys[t.id]
+		ow, ok := watches[k]
+		if !ok {
+			ow = startWatch(ctx, c.dynamic, k, notify)
+			watches[k] = ow
+			c.logger.DebugContext(ctx, "started a watch", "resource", k.gvr.String(), "namespace", k.namespace)
 		}
-	}
-	set := func(id object.ObjMetadata, s Status) {
-		if current[id] == s {
-			return
-		}
-		current[id] = s
-		if progress != nil {
-			progress(s)
-		}
-	}
-	synced := false
-loop:
-	for !finishedNow(synced, ids, current, done) {
-		var e event.Event
-		select {
-		case <-ctx.Done():
-			break loop
-		case ev, ok := <-events:
-			if !ok {
-				break loop
-			}
-			e = ev
-		}
-		switch e.Type {
-		case event.ErrorEvent:
-			return fmt.Errorf("watch objects: %w", e.Error)
-		case event.SyncEvent:
-			synced = true
-			// Objects the informers did not list do not exist.
-			for _, id := range ids {
-				if current[id].State == StateUnknown {
-					set(id, Status{Ref: refs[id], State: StateNotFound, Message: "not found"})
-				}
-			}
-		case event.ResourceUpdateEvent:
-			rs := e.Resource
-			if rs == nil {
-				continue
-			}
-			if _, ours := refs[rs.Identifier]; !ours {
-				continue
-			}
-			msg := rs.Message
-			if rs.Error != nil {
-				msg = rs.Error.Error()
-			}
-			set(rs.Identifier, Status{Ref: refs[rs.Identifier], State: State(rs.Status), Message: msg})
-		}
+		targets[i].watch = ow
 	}
 
-	return waitOutcome(ctx, goal, timeout, ids, current, finishedNow(synced, ids, current, done), want)
-}
-
-func finishedNow(synced bool, ids object.ObjMetadataSet, current map[object.ObjMetadata]Status, done func(State) bool) bool {
-	if !synced {
-		return false
+	l := &waitLoop{targets: targets, fn: fn, done: done, progress: progress, wake: wake, refused: refusedAnywhere}
+	finished, err := l.run(ctx)
+	if err != nil {
+		return err
 	}
-	for _, id := range ids {
-		if !done(current[id].State) {
-			return false
-		}
-	}
-	return true
+	return l.outcome(ctx, goal, timeout, finished, want)
 }

@@ -197,7 +197,7 @@ func (c *Client) watchUntil(ctx context.Context, objs []*unstructured.Unstructur
 		k := keys[t.id]
 		ow, ok := watches[k]
 		if !ok {
-			ow = startWatch(ctx, c.dynamic, k, notify)
+			ow = startWatch(ctx, c.dynamic, c.logger, k, notify)
 			watches[k] = ow
 			c.logger.DebugContext(ctx, "started a watch", "resource", k.gvr.String(), "namespace", k.namespace)
 		}

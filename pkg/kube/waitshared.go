@@ -269,7 +269,7 @@ func (w *SharedWaiter) watch(ctx context.Context, k watchKey) (*objectWatch, boo
 		return ow, true
 	}
 	// The watch outlives the Wait that started it: it stops with Close.
-	ow := startWatch(context.WithoutCancel(ctx), w.c.dynamic, k, w.changed)
+	ow := startWatch(context.WithoutCancel(ctx), w.c.dynamic, w.c.logger, k, w.changed)
 	w.watches[k] = ow
 	w.c.logger.DebugContext(ctx, "started a shared watch", "resource", k.gvr.String(), "selector", k.selector)
 	return ow, true

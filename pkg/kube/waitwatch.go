@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -66,8 +67,9 @@ type objectWatch struct {
 // startWatch starts the watch of k; it runs until ctx ends or the watch's
 // cancel is called. onChange is called, from the watch's goroutines, with
 // each object added, updated or deleted, and with nil when the watch has
-// listed its objects or the outcome of its requests changes.
-func startWatch(ctx context.Context, dyn dynamic.Interface, k watchKey, onChange func(obj any)) *objectWatch {
+// listed its objects or the outcome of its requests changes. Failed
+// requests are retried, and logged to logger at debug level.
+func startWatch(ctx context.Context, dyn dynamic.Interface, logger *slog.Logger, k watchKey, onChange func(obj any)) *objectWatch {
 	var ri dynamic.ResourceInterface = dyn.Resource(k.gvr)
 	if k.namespace != "" {
 		ri = dyn.Resource(k.gvr).Namespace(k.namespace)
@@ -95,6 +97,9 @@ func startWatch(ctx context.Context, dyn dynamic.Interface, k watchKey, onChange
 			m.SetManagedFields(nil)
 		}
 		return obj, nil
+	})
+	_ = inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, _ *cache.Reflector, err error) {
+		logger.DebugContext(ctx, "list or watch failed, will retry", "resource", k.gvr.String(), "namespace", k.namespace, "error", err)
 	})
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    onChange,

@@ -151,6 +151,7 @@ func benchFleet(ctx context.Context, e *env) error {
 	cpu = e.cluster.CPU()
 	wctx, stopWatch := context.WithCancel(ctx)
 	obs := watchReadiness(wctx, cs, "bench-")
+	go obs.timeline(wctx, 15*time.Second, e.cluster.CPU)
 	waited, err := e.bargeFleet(ctx, "apply", "-f", file, "--wait", "--timeout", "10m")
 	stopWatch()
 	if err != nil {
@@ -310,7 +311,12 @@ func physicalLimit(ctx context.Context, e *env, file string, conc int) (time.Dur
 // printClusterCPU prints the CPU time each cluster component used since
 // before (a figure from Cluster.CPU).
 func printClusterCPU(e *env, label string, before map[string]time.Duration) {
-	after := e.cluster.CPU()
+	fmt.Printf("  %s: cluster CPU %s\n", label, cpuDelta(before, e.cluster.CPU()))
+}
+
+// cpuDelta describes the CPU time each cluster component used between two
+// figures from Cluster.CPU: the total, then each component's.
+func cpuDelta(before, after map[string]time.Duration) string {
 	names := make([]string, 0, len(after))
 	for n := range after {
 		names = append(names, n)
@@ -323,7 +329,7 @@ func printClusterCPU(e *env, label string, before map[string]time.Duration) {
 		total += d
 		parts = append(parts, fmt.Sprintf("%s %s", n, secs(d)))
 	}
-	fmt.Printf("  %s: cluster CPU %s (%s)\n", label, secs(total), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s (%s)", secs(total), strings.Join(parts, ", "))
 }
 
 // fleetRun is how one barge fleet command went.
@@ -417,7 +423,7 @@ func helmFleet(ctx context.Context, e *env, dir string) (time.Duration, error) {
 }
 
 // deleteNamespaces deletes the namespaces of the fleet runs and waits until
-// they are gone.
+// they, and the volumes of their claims, are gone.
 func deleteNamespaces(ctx context.Context, cs kubernetes.Interface) error {
 	list, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -451,7 +457,26 @@ func deleteNamespaces(ctx context.Context, cs kubernetes.Interface) error {
 			}
 		}
 	}
-	return nil
+	// The claims' volumes are deleted by the controller manager after their
+	// namespaces: wait for them too, so that the next run does not meet a
+	// cluster still busy with this one.
+	for {
+		pvs, err := cs.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		if len(pvs.Items) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d persistent volumes still there after 10 minutes", len(pvs.Items))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // requestTotals are the API server's request counts by verb.

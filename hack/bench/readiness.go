@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -89,6 +90,29 @@ func podReady(p *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// timeline prints, every interval until ctx ends, how many claims and
+// pods the cluster has bound and made Ready so far, and the CPU each of its
+// components used in the interval: the pace of a wait, not only its end.
+func (r *readiness) timeline(ctx context.Context, interval time.Duration, cpu func() map[string]time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	last := cpu()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := cpu()
+		r.mu.Lock()
+		line := fmt.Sprintf("    %5.0fs: claims %d/%d bound, pods %d/%d Ready; CPU in the last %s: %s",
+			time.Since(r.start).Seconds(), r.claims.count, r.claims.seen, r.pods.count, r.pods.seen, interval, cpuDelta(last, now))
+		r.mu.Unlock()
+		fmt.Println(line)
+		last = now
+	}
 }
 
 // report returns, since the watch started, when the last claim was bound

@@ -73,7 +73,7 @@ func (s *Secrets) Lock(ctx context.Context, name string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	leases := s.leases.Leases(s.namespace)
+	leases := s.api.leases(s.namespace)
 	secs := int32(s.opts.LeaseDuration / time.Second)
 	if secs < 1 {
 		secs = 1

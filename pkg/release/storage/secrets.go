@@ -12,8 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/selection"
-	coordinationv1 "k8s.io/client-go/kubernetes/typed/coordination/v1"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
@@ -39,9 +37,8 @@ var secretsResource = schema.GroupVersionResource{Version: "v1", Resource: "secr
 //
 // A Secrets may be used by several goroutines at once.
 type Secrets struct {
-	core      typedcorev1.CoreV1Interface
+	api       *apiClients
 	meta      metadata.Interface
-	leases    coordinationv1.CoordinationV1Interface
 	namespace string
 	opts      Options
 	pre       *precoder
@@ -54,14 +51,7 @@ func NewSecrets(cfg *rest.Config, namespace string, opts Options) (*Secrets, err
 	if c.QPS == 0 && c.RateLimiter == nil {
 		c.QPS, c.Burst = defaultQPS, defaultBurst
 	}
-	pb := rest.CopyConfig(c)
-	pb.ContentType = "application/vnd.kubernetes.protobuf"
-	pb.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	core, err := typedcorev1.NewForConfig(pb)
-	if err != nil {
-		return nil, fmt.Errorf("secrets store: %w", err)
-	}
-	leases, err := coordinationv1.NewForConfig(pb)
+	api, err := newAPIClients(c)
 	if err != nil {
 		return nil, fmt.Errorf("secrets store: %w", err)
 	}
@@ -69,7 +59,7 @@ func NewSecrets(cfg *rest.Config, namespace string, opts Options) (*Secrets, err
 	if err != nil {
 		return nil, fmt.Errorf("secrets store: %w", err)
 	}
-	return &Secrets{core: core, meta: meta, leases: leases, namespace: namespace, opts: opts.withDefaults(), pre: &precoder{}}, nil
+	return &Secrets{api: api, meta: meta, namespace: namespace, opts: opts.withDefaults(), pre: &precoder{}}, nil
 }
 
 // InNamespace returns a store for another namespace sharing the same clients.
@@ -111,7 +101,7 @@ func (s *Secrets) Create(ctx context.Context, rls *release.Release) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.core.Secrets(ns).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+	if _, err := s.api.secrets(ns).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("release %q revision %d in namespace %q: %w", rls.Name, rls.Version, ns, release.ErrExists)
 		}
@@ -131,7 +121,7 @@ func (s *Secrets) Update(ctx context.Context, rls *release.Release) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.core.Secrets(ns).Update(ctx, obj, metav1.UpdateOptions{}); err != nil {
+	if _, err := s.api.secrets(ns).Update(ctx, obj, metav1.UpdateOptions{}); err != nil {
 		if apierrors.IsNotFound(err) {
 			return notFound(rls.Name, rls.Version)
 		}
@@ -150,7 +140,7 @@ func (s *Secrets) Delete(ctx context.Context, name string, revision int) (*relea
 	if err != nil {
 		return nil, err
 	}
-	err = s.core.Secrets(obj.Namespace).Delete(ctx, obj.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &obj.UID}})
+	err = s.api.secrets(obj.Namespace).Delete(ctx, obj.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &obj.UID}})
 	if apierrors.IsNotFound(err) {
 		return nil, notFound(name, revision)
 	}
@@ -181,7 +171,7 @@ func (s *Secrets) getSecret(ctx context.Context, name string, revision int) (*co
 			return nil, ambiguous(name, nss)
 		}
 	}
-	obj, err := s.core.Secrets(ns).Get(ctx, Key(name, revision), metav1.GetOptions{})
+	obj, err := s.api.secrets(ns).Get(ctx, Key(name, revision), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, notFound(name, revision)
 	}
@@ -294,7 +284,7 @@ func (s *Secrets) Prune(ctx context.Context, name string, keep int) ([]int, erro
 	var errs []error
 	var deleted []int
 	for _, v := range victims {
-		err := s.core.Secrets(nss[0]).Delete(ctx, Key(name, v), metav1.DeleteOptions{})
+		err := s.api.secrets(nss[0]).Delete(ctx, Key(name, v), metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("secret %s/%s: delete: %w", nss[0], Key(name, v), err))
 			continue

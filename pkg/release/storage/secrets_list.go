@@ -77,7 +77,7 @@ func (s *Secrets) summaries(ctx context.Context, recs []recordMeta) ([]Summary, 
 		if err != nil {
 			return nil, err
 		}
-		list, err := s.core.Secrets(s.namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+		list, err := s.api.secrets(s.namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 		if err != nil {
 			return nil, fmt.Errorf("release records: list secrets%s: %w", inNamespace(s.namespace), err)
 		}
@@ -99,7 +99,7 @@ func (s *Secrets) summaries(ctx context.Context, recs []recordMeta) ([]Summary, 
 			return nil
 		}
 		r := chosen[i]
-		obj, err := s.core.Secrets(r.namespace).Get(ctx, r.objName, metav1.GetOptions{})
+		obj, err := s.api.secrets(r.namespace).Get(ctx, r.objName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil // deleted meanwhile: the release is gone or moved on
 		}

@@ -3,10 +3,8 @@ package fleet
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/bargehq/barge/pkg/release"
@@ -16,11 +14,8 @@ import (
 // The labels of release records (Helm's storage labels) that the index
 // reads.
 const (
-	recordOwnerLabel   = "owner"
-	recordOwnerHelm    = "helm"
-	recordNameLabel    = "name"
-	recordStatusLabel  = "status"
-	recordVersionLabel = "version"
+	recordNameLabel   = "name"
+	recordStatusLabel = "status"
 )
 
 // fetchListMin is the number of releases whose deployed record a plan must
@@ -42,15 +37,7 @@ const fetchListMin = 16
 // latest alone, and read only after.
 type recordIndex struct {
 	latest   map[string]storage.RecordMeta // namespace/name -> latest revision
-	deployed map[string]*rawRecord         // namespace/name -> its deployed record, owned by the fleet; nil until listed
-}
-
-// rawRecord is a record as listed: decoded only when its release is
-// planned, so that the fleet's records are not all decoded in memory at once.
-type rawRecord struct {
-	revision int
-	data     []byte
-	labels   map[string]string
+	deployed map[string]*storage.Record    // namespace/name -> its deployed record, owned by the fleet, not decoded; nil until listed
 }
 
 // records lists the metadata of the release records of the cluster. It
@@ -110,28 +97,21 @@ func (r *Runner) head(ctx context.Context, idx *recordIndex, rel *Release) (stor
 }
 
 // listDeployed lists the deployed records fleet owns, with their data, into
-// idx.deployed.
+// idx.deployed. They are decoded only when their release is planned, so
+// that the fleet's records are not all held decoded at once.
 func (r *Runner) listDeployed(ctx context.Context, idx *recordIndex, fleet string) error {
-	sel := labels.SelectorFromSet(labels.Set{
-		recordOwnerLabel: recordOwnerHelm, recordStatusLabel: string(release.StatusDeployed), FleetLabel: fleet,
-	})
-	list, err := r.cfg.Kube.Clientset().CoreV1().Secrets("").List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	recs, err := r.store("").ListRecords(ctx, labels.Set{recordStatusLabel: string(release.StatusDeployed), FleetLabel: fleet})
 	if err != nil {
-		return fmt.Errorf("fleet %s: list its deployed release records: %w", fleet, err)
+		return fmt.Errorf("fleet %s: %w", fleet, err)
 	}
-	idx.deployed = make(map[string]*rawRecord, len(list.Items))
-	for i := range list.Items {
-		s := &list.Items[i]
-		name := s.Labels[recordNameLabel]
-		rev, err := strconv.Atoi(s.Labels[recordVersionLabel])
-		if name == "" || err != nil || s.Type != storage.SecretType {
+	idx.deployed = make(map[string]*storage.Record, len(recs))
+	for i := range recs {
+		rec := &recs[i]
+		k := rec.Namespace + "/" + rec.Name
+		if prev, ok := idx.deployed[k]; ok && prev.Revision > rec.Revision {
 			continue
 		}
-		k := s.Namespace + "/" + name
-		if prev, ok := idx.deployed[k]; ok && prev.revision > rev {
-			continue
-		}
-		idx.deployed[k] = &rawRecord{revision: rev, data: s.Data["release"], labels: s.Labels}
+		idx.deployed[k] = rec
 	}
 	return nil
 }
@@ -147,23 +127,8 @@ func (r *Runner) last(ctx context.Context, idx *recordIndex, rel *Release) (*rel
 	if !ok {
 		return nil, fmt.Errorf("release %q in namespace %s: %w", rel.Name, rel.Namespace, release.ErrNotFound)
 	}
-	if raw, ok := idx.deployed[k]; ok && raw.revision == head.Revision {
-		return raw.decode(rel.Name)
+	if rec, ok := idx.deployed[k]; ok && rec.Revision == head.Revision {
+		return rec.Decode()
 	}
 	return r.store(rel.Namespace).Get(ctx, rel.Name, head.Revision)
-}
-
-// decode decodes the record, with its labels as the store gives them.
-func (x *rawRecord) decode(name string) (*release.Release, error) {
-	rls, err := storage.Decode(x.data)
-	if err != nil {
-		return nil, fmt.Errorf("release %q revision %d: decode: %w", name, x.revision, err)
-	}
-	rls.Labels = map[string]string{}
-	for k, v := range x.labels {
-		if !storage.IsSystemLabel(k) {
-			rls.Labels[k] = v
-		}
-	}
-	return rls, nil
 }

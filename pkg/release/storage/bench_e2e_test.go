@@ -9,14 +9,16 @@ import (
 	"testing"
 
 	"helm.sh/helm/v3/pkg/chart/loader"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/bargehq/barge/internal/localcluster"
 	"github.com/bargehq/barge/pkg/release"
 )
 
 // BenchmarkList1000 times List over all namespaces with 1,000 releases of 5
-// revisions each (4 superseded, 1 deployed) stored as Secrets, and the
-// same listing by Helm v3.22 when its binary is built.
+// revisions each (4 superseded, 1 deployed) stored as Secrets, ListRecords
+// of their deployed records, and the same listing by Helm v3.22 when its
+// binary is built.
 func BenchmarkList1000(b *testing.B) {
 	const releases, revs = 1000, 5
 	c := localcluster.Get(b)
@@ -73,6 +75,18 @@ func BenchmarkList1000(b *testing.B) {
 			}
 			if len(got) < releases {
 				b.Fatalf("List returned %d releases, want at least %d", len(got), releases)
+			}
+		}
+	})
+	// The deployed records in full, as a fleet reads those it owns.
+	b.Run("barge-records-deployed", func(b *testing.B) {
+		for b.Loop() {
+			got, err := all.ListRecords(ctx, labels.Set{"status": string(release.StatusDeployed)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(got) < releases {
+				b.Fatalf("ListRecords returned %d records, want at least %d", len(got), releases)
 			}
 		}
 	})

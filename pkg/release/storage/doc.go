@@ -15,7 +15,13 @@
 // shows, in parallel. They also carry a digest of their content
 // (DigestAnnotation), which ListMeta returns where it can be trusted, so that
 // a caller can tell from metadata alone whether a release is in a desired
-// state.
+// state. ListRecords lists whole records by label, their data left encoded
+// until a caller decodes them.
+//
+// Secrets talks to the API server through REST clients of its own, which
+// know only Secrets, Leases and the options of requests, and exchange them
+// as protobuf: it does not link client-go's clientset, whose package
+// initialisation registers every API group.
 //
 // Secrets can compress a record on another goroutine ahead of its write
 // (Precode), for the record an operation writes as it ends.

@@ -150,6 +150,60 @@ func (s *Secrets) ListMeta(ctx context.Context, sel labels.Set) ([]RecordMeta, e
 	return out, nil
 }
 
+// Record is a stored record as listed, its data not yet decoded, so that
+// a caller listing many records need not hold them all decoded at once.
+type Record struct {
+	// Namespace and Name identify the release.
+	Namespace, Name string
+	// Revision is the record's revision.
+	Revision int
+	// Status is the record's status, as its labels say.
+	Status release.Status
+	// Labels are the record's custom labels (IsSystemLabel ones left out).
+	Labels map[string]string
+	// Data is the record as stored, base64(gzip(JSON)), as Decode takes it.
+	Data []byte
+}
+
+// Decode decodes the record, labelled with Labels, as the store's Get
+// returns it.
+func (r *Record) Decode() (*release.Release, error) {
+	return decodeRecord(r.Name, r.Revision, r.Data, r.Labels)
+}
+
+// ListRecords returns the records, data included, whose labels match sel
+// (owner=helm is added) in the store's namespace, or in all namespaces when
+// the store spans them, in one request. The records come in no particular
+// order; Secrets that are not of SecretType, or lack the name or version
+// of a record, are left out. Select narrowly (by status, by a custom
+// label): every record listed is transferred whole.
+func (s *Secrets) ListRecords(ctx context.Context, sel labels.Set) ([]Record, error) {
+	set := labels.Set{labelOwner: ownerHelm}
+	for k, v := range sel {
+		set[k] = v
+	}
+	list, err := s.api.secrets(s.namespace).List(ctx, metav1.ListOptions{LabelSelector: set.AsSelector().String()})
+	if err != nil {
+		return nil, fmt.Errorf("release records: list secrets%s: %w", inNamespace(s.namespace), err)
+	}
+	out := make([]Record, 0, len(list.Items))
+	for i := range list.Items {
+		obj := &list.Items[i]
+		rev, ok := revisionOf(obj.Name, obj.Labels)
+		name := obj.Labels[labelName]
+		if !ok || name == "" || obj.Type != SecretType {
+			s.opts.Logger.Debug("skipping secret that is not a release record", "namespace", obj.Namespace, "secret", obj.Name, "type", obj.Type)
+			continue
+		}
+		out = append(out, Record{
+			Namespace: obj.Namespace, Name: name, Revision: rev,
+			Status: release.Status(obj.Labels[labelStatus]), Labels: customLabels(obj.Labels),
+			Data: obj.Data["release"],
+		})
+	}
+	return out, nil
+}
+
 // trustedDigest returns the digest that annotation (DigestAnnotation's
 // value) holds when it names the record (name, revision) and the managed
 // fields show that every writer owning data.release also owns the

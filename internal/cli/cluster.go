@@ -12,12 +12,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/version"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
 	"github.com/bargehq/barge/pkg/chart/render"
 	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/kube/discovery"
 	"github.com/bargehq/barge/pkg/release"
 	"github.com/bargehq/barge/pkg/release/storage"
 )
@@ -52,7 +52,7 @@ func (c *Config) connect(ctx context.Context, namespace string, withKube bool) (
 		// Commands that work on objects render or check them against the
 		// API versions the server serves: ask for them while the version
 		// is being asked, rather than after.
-		if apis, err = discoverAPIs(rc); err != nil {
+		if apis, err = discoverAPIs(ctx, rc); err != nil {
 			return nil, err
 		}
 	}
@@ -84,29 +84,18 @@ func (c *Config) connect(ctx context.Context, namespace string, withKube bool) (
 func reachable(ctx context.Context, rc *rest.Config) (*version.Info, error) {
 	dc := rest.CopyConfig(rc)
 	dc.Timeout = reachTimeout
-	client, err := discovery.NewDiscoveryClientForConfig(dc)
+	client, err := discovery.New(dc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes cluster at %s: %w", rc.Host, err)
 	}
-	type answer struct {
-		v   *version.Info
-		err error
+	v, err := client.ServerVersion(ctx)
+	if ctx.Err() != nil {
+		err = ctx.Err()
 	}
-	done := make(chan answer, 1)
-	go func() {
-		v, err := client.ServerVersion()
-		done <- answer{v, err}
-	}()
-	var a answer
-	select {
-	case a = <-done:
-	case <-ctx.Done():
-		a.err = ctx.Err()
+	if err != nil {
+		return nil, &unreachableError{host: rc.Host, err: err}
 	}
-	if a.err != nil {
-		return nil, &unreachableError{host: rc.Host, err: a.err}
-	}
-	return a.v, nil
+	return v, nil
 }
 
 // unreachableError says the cluster did not answer, and what to check.
@@ -166,14 +155,16 @@ func clientEngine(cfg *Config, namespace string, early *earlyRenderer) (*release
 // clusterCapabilities asks the cluster for its API versions, and for its
 // version unless known already (v), as templates see them in .Capabilities.
 func clusterCapabilities(ctx context.Context, kc *kube.Client, v *version.Info) (*render.Capabilities, error) {
-	dc := kc.Clientset().Discovery()
+	dc, err := discovery.New(kc.RESTConfig())
+	if err != nil {
+		return nil, err
+	}
 	if v == nil {
-		var err error
-		if v, err = dc.ServerVersion(); err != nil {
+		if v, err = dc.ServerVersion(ctx); err != nil {
 			return nil, fmt.Errorf("kubernetes cluster version: %w", err)
 		}
 	}
-	lists, err := serverResources(dc)
+	lists, err := serverResources(ctx, dc)
 	if err != nil {
 		return nil, err
 	}
@@ -214,18 +205,18 @@ type apiDiscovery struct {
 }
 
 // discoverAPIs starts asking the server of rc for its API groups and
-// resources.
-func discoverAPIs(rc *rest.Config) (*apiDiscovery, error) {
+// resources, until ctx ends or discoveryTimeout passes.
+func discoverAPIs(ctx context.Context, rc *rest.Config) (*apiDiscovery, error) {
 	dc := rest.CopyConfig(rc)
 	dc.Timeout = discoveryTimeout
-	client, err := discovery.NewDiscoveryClientForConfig(dc)
+	client, err := discovery.New(dc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes cluster at %s: %w", rc.Host, err)
 	}
 	d := &apiDiscovery{done: make(chan struct{})}
 	go func() {
 		defer close(d.done)
-		d.lists, d.err = serverResources(client)
+		d.lists, d.err = serverResources(ctx, client)
 	}()
 	return d, nil
 }
@@ -233,8 +224,8 @@ func discoverAPIs(rc *rest.Config) (*apiDiscovery, error) {
 // serverResources returns the API resources the server serves. Partial
 // discovery failures (an aggregated API down) still give the rest, as in
 // Helm.
-func serverResources(dc discovery.ServerResourcesInterface) ([]*metav1.APIResourceList, error) {
-	_, lists, err := dc.ServerGroupsAndResources()
+func serverResources(ctx context.Context, dc *discovery.Client) ([]*metav1.APIResourceList, error) {
+	lists, err := dc.ServerResources(ctx)
 	if err != nil && len(lists) == 0 {
 		return nil, fmt.Errorf("kubernetes API discovery: %w", err)
 	}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/discovery"
 
 	"github.com/bargehq/barge/internal/version"
+	"github.com/bargehq/barge/pkg/kube/discovery"
 )
 
 type versionOutput struct {
@@ -73,26 +73,16 @@ func serverVersion(ctx context.Context, cfg *Config) *serverInfo {
 		return &serverInfo{Error: err.Error()}
 	}
 	rc.Timeout = 5 * time.Second
-	dc, err := discovery.NewDiscoveryClientForConfig(rc)
+	dc, err := discovery.New(rc)
 	if err != nil {
 		return &serverInfo{Host: rc.Host, Error: err.Error()}
 	}
-	type result struct {
-		info *serverInfo
+	v, err := dc.ServerVersion(ctx)
+	if ctx.Err() != nil {
+		err = ctx.Err()
 	}
-	done := make(chan result, 1)
-	go func() {
-		v, err := dc.ServerVersion()
-		if err != nil {
-			done <- result{&serverInfo{Host: rc.Host, Error: err.Error()}}
-			return
-		}
-		done <- result{&serverInfo{Version: v.GitVersion, Platform: v.Platform, Host: rc.Host}}
-	}()
-	select {
-	case r := <-done:
-		return r.info
-	case <-ctx.Done():
-		return &serverInfo{Host: rc.Host, Error: ctx.Err().Error()}
+	if err != nil {
+		return &serverInfo{Host: rc.Host, Error: err.Error()}
 	}
+	return &serverInfo{Version: v.GitVersion, Platform: v.Platform, Host: rc.Host}
 }

@@ -10,13 +10,12 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/disk"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/flowcontrol"
+
+	"github.com/bargehq/barge/pkg/kube/discovery"
 )
 
 // DefaultDiscoveryTTL is how long discovery information cached on disk is
@@ -34,7 +33,7 @@ type Client struct {
 	rest      *rest.Config
 	dynamic   dynamic.Interface
 	typed     kubernetes.Interface
-	discovery discovery.CachedDiscoveryInterface
+	raw       *rest.RESTClient // for what the dynamic client cannot read: logs
 	mapper    *mapper
 	namespace string
 	logger    *slog.Logger
@@ -58,7 +57,7 @@ type Option func(*options)
 func WithNamespace(ns string) Option { return func(o *options) { o.namespace = ns } }
 
 // WithCacheDir sets the directory under which discovery information is
-// cached, one subdirectory per API server. The default is
+// cached, in discovery/HOST.json, one file per API server. The default is
 // $XDG_CACHE_HOME/barge (~/.cache/barge on Linux). An empty dir keeps the
 // cache in memory only.
 func WithCacheDir(dir string) Option {
@@ -155,7 +154,13 @@ func NewForRESTConfig(rc *rest.Config, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client for %s: %w", rc.Host, err)
 	}
-	disc, err := newDiscovery(rc, o)
+	rawCfg := rest.CopyConfig(rc)
+	rawCfg.NegotiatedSerializer = discovery.NegotiatedSerializer()
+	raw, err := rest.UnversionedRESTClientForConfigAndClient(rawCfg, hc)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client for %s: %w", rc.Host, err)
+	}
+	cache, err := newResourceCache(rc, o)
 	if err != nil {
 		return nil, err
 	}
@@ -163,38 +168,31 @@ func NewForRESTConfig(rc *rest.Config, opts ...Option) (*Client, error) {
 		rest:      rc,
 		dynamic:   dyn,
 		typed:     typed,
-		discovery: disc,
-		mapper:    newMapper(disc, o.logger),
+		raw:       raw,
+		mapper:    newMapper(cache, o.logger),
 		namespace: o.namespace,
 		logger:    o.logger,
 		backoff:   o.backoff,
 	}, nil
 }
 
-// newDiscovery returns a discovery client cached on disk under
-// o.cacheDir/discovery/<host> like kubectl's, or in memory when there is no
-// cache directory.
-func newDiscovery(rc *rest.Config, o options) (discovery.CachedDiscoveryInterface, error) {
+// newResourceCache returns a cache of the server's resource lists on disk
+// under o.cacheDir/discovery, like kubectl's, or none (the REST mapper
+// keeps them in memory) when there is no cache directory.
+func newResourceCache(rc *rest.Config, o options) (*resourceCache, error) {
 	dc := rest.CopyConfig(rc)
-	// Discovery fetches many small documents at once on a cold cache; do not
-	// let the shared limiter hold it back.
+	// Legacy discovery fetches many small documents at once; do not let the
+	// shared limiter hold it back.
 	dc.RateLimiter = nil
-	if o.cacheDir == "" {
-		d, err := discovery.NewDiscoveryClientForConfig(dc)
-		if err != nil {
-			return nil, fmt.Errorf("kubernetes discovery client for %s: %w", rc.Host, err)
-		}
-		return memory.NewMemCacheClient(d), nil
-	}
-	host := hostDir(rc.Host)
-	d, err := disk.NewCachedDiscoveryClientForConfig(dc,
-		filepath.Join(o.cacheDir, "discovery", host),
-		filepath.Join(o.cacheDir, "http"),
-		o.discoveryTTL)
+	d, err := discovery.New(dc)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes discovery client for %s: %w", rc.Host, err)
+		return nil, err
 	}
-	return d, nil
+	c := &resourceCache{client: d, ttl: o.discoveryTTL, logger: o.logger}
+	if o.cacheDir != "" {
+		c.file = filepath.Join(o.cacheDir, "discovery", hostDir(rc.Host)+".json")
+	}
+	return c, nil
 }
 
 // hostDir turns an API server address into a directory name: the scheme is

@@ -114,17 +114,13 @@ func (c *Client) Logs(ctx context.Context, pod *unstructured.Unstructured, w io.
 	}
 	ref := RefOf(pod)
 	ref.Namespace = ns
-	live, err := c.typed.CoreV1().Pods(ns).Get(ctx, pod.GetName(), metav1.GetOptions{})
+	pods := schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	live, err := c.dynamic.Resource(pods).Namespace(ns).Get(ctx, pod.GetName(), metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("%s: get: %w", ref, err)
 	}
-	var names []string
-	for _, ctr := range live.Spec.InitContainers {
-		names = append(names, ctr.Name)
-	}
-	for _, ctr := range live.Spec.Containers {
-		names = append(names, ctr.Name)
-	}
+	names := containerNames(live, "initContainers")
+	names = append(names, containerNames(live, "containers")...)
 	for _, name := range names {
 		if len(names) > 1 {
 			if _, err := fmt.Fprintf(w, "==> container %s <==\n", name); err != nil {
@@ -138,8 +134,26 @@ func (c *Client) Logs(ctx context.Context, pod *unstructured.Unstructured, w io.
 	return nil
 }
 
+// containerNames returns the names of the containers of a pod listed in
+// spec.FIELD.
+func containerNames(pod *unstructured.Unstructured, field string) []string {
+	ctrs, _, _ := unstructured.NestedSlice(pod.Object, "spec", field)
+	var names []string
+	for _, ctr := range ctrs {
+		if m, ok := ctr.(map[string]any); ok {
+			if name, _ := m["name"].(string); name != "" {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
+}
+
+// containerLogs copies the log of one container of a pod to w, as GET
+// /api/v1/namespaces/NS/pods/POD/log?container=CONTAINER streams it.
 func (c *Client) containerLogs(ctx context.Context, ns, pod, container string, w io.Writer) error {
-	rc, err := c.typed.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container}).Stream(ctx)
+	rc, err := c.raw.Get().AbsPath("/api/v1/namespaces", ns, "pods", pod, "log").
+		Param("container", container).Stream(ctx)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
 )
 
 const job = `
@@ -97,7 +98,11 @@ spec:
 			if _, err := kc.Apply(ctx, []*unstructured.Unstructured{pod}, kube.ApplyOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			pods := kc.Clientset().CoreV1().Pods(ns)
+			cs, err := kubernetes.NewForConfig(kc.RESTConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			pods := cs.CoreV1().Pods(ns)
 			go func() {
 				time.Sleep(time.Second)
 				p, err := pods.Get(context.Background(), "hook", metav1.GetOptions{})
@@ -110,7 +115,7 @@ spec:
 				}
 				_, _ = pods.UpdateStatus(context.Background(), p, metav1.UpdateOptions{})
 			}()
-			err := kc.WaitComplete(ctx, pod, time.Minute)
+			err = kc.WaitComplete(ctx, pod, time.Minute)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("WaitComplete: %v", err)
@@ -133,5 +138,49 @@ func TestWaitCompleteOtherKindsReturnAtOnce(t *testing.T) {
 	err := kc.WaitComplete(testContext(t), manifest(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: never}}`), time.Second)
 	if err != nil {
 		t.Errorf("WaitComplete(ConfigMap) = %v, want nil", err)
+	}
+}
+
+// TestLogs reads the logs of a pod whose node does not exist: the local
+// cluster runs no kubelet, so the API server's answer to the log request
+// is what shows that the request reached the pod's log subresource with a
+// container the server accepted (it checks the container before looking
+// for the node, and names the missing node a pod).
+func TestLogs(t *testing.T) {
+	kc, ns := newClient(t)
+	ctx := testContext(t)
+	pod := manifest(t, `
+apiVersion: v1
+kind: Pod
+metadata:
+  name: logged
+spec:
+  nodeName: unmanaged-node
+  restartPolicy: Never
+  initContainers:
+  - name: setup
+    image: busybox:1.36
+  containers:
+  - name: app
+    image: busybox:1.36
+`)
+	if _, err := kc.Apply(ctx, []*unstructured.Unstructured{pod}, kube.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	err := kc.Logs(ctx, pod, &out)
+	wantErr := `Pod/logged in namespace ` + ns + `: logs of container setup: pods "unmanaged-node" not found`
+	if err == nil || err.Error() != wantErr {
+		t.Errorf("Logs error:\n%v\nwant:\n%s", err, wantErr)
+	}
+	if got, want := out.String(), "==> container setup <==\n"; got != want {
+		t.Errorf("Logs wrote %q, want %q", got, want)
+	}
+
+	missing := manifest(t, `{apiVersion: v1, kind: Pod, metadata: {name: missing}}`)
+	err = kc.Logs(ctx, missing, &out)
+	wantErr = `Pod/missing in namespace ` + ns + `: get: pods "missing" not found`
+	if err == nil || err.Error() != wantErr {
+		t.Errorf("Logs of a missing pod:\n%v\nwant:\n%s", err, wantErr)
 	}
 }

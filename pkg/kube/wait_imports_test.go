@@ -6,10 +6,12 @@ import (
 	"testing"
 )
 
-// TestWaitImports keeps the package free of cli-utils' watcher and of the
-// libraries it pulls in (controller-runtime, kustomize, cli-runtime), whose
-// package initialisation every barge process would pay for: waits use
-// their own informers and only kstatus's status computation.
+// TestWaitImports keeps the package free of libraries whose package
+// initialisation every barge process would pay for: cli-utils' watcher and
+// what it pulls in (controller-runtime, kustomize, cli-runtime), since
+// waits use their own informers and only kstatus's status computation; and
+// client-go's REST mapper, since package discovery and mapper.go do its
+// work.
 func TestWaitImports(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
@@ -22,6 +24,7 @@ func TestWaitImports(t *testing.T) {
 		"sigs.k8s.io/cli-utils/pkg/object",
 		"sigs.k8s.io/cli-utils/pkg/kstatus/watcher",
 		"sigs.k8s.io/cli-utils/pkg/kstatus/polling",
+		"k8s.io/client-go/restmapper",
 	}
 	for _, dep := range strings.Fields(string(out)) {
 		for _, b := range banned {

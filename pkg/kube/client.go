@@ -11,7 +11,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/flowcontrol"
 
@@ -32,7 +31,6 @@ const DefaultDiscoveryTTL = 6 * time.Hour
 type Client struct {
 	rest      *rest.Config
 	dynamic   dynamic.Interface
-	typed     kubernetes.Interface
 	raw       *rest.RESTClient // for what the dynamic client cannot read: logs
 	mapper    *mapper
 	namespace string
@@ -150,10 +148,6 @@ func NewForRESTConfig(rc *rest.Config, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client for %s: %w", rc.Host, err)
 	}
-	typed, err := kubernetes.NewForConfigAndClient(rc, hc)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client for %s: %w", rc.Host, err)
-	}
 	rawCfg := rest.CopyConfig(rc)
 	rawCfg.NegotiatedSerializer = discovery.NegotiatedSerializer()
 	raw, err := rest.UnversionedRESTClientForConfigAndClient(rawCfg, hc)
@@ -167,7 +161,6 @@ func NewForRESTConfig(rc *rest.Config, opts ...Option) (*Client, error) {
 	return &Client{
 		rest:      rc,
 		dynamic:   dyn,
-		typed:     typed,
 		raw:       raw,
 		mapper:    newMapper(cache, o.logger),
 		namespace: o.namespace,
@@ -214,10 +207,6 @@ func hostDir(host string) string {
 
 // Namespace returns the namespace given to namespaced objects that have none.
 func (c *Client) Namespace() string { return c.namespace }
-
-// Clientset returns the typed client, for callers that work with Secrets or
-// other built-in types (release storage). It shares the Client's rate limiter.
-func (c *Client) Clientset() kubernetes.Interface { return c.typed }
 
 // Dynamic returns the dynamic client.
 func (c *Client) Dynamic() dynamic.Interface { return c.dynamic }

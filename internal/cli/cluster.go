@@ -155,9 +155,10 @@ func clientEngine(cfg *Config, namespace string, early *earlyRenderer) (*release
 // clusterCapabilities asks the cluster for its API versions, and for its
 // version unless known already (v), as templates see them in .Capabilities.
 func clusterCapabilities(ctx context.Context, kc *kube.Client, v *version.Info) (*render.Capabilities, error) {
-	dc, err := discovery.New(kc.RESTConfig())
+	rc := kc.RESTConfig()
+	dc, err := discovery.New(rc)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("kubernetes cluster at %s: %w", rc.Host, err)
 	}
 	if v == nil {
 		if v, err = dc.ServerVersion(ctx); err != nil {

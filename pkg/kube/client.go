@@ -179,7 +179,7 @@ func newResourceCache(rc *rest.Config, o options) (*resourceCache, error) {
 	dc.RateLimiter = nil
 	d, err := discovery.New(dc)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("kubernetes client for %s: %w", rc.Host, err)
 	}
 	c := &resourceCache{client: d, ttl: o.discoveryTTL, logger: o.logger}
 	if o.cacheDir != "" {

@@ -423,3 +423,81 @@ func TestNewRESTMapperOrder(t *testing.T) {
 		t.Errorf("subresource KindFor: %v, want no match", err)
 	}
 }
+
+// TestClientCacheDir checks where a Client keeps its discovery cache:
+// under WithCacheDir's directory, under $XDG_CACHE_HOME/barge by default,
+// nowhere with WithCacheDir(""); and that WithDiscoveryTTL bounds its age.
+func TestClientCacheDir(t *testing.T) {
+	tests := []struct {
+		name     string
+		opts     func(dir string) []Option
+		wantFile func(xdg, dir string) string // empty: no file anywhere
+	}{
+		{
+			name:     "WithCacheDir",
+			opts:     func(dir string) []Option { return []Option{WithCacheDir(dir)} },
+			wantFile: func(_, dir string) string { return filepath.Join(dir, "discovery", "HOST.json") },
+		},
+		{
+			name:     "default",
+			opts:     func(string) []Option { return nil },
+			wantFile: func(xdg, _ string) string { return filepath.Join(xdg, "barge", "discovery", "HOST.json") },
+		},
+		{
+			name:     "memory only",
+			opts:     func(string) []Option { return []Option{WithCacheDir("")} },
+			wantFile: func(string, string) string { return "" },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			xdg, dir := t.TempDir(), t.TempDir()
+			t.Setenv("XDG_CACHE_HOME", xdg)
+			rc := startDiscovery(t, &discoveryServer{})
+			kc, err := NewForRESTConfig(rc, tt.opts(dir)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := kc.RESTMapper().RESTMapping(schema.GroupKind{Kind: "Pod"}); err != nil {
+				t.Fatal(err)
+			}
+			var files []string
+			for _, root := range []string{xdg, dir} {
+				_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+					if err == nil && !d.IsDir() {
+						files = append(files, path)
+					}
+					return nil
+				})
+			}
+			var want []string
+			if f := tt.wantFile(xdg, dir); f != "" {
+				want = []string{filepath.Join(filepath.Dir(f), hostDir(rc.Host)+".json")}
+			}
+			if diff := cmp.Diff(want, files); diff != "" {
+				t.Errorf("cache files (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	t.Run("WithDiscoveryTTL", func(t *testing.T) {
+		s := &discoveryServer{}
+		rc := startDiscovery(t, s)
+		dir := t.TempDir()
+		for i, wantRequests := range []int{1, 1, 2} {
+			if i == 2 {
+				time.Sleep(300 * time.Millisecond)
+			}
+			kc, err := NewForRESTConfig(rc, WithCacheDir(dir), WithDiscoveryTTL(200*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := kc.RESTMapper().RESTMapping(schema.GroupKind{Kind: "Pod"}); err != nil {
+				t.Fatal(err)
+			}
+			if n := s.requests(); n != wantRequests {
+				t.Errorf("client %d: %d discovery reads in all, want %d", i, n, wantRequests)
+			}
+		}
+	})
+}

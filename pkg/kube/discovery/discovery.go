@@ -51,7 +51,7 @@ func New(rc *rest.Config) (*Client, error) {
 	cfg.NegotiatedSerializer = NegotiatedSerializer()
 	client, err := rest.UnversionedRESTClientFor(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes discovery client for %s: %w", rc.Host, err)
+		return nil, fmt.Errorf("discovery client: %w", err)
 	}
 	return &Client{rest: client}, nil
 }

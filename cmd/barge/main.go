@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/bargehq/barge/internal/cli"
+	// Huge pages for the heap, from before the other packages initialise.
+	_ "github.com/bargehq/barge/internal/hugeheap"
 )
 
 // gcPercent and memoryLimit tune the garbage collector unless GOGC or

@@ -124,11 +124,7 @@ type RecordMeta struct {
 // the store spans them, in one request that transfers no record data. The
 // records come in no particular order, every revision of every release.
 func (s *Secrets) ListMeta(ctx context.Context, sel labels.Set) ([]RecordMeta, error) {
-	set := labels.Set{labelOwner: ownerHelm}
-	for k, v := range sel {
-		set[k] = v
-	}
-	list, err := s.meta.Resource(secretsResource).Namespace(s.namespace).List(ctx, metav1.ListOptions{LabelSelector: set.AsSelector().String()})
+	list, err := s.meta.Resource(secretsResource).Namespace(s.namespace).List(ctx, metav1.ListOptions{LabelSelector: matchingRecords(sel)})
 	if err != nil {
 		return nil, fmt.Errorf("release records: list secrets%s: %w", inNamespace(s.namespace), err)
 	}
@@ -178,11 +174,7 @@ func (r *Record) Decode() (*release.Release, error) {
 // of a record, are left out. Select narrowly (by status, by a custom
 // label): every record listed is transferred whole.
 func (s *Secrets) ListRecords(ctx context.Context, sel labels.Set) ([]Record, error) {
-	set := labels.Set{labelOwner: ownerHelm}
-	for k, v := range sel {
-		set[k] = v
-	}
-	list, err := s.api.secrets(s.namespace).List(ctx, metav1.ListOptions{LabelSelector: set.AsSelector().String()})
+	list, err := s.api.secrets(s.namespace).List(ctx, metav1.ListOptions{LabelSelector: matchingRecords(sel)})
 	if err != nil {
 		return nil, fmt.Errorf("release records: list secrets%s: %w", inNamespace(s.namespace), err)
 	}

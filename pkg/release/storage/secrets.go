@@ -190,15 +190,21 @@ func (s *Secrets) Get(ctx context.Context, name string, revision int) (*release.
 	return decodeRecord(name, revision, obj.Data["release"], obj.Labels)
 }
 
-// metas lists the labels and summary annotations of the records matching
-// sel (owner=helm is added) in namespace ns ("" for all), reading metadata
-// only.
-func (s *Secrets) metas(ctx context.Context, ns string, sel labels.Set) ([]recordMeta, error) {
+// matchingRecords is the label selector of the records whose labels match
+// sel: sel with owner=helm, which every record carries.
+func matchingRecords(sel labels.Set) string {
 	set := labels.Set{labelOwner: ownerHelm}
 	for k, v := range sel {
 		set[k] = v
 	}
-	list, err := s.meta.Resource(secretsResource).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: set.AsSelector().String()})
+	return set.AsSelector().String()
+}
+
+// metas lists the labels and summary annotations of the records matching
+// sel (owner=helm is added) in namespace ns ("" for all), reading metadata
+// only.
+func (s *Secrets) metas(ctx context.Context, ns string, sel labels.Set) ([]recordMeta, error) {
+	list, err := s.meta.Resource(secretsResource).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: matchingRecords(sel)})
 	if err != nil {
 		return nil, fmt.Errorf("release records: list secrets%s: %w", inNamespace(ns), err)
 	}

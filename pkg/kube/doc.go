@@ -10,7 +10,7 @@
 // A Client is made once per cluster with New and shared: its methods may be
 // called from many goroutines at once, and a fleet of releases uses a single
 // Client, with one discovery cache (one file per API server under
-// $XDG_CACHE_HOME/barge/discovery, read by package discovery), one REST
+// $XDG_CACHE_HOME/barge/discovery, filled by package discovery), one REST
 // mapper and one client-side rate limiter. Waits watch objects with
 // informers of their own and compute readiness with kstatus.
 // Requests the server refuses for load (429, API priority and fairness) or

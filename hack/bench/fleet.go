@@ -440,7 +440,7 @@ func deleteNamespaces(ctx context.Context, cs kubernetes.Interface) error {
 			return err
 		}
 	}
-	deadline := time.Now().Add(10 * time.Minute)
+	deadline := time.Now().Add(20 * time.Minute)
 	for _, n := range names {
 		for {
 			_, err := cs.CoreV1().Namespaces().Get(ctx, n, metav1.GetOptions{})
@@ -448,7 +448,7 @@ func deleteNamespaces(ctx context.Context, cs kubernetes.Interface) error {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("namespace %s still there after 10 minutes", n)
+				return fmt.Errorf("namespace %s still there after 20 minutes", n)
 			}
 			select {
 			case <-ctx.Done():
@@ -469,7 +469,7 @@ func deleteNamespaces(ctx context.Context, cs kubernetes.Interface) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d persistent volumes still there after 10 minutes", len(pvs.Items))
+			return fmt.Errorf("%d persistent volumes still there after 20 minutes", len(pvs.Items))
 		}
 		select {
 		case <-ctx.Done():

@@ -69,7 +69,7 @@ func newAPIClients(cfg *rest.Config) (*apiClients, error) {
 // secrets returns a client of the Secrets of namespace ("" for all
 // namespaces, to list).
 func (c *apiClients) secrets(namespace string) secretClient {
-	return secretClient{resourceClient{rc: c.core, params: c.params, resource: "secrets", namespace: namespace}}
+	return secretClient{objectClient[corev1.Secret, *corev1.Secret]{resourceClient{rc: c.core, params: c.params, resource: "secrets", namespace: namespace}}}
 }
 
 // leases returns a client of the Leases of namespace.
@@ -138,16 +138,46 @@ func (c resourceClient) Delete(ctx context.Context, name string, opts metav1.Del
 		Error()
 }
 
-// secretClient reads and writes the Secrets of a namespace.
-type secretClient struct{ resourceClient }
+// object is a pointer to a kind the store reads and writes.
+type object[T any] interface {
+	*T
+	runtime.Object
+	GetName() string
+}
 
-// Get returns the named Secret.
-func (c secretClient) Get(ctx context.Context, name string, opts metav1.GetOptions) (*corev1.Secret, error) {
-	out := &corev1.Secret{}
+// objectClient reads and writes objects of one kind, T, in a namespace.
+type objectClient[T any, P object[T]] struct{ resourceClient }
+
+// Get returns the named object.
+func (c objectClient[T, P]) Get(ctx context.Context, name string, opts metav1.GetOptions) (P, error) {
+	out := P(new(T))
 	if err := c.get(ctx, name, opts, out); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Create creates obj and returns it as stored.
+func (c objectClient[T, P]) Create(ctx context.Context, obj P, opts metav1.CreateOptions) (P, error) {
+	out := P(new(T))
+	if err := c.create(ctx, obj, opts, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update replaces the object named as obj and returns it as stored.
+func (c objectClient[T, P]) Update(ctx context.Context, obj P, opts metav1.UpdateOptions) (P, error) {
+	out := P(new(T))
+	if err := c.update(ctx, obj.GetName(), obj, opts, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// secretClient reads and writes the Secrets of a namespace.
+type secretClient struct {
+	objectClient[corev1.Secret, *corev1.Secret]
 }
 
 // List returns the Secrets that opts select.
@@ -159,50 +189,5 @@ func (c secretClient) List(ctx context.Context, opts metav1.ListOptions) (*corev
 	return out, nil
 }
 
-// Create creates obj and returns it as stored.
-func (c secretClient) Create(ctx context.Context, obj *corev1.Secret, opts metav1.CreateOptions) (*corev1.Secret, error) {
-	out := &corev1.Secret{}
-	if err := c.create(ctx, obj, opts, out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// Update replaces the Secret named as obj and returns it as stored.
-func (c secretClient) Update(ctx context.Context, obj *corev1.Secret, opts metav1.UpdateOptions) (*corev1.Secret, error) {
-	out := &corev1.Secret{}
-	if err := c.update(ctx, obj.Name, obj, opts, out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // leaseAPI reads and writes the Leases of a namespace.
-type leaseAPI struct{ resourceClient }
-
-// Get returns the named Lease.
-func (c leaseAPI) Get(ctx context.Context, name string, opts metav1.GetOptions) (*coordv1.Lease, error) {
-	out := &coordv1.Lease{}
-	if err := c.get(ctx, name, opts, out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// Create creates obj and returns it as stored.
-func (c leaseAPI) Create(ctx context.Context, obj *coordv1.Lease, opts metav1.CreateOptions) (*coordv1.Lease, error) {
-	out := &coordv1.Lease{}
-	if err := c.create(ctx, obj, opts, out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// Update replaces the Lease named as obj and returns it as stored.
-func (c leaseAPI) Update(ctx context.Context, obj *coordv1.Lease, opts metav1.UpdateOptions) (*coordv1.Lease, error) {
-	out := &coordv1.Lease{}
-	if err := c.update(ctx, obj.Name, obj, opts, out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
+type leaseAPI = objectClient[coordv1.Lease, *coordv1.Lease]

@@ -52,7 +52,7 @@ func sections() []section {
 		{"install", true, benchInstall},
 		{"list", true, benchList},
 		{"diff", true, benchDiff},
-		{"fleet", true, benchFleet},
+		{"fleet", false, benchFleet}, // a fresh cluster for each run
 	}
 }
 

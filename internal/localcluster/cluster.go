@@ -33,6 +33,9 @@ type Options struct {
 	Nodes int
 	// Log receives progress lines; nil means none.
 	Log io.Writer
+	// Profiling serves the API server's CPU and heap profiles under
+	// /debug/pprof, for benchmarks that ask where its time goes.
+	Profiling bool
 }
 
 // Versions are the versions of the cluster's binaries.
@@ -238,7 +241,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		// needs the kubernetes Service to have endpoints.
 		"--endpoint-reconciler-type=none",
 		"--max-requests-inflight=800", "--max-mutating-requests-inflight=400",
-		"--profiling=false", "--enable-priority-and-fairness=true",
+		"--profiling="+strconv.FormatBool(opts.Profiling), "--enable-priority-and-fairness=true",
 		"--cert-dir="+filepath.Join(c.Dir, "apiserver-certs"))
 	if err != nil {
 		return c, err

@@ -4,13 +4,20 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
+	"io"
+	"reflect"
 	"runtime"
 	"sync"
 	"time"
+	"unsafe"
 
+	"github.com/klauspost/compress/flate"
 	kgzip "github.com/klauspost/compress/gzip"
+	"helm.sh/helm/v3/pkg/chart"
 
 	"github.com/bargehq/barge/pkg/release"
 )
@@ -53,6 +60,318 @@ func compress(b []byte) ([]byte, error) {
 	out := make([]byte, base64.StdEncoding.EncodedLen(buf.Len()))
 	base64.StdEncoding.Encode(out, buf.Bytes())
 	return out, nil
+}
+
+// gzipHeader starts the gzip streams a recordEncoder writes (RFC 1952):
+// deflate, no flags, no modification time, no extra flags, unknown OS, as
+// Go's gzip writers write it.
+const gzipHeader = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+
+// maxCachedCharts bounds the charts a recordEncoder keeps compressed.
+const maxCachedCharts = 8
+
+// placeholderName names the chart that stands in for a record's chart while
+// the rest of the record is marshalled.
+const placeholderName = "barge.storage/chart-placeholder-5e0c7a19"
+
+// recordEncoder encodes records as Encode does, compressing the JSON of
+// each chart once. A record's gzip stream is three deflate pieces, each
+// compressed on its own: the JSON before the chart, the chart's JSON
+// (compressed once and reused for every record of that chart) and the JSON
+// after it. The first two end with a sync flush (byte-aligned, not final),
+// so their concatenation with the last, closed piece is one deflate stream
+// whose back-references stay within their piece. The stream is a few
+// percent longer than one compressed whole.
+//
+// It keeps the last maxCachedCharts charts it saw. Records of charts with
+// dependencies get a new values map at every render, so their chart JSON is
+// marshalled for every record and matched by content: only the compression
+// is saved for them.
+//
+// A recordEncoder may be used by several goroutines at once.
+type recordEncoder struct {
+	marker  []byte // the JSON of placeholderChart()
+	writers sync.Pool
+
+	mu     sync.Mutex
+	charts []*chartPiece // least recently used first
+}
+
+// newRecordEncoder returns an encoder with an empty cache.
+func newRecordEncoder() (*recordEncoder, error) {
+	m, err := json.Marshal(placeholderChart())
+	if err != nil {
+		return nil, fmt.Errorf("record encoder: %w", err)
+	}
+	return &recordEncoder{marker: m}, nil
+}
+
+// placeholderChart returns the chart that stands in for a record's chart.
+func placeholderChart() *chart.Chart {
+	return &chart.Chart{Metadata: &chart.Metadata{Name: placeholderName}}
+}
+
+// recordParts is the JSON of a record cut around the value of its "chart"
+// member: prefix, then the JSON of chart, then suffix. When chart is nil
+// the record is whole in prefix.
+type recordParts struct {
+	prefix, suffix []byte
+	chart          *chart.Chart
+	key            chartKey
+}
+
+// same reports whether r and o are the same JSON.
+func (r *recordParts) same(o *recordParts) bool {
+	return (r.chart == nil) == (o.chart == nil) && r.key == o.key &&
+		bytes.Equal(r.prefix, o.prefix) && bytes.Equal(r.suffix, o.suffix)
+}
+
+// split marshals rls cut around its chart. A nil encoder does not cut.
+func (e *recordEncoder) split(rls *release.Release) (recordParts, error) {
+	if e == nil || rls.Chart == nil {
+		b, err := json.Marshal(rls)
+		return recordParts{prefix: b}, err
+	}
+	c := *rls
+	c.Chart = placeholderChart()
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return recordParts{}, err
+	}
+	// The placeholder is in the JSON once; if its JSON is there twice (a raw
+	// JSON value such as Info.Resources could hold it), the cut is unsafe.
+	i := bytes.Index(b, e.marker)
+	if i < 0 || i != bytes.LastIndex(b, e.marker) {
+		b, err := json.Marshal(rls)
+		return recordParts{prefix: b}, err
+	}
+	key, err := keyOf(rls.Chart)
+	if err != nil {
+		return recordParts{}, err
+	}
+	return recordParts{prefix: b[:i:i], suffix: b[i+len(e.marker):], chart: rls.Chart, key: key}, nil
+}
+
+// encode returns rls encoded as Encode does.
+func (e *recordEncoder) encode(rls *release.Release) ([]byte, error) {
+	parts, err := e.split(rls)
+	if err != nil {
+		return nil, fmt.Errorf("release %q: encode: %w", rls.Name, err)
+	}
+	data, err := e.compress(&parts)
+	if err != nil {
+		return nil, fmt.Errorf("release %q: %w", rls.Name, err)
+	}
+	return data, nil
+}
+
+// compress returns base64 of the gzip of the record r, reusing the
+// compressed JSON of its chart. A nil encoder compresses the record whole.
+func (e *recordEncoder) compress(r *recordParts) ([]byte, error) {
+	if e == nil {
+		return compress(r.prefix)
+	}
+	var p *chartPiece
+	if r.chart != nil {
+		var err error
+		if p, err = e.piece(r.chart, r.key); err != nil {
+			return nil, fmt.Errorf("encode chart: %w", err)
+		}
+	}
+	var gz bytes.Buffer
+	gz.Grow(len(gzipHeader) + (len(r.prefix)+len(r.suffix))/3 + 8 + p.compressedLen())
+	gz.WriteString(gzipHeader)
+	w, err := e.writer(&gz)
+	if err != nil {
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	defer e.writers.Put(w)
+	crc := crc32.ChecksumIEEE(r.prefix)
+	size := len(r.prefix)
+	if _, err := w.Write(r.prefix); err != nil {
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	if p != nil {
+		if err := w.Flush(); err != nil {
+			return nil, fmt.Errorf("compress: %w", err)
+		}
+		gz.Write(p.z)
+		crc = crc32.Update(crc, crc32.IEEETable, p.json)
+		w.Reset(&gz)
+		if _, err := w.Write(r.suffix); err != nil {
+			return nil, fmt.Errorf("compress: %w", err)
+		}
+		crc = crc32.Update(crc, crc32.IEEETable, r.suffix)
+		size += len(p.json) + len(r.suffix)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	var trailer [8]byte
+	binary.LittleEndian.PutUint32(trailer[:4], crc)
+	binary.LittleEndian.PutUint32(trailer[4:], uint32(size)) // ISIZE is the size modulo 2^32
+	gz.Write(trailer[:])
+	out := make([]byte, base64.StdEncoding.EncodedLen(gz.Len()))
+	base64.StdEncoding.Encode(out, gz.Bytes())
+	return out, nil
+}
+
+// writer returns a deflate writer onto dst, from the pool when it can.
+func (e *recordEncoder) writer(dst io.Writer) (*flate.Writer, error) {
+	if w, ok := e.writers.Get().(*flate.Writer); ok {
+		w.Reset(dst)
+		return w, nil
+	}
+	return flate.NewWriter(dst, flate.DefaultCompression)
+}
+
+// chartPiece is the JSON of a chart and its deflate, ending with a sync
+// flush. Its fields are set before ready is closed and not changed after.
+type chartPiece struct {
+	key   chartKey
+	ready chan struct{}
+	json  []byte
+	z     []byte
+	err   error
+}
+
+// compressedLen returns the length of the compressed piece, 0 for nil.
+func (p *chartPiece) compressedLen() int {
+	if p == nil {
+		return 0
+	}
+	return len(p.z)
+}
+
+// piece returns the compressed JSON of ch, whose key is key, compressing it
+// unless a recent record had a chart of the same key or the same JSON.
+// Several goroutines asking for a chart the encoder lacks wait for the one
+// that compresses it.
+func (e *recordEncoder) piece(ch *chart.Chart, key chartKey) (*chartPiece, error) {
+	e.mu.Lock()
+	for i, p := range e.charts {
+		if p.key == key {
+			copy(e.charts[i:], e.charts[i+1:])
+			e.charts[len(e.charts)-1] = p
+			e.mu.Unlock()
+			<-p.ready
+			return p, p.err
+		}
+	}
+	p := &chartPiece{key: key, ready: make(chan struct{})}
+	if len(e.charts) >= maxCachedCharts {
+		copy(e.charts, e.charts[1:])
+		e.charts = e.charts[:len(e.charts)-1]
+	}
+	e.charts = append(e.charts, p)
+	others := append([]*chartPiece(nil), e.charts[:len(e.charts)-1]...)
+	e.mu.Unlock()
+
+	defer close(p.ready)
+	if p.json, p.err = json.Marshal(ch); p.err != nil {
+		e.forget(p)
+		return p, p.err
+	}
+	for _, o := range others {
+		select {
+		case <-o.ready:
+			if o.err == nil && bytes.Equal(o.json, p.json) {
+				p.json, p.z = o.json, o.z
+				return p, nil
+			}
+		default:
+		}
+	}
+	if p.z, p.err = e.deflate(p.json); p.err != nil {
+		e.forget(p)
+	}
+	return p, p.err
+}
+
+// forget removes p from the cache, if it is there.
+func (e *recordEncoder) forget(p *chartPiece) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, o := range e.charts {
+		if o == p {
+			e.charts = append(e.charts[:i], e.charts[i+1:]...)
+			return
+		}
+	}
+}
+
+// deflate compresses b on its own, ending with a sync flush.
+func (e *recordEncoder) deflate(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(b) / 3)
+	w, err := e.writer(&buf)
+	if err != nil {
+		return nil, err
+	}
+	defer e.writers.Put(w)
+	if _, err := w.Write(b); err != nil {
+		return nil, err
+	}
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// chartKey identifies the JSON of a record's chart without marshalling all
+// of it: two charts of equal keys have the same JSON.
+//
+// A record's chart is a copy the renderer makes of the loaded chart: a new
+// Chart and Metadata (whose dependencies it changes by the values) that
+// share the loaded chart's lock, templates, values, schema and files. The
+// metadata is small and compared by its JSON; the shared parts are compared
+// by identity, which is sound because charts are not modified after
+// loading (nothing in barge writes to a loaded chart: rendering and
+// coalescing copy what they change). Identity is by address, and the key
+// holds the pointers themselves, so the objects stay alive while a key
+// refers to them and no other object can take their address. A slice is
+// identified by the address of its first element and its length (and
+// whether it is nil, which changes its JSON), a map by its address.
+//
+// TestChartKeyCoversChart fails if Helm's Chart gains a field in its JSON.
+type chartKey struct {
+	metadata  string
+	lock      *chart.Lock
+	templates sliceID[*chart.File]
+	values    unsafe.Pointer
+	schema    sliceID[byte]
+	files     sliceID[*chart.File]
+}
+
+// sliceID identifies the elements of a slice.
+type sliceID[T any] struct {
+	first  *T
+	n      int
+	nonNil bool
+}
+
+func idOf[T any](s []T) sliceID[T] {
+	id := sliceID[T]{n: len(s), nonNil: s != nil}
+	if len(s) > 0 {
+		id.first = &s[0]
+	}
+	return id
+}
+
+// keyOf returns the key of ch, marshalling its metadata.
+func keyOf(ch *chart.Chart) (chartKey, error) {
+	md, err := json.Marshal(ch.Metadata)
+	if err != nil {
+		return chartKey{}, err
+	}
+	return chartKey{
+		metadata:  string(md),
+		lock:      ch.Lock,
+		templates: idOf(ch.Templates),
+		values:    reflect.ValueOf(ch.Values).UnsafePointer(),
+		schema:    idOf(ch.Schema),
+		files:     idOf(ch.Files),
+	}, nil
 }
 
 // Decode reads a release from the data.release of a Secret, gzipped or not

@@ -35,6 +35,11 @@ var secretsResource = schema.GroupVersionResource{Version: "v1", Resource: "secr
 // reads find a release in whichever namespace holds it (failing if several
 // do), and writes go to the release's own namespace.
 //
+// Writes compress the JSON of a chart once for all the records of that
+// chart (the last few charts are kept, shared by the stores InNamespace
+// returns), assuming, as the rest of barge does, that a loaded chart is not
+// modified.
+//
 // A Secrets may be used by several goroutines at once.
 type Secrets struct {
 	api       *apiClients
@@ -42,6 +47,7 @@ type Secrets struct {
 	namespace string
 	opts      Options
 	pre       *precoder
+	enc       *recordEncoder
 }
 
 // NewSecrets returns a store talking to the cluster of cfg. cfg is copied;
@@ -59,10 +65,15 @@ func NewSecrets(cfg *rest.Config, namespace string, opts Options) (*Secrets, err
 	if err != nil {
 		return nil, fmt.Errorf("secrets store: %w", err)
 	}
-	return &Secrets{api: api, meta: meta, namespace: namespace, opts: opts.withDefaults(), pre: &precoder{}}, nil
+	enc, err := newRecordEncoder()
+	if err != nil {
+		return nil, fmt.Errorf("secrets store: %w", err)
+	}
+	return &Secrets{api: api, meta: meta, namespace: namespace, opts: opts.withDefaults(), pre: &precoder{}, enc: enc}, nil
 }
 
-// InNamespace returns a store for another namespace sharing the same clients.
+// InNamespace returns a store for another namespace sharing the same clients
+// and caches.
 func (s *Secrets) InNamespace(namespace string) *Secrets {
 	c := *s
 	c.namespace = namespace

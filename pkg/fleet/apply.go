@@ -140,6 +140,7 @@ func (r *Runner) run(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
 		defer w.Close()
 		cluster = sharedWaitCluster{Client: r.cfg.Kube, waiter: w}
 	}
+	fresh := r.prepareNamespaces(ctx, p.Changes, limit)
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for i := range p.Changes {
@@ -170,7 +171,7 @@ func (r *Runner) run(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
 			var once sync.Once
 			free := func() { once.Do(func() { <-sem }) }
 			defer free()
-			r.execute(ctx, cluster, c, res, opts, free)
+			r.execute(ctx, cluster, c, res, opts, fresh, free)
 		}()
 	}
 	wg.Wait()
@@ -184,9 +185,10 @@ func (r *Runner) emit(opts ApplyOptions, ev Event) {
 	}
 }
 
-// execute runs one change. free gives its concurrency slot back; it is
-// called when the release starts waiting for its objects.
-func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change, res *Result, opts ApplyOptions, free func()) {
+// execute runs one change; fresh are the namespaces made ahead. free gives
+// its concurrency slot back; it is called when the release starts waiting
+// for its objects.
+func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change, res *Result, opts ApplyOptions, fresh *freshNamespaces, free func()) {
 	start := time.Now()
 	r.emit(opts, Event{Change: c, Phase: PhaseStarted})
 	wait := opts.WaitOptions
@@ -202,7 +204,7 @@ func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change
 			userProgress(s)
 		}
 	}
-	rls, err := r.do(ctx, cluster, c, wait, opts.Atomic)
+	rls, err := r.do(ctx, cluster, c, wait, opts.Atomic, fresh)
 	res.Duration = time.Since(start)
 	if rls != nil {
 		res.Revision, res.Status = rls.Version, rls.Info.Status
@@ -216,8 +218,9 @@ func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change
 }
 
 // do runs the engine operation of c on cluster (the Runner's client when
-// nil).
-func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wait release.WaitOptions, atomic bool) (*release.Release, error) {
+// nil). An install into a namespace of fresh waits for the namespace to be
+// ready for pods instead of making it.
+func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wait release.WaitOptions, atomic bool, fresh *freshNamespaces) (*release.Release, error) {
 	eng, err := r.engine(c.Namespace, cluster)
 	if err != nil {
 		return nil, err
@@ -236,8 +239,13 @@ func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wai
 		return nil, err
 	}
 	if c.Action == ActionInstall {
+		createNamespace := rel.CreateNamespace
+		if fresh.has(c.Namespace) {
+			fresh.await(ctx, r.cfg.Kube, c.Namespace)
+			createNamespace = false
+		}
 		return eng.Install(ctx, rel.Name, ch, rel.Values, release.InstallOptions{
-			WaitOptions: wait, CreateNamespace: rel.CreateNamespace, Replace: c.replace,
+			WaitOptions: wait, CreateNamespace: createNamespace, Replace: c.replace,
 			Atomic: atomic, Labels: rel.Labels,
 		})
 	}

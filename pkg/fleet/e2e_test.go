@@ -216,10 +216,30 @@ func TestFleetLifecycle(t *testing.T) {
 		before := h.writes.Load()
 		actions, rep := h.apply(ctx, f, rels, false, fleet.ApplyOptions{})
 		noFailures(t, rep)
-		// Per release: namespace, lock taken and released, record created
-		// and updated, two objects. The counter sees them.
-		if n := h.writes.Load() - before; n < 3*7 {
-			t.Errorf("first apply made %d writes, want at least %d", n, 3*7)
+		// Per release: namespace and its default ServiceAccount, lock
+		// taken and released, record created and updated, two objects. The
+		// counter sees them.
+		if n := h.writes.Load() - before; n < 3*8 {
+			t.Errorf("first apply made %d writes, want at least %d", n, 3*8)
+		}
+		// The namespaces were made as Helm's --create-namespace makes them,
+		// each with its default ServiceAccount, made by barge ahead of the
+		// controller so that the tenants' pods are not held back.
+		for _, tenant := range []string{"a", "b", "c"} {
+			ns, err := h.cs.CoreV1().Namespaces().Get(ctx, h.ns(tenant), metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ns.Labels["name"] != h.ns(tenant) {
+				t.Errorf("namespace %s labels = %v, want name=%s", ns.Name, ns.Labels, ns.Name)
+			}
+			sa, err := h.cs.CoreV1().ServiceAccounts(h.ns(tenant)).Get(ctx, "default", metav1.GetOptions{})
+			if err != nil {
+				t.Fatalf("namespace %s: default ServiceAccount: %v", ns.Name, err)
+			}
+			if sa.Labels["app.kubernetes.io/managed-by"] != "barge" {
+				t.Errorf("namespace %s: default ServiceAccount labels = %v, want app.kubernetes.io/managed-by=barge", ns.Name, sa.Labels)
+			}
 		}
 		want := map[string]fleet.Action{"app-a": fleet.ActionInstall, "app-b": fleet.ActionInstall, "app-c": fleet.ActionInstall}
 		if diff := cmp.Diff(want, actions); diff != "" {

@@ -205,8 +205,8 @@ func (e *Engine) Install(ctx context.Context, name string, ch *helmchart.Chart, 
 	}
 	if opts.CreateNamespace {
 		// The namespace holds the lock and the records: make it first.
-		if _, err := e.cluster.Apply(ctx, []*unstructured.Unstructured{namespaceObject(e.namespace)}, e.applyOptions(false, false)); err != nil {
-			return nil, fmt.Errorf("release %q: create namespace %s: %w", name, e.namespace, err)
+		if err := e.CreateNamespace(ctx); err != nil {
+			return nil, fmt.Errorf("release %q: %w", name, err)
 		}
 	}
 	op, unlock, err := e.lockForCreate(ctx, name)
@@ -215,6 +215,20 @@ func (e *Engine) Install(ctx context.Context, name string, ch *helmchart.Chart, 
 	}
 	defer unlock()
 	return op.install(ctx, name, ch, vals, opts)
+}
+
+// CreateNamespace makes the engine's namespace, labelled as Helm labels
+// the namespaces it creates, as Install does with
+// InstallOptions.CreateNamespace. A namespace that exists is left as it is
+// (server-side apply adds the label if it lacks it).
+func (e *Engine) CreateNamespace(ctx context.Context) error {
+	if err := e.needCluster("create namespace"); err != nil {
+		return err
+	}
+	if _, err := e.cluster.Apply(ctx, []*unstructured.Unstructured{namespaceObject(e.namespace)}, e.applyOptions(false, false)); err != nil {
+		return fmt.Errorf("create namespace %s: %w", e.namespace, err)
+	}
+	return nil
 }
 
 // install is Install with the lock held.

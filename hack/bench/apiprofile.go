@@ -18,7 +18,7 @@ const apiProfilePiece = "15"
 
 // apiServerProfiler profiles the API server during the fleet section's runs
 // when BARGE_BENCH_APISERVER_PROFILE names a directory, and keeps the
-// profiles there.
+// profiles there, with the API server's metrics at the end of each run.
 type apiServerProfiler struct {
 	cs  kubernetes.Interface
 	dir string
@@ -72,6 +72,10 @@ func (p *apiServerProfiler) start(ctx context.Context, label string) (stop func(
 	})
 	return func() {
 		close(done)
+		// The request counts and latencies of the run, by verb and resource.
+		if raw, err := p.cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx); err == nil {
+			_ = os.WriteFile(filepath.Join(p.dir, label+".metrics"), raw, 0o644)
+		}
 		wg.Wait()
 		if len(paths) == 0 {
 			return

@@ -280,7 +280,9 @@ releases:
 // physicalLimit renders the fleet's tenants with barge's renderer and
 // applies their namespaces, then all their objects, with server-side apply
 // at concurrency conc, with no release bookkeeping at all. It returns the
-// time of the applies and the number of writes.
+// time of the applies and the number of writes. With
+// BARGE_BENCH_LIMIT_ACCOUNTS set, it also applies each namespace's default
+// ServiceAccount before the objects, as barge apply does.
 func physicalLimit(ctx context.Context, e *env, file string, conc int) (time.Duration, int, error) {
 	f, err := fleet.Load(file)
 	if err != nil {
@@ -298,7 +300,7 @@ func physicalLimit(ctx context.Context, e *env, file string, conc int) (time.Dur
 	if err != nil {
 		return 0, 0, err
 	}
-	var nss, objs []*unstructured.Unstructured
+	var nss, accounts, objs []*unstructured.Unstructured
 	for _, rel := range rels {
 		res, err := r.Render(ctx, render.Options{ReleaseName: rel.Name, Namespace: rel.Namespace, Values: rel.Values})
 		if err != nil {
@@ -308,6 +310,14 @@ func physicalLimit(ctx context.Context, e *env, file string, conc int) (time.Dur
 			"apiVersion": "v1", "kind": "Namespace",
 			"metadata": map[string]any{"name": rel.Namespace, "labels": map[string]any{"barge.dev/bench": "fleet"}},
 		}})
+		if os.Getenv("BARGE_BENCH_LIMIT_ACCOUNTS") != "" {
+			// The limit with the namespaces' default ServiceAccounts made
+			// up front, as barge apply makes them.
+			accounts = append(accounts, &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "v1", "kind": "ServiceAccount",
+				"metadata": map[string]any{"name": "default", "namespace": rel.Namespace},
+			}})
+		}
 		for _, doc := range render.SplitDocuments(res.Manifest) {
 			var m map[string]any
 			if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
@@ -359,10 +369,13 @@ func physicalLimit(ctx context.Context, e *env, file string, conc int) (time.Dur
 	if err := apply(nss); err != nil {
 		return 0, 0, err
 	}
+	if err := apply(accounts); err != nil {
+		return 0, 0, err
+	}
 	if err := apply(objs); err != nil {
 		return 0, 0, err
 	}
-	return time.Since(start), len(nss) + len(objs), nil
+	return time.Since(start), len(nss) + len(accounts) + len(objs), nil
 }
 
 // printClusterCPU prints the CPU time each cluster component used since

@@ -606,3 +606,36 @@ func TestFleetWaitFailsOnlyTheStuckTenant(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetLeavesExistingAccountsAlone installs a tenant into a namespace
+// that exists with its default ServiceAccount, on the local cluster: the
+// account is left as it was.
+func TestFleetLeavesExistingAccountsAlone(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns("x")}}
+	if _, err := h.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := h.cs.CoreV1().ServiceAccounts(ns.Name).Get(ctx, "default", metav1.GetOptions{})
+		if err == nil {
+			break
+		}
+		if !apierrors.IsNotFound(err) || time.Now().After(deadline) {
+			t.Fatalf("the controller's default ServiceAccount: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	f, rels := h.file("existing", "    - {name: x}", "")
+	_, rep := h.apply(ctx, f, rels, false, fleet.ApplyOptions{})
+	noFailures(t, rep)
+	sa, err := h.cs.CoreV1().ServiceAccounts(ns.Name).Get(ctx, "default", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := sa.Labels["app.kubernetes.io/managed-by"]; ok {
+		t.Errorf("the namespace's own default ServiceAccount was labelled managed-by=%s; want it left alone", v)
+	}
+}

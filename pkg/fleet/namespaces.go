@@ -5,11 +5,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/bargehq/barge/pkg/kube"
 	"github.com/bargehq/barge/pkg/release"
 )
+
+// serviceAccounts is the resource of ServiceAccounts.
+var serviceAccounts = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
 
 // A namespace the cluster has just made is not ready for pods: the API
 // server refuses a pod until the namespace's "default" ServiceAccount
@@ -19,9 +24,10 @@ import (
 // most Deployments meet a namespace without its account, and the
 // controllers' pod creations queue up behind those lookups. Apply
 // therefore makes the namespaces its installs need first, all of them,
-// each with its default ServiceAccount (an empty account, as the
-// controller makes it, labelled app.kubernetes.io/managed-by=barge; the
-// controller leaves an account that exists alone). Where barge may not make ServiceAccounts, each install into one
+// each with its default ServiceAccount unless it has one (an empty
+// account, as the controller makes it, labelled
+// app.kubernetes.io/managed-by=barge; the controller leaves an account
+// that exists alone). Where barge may not make ServiceAccounts, each install into one
 // of those namespaces waits until the controller has made it instead.
 
 // Waiting for a namespace's default ServiceAccount polls the API server's
@@ -79,8 +85,11 @@ func (r *Runner) prepareNamespaces(ctx context.Context, changes []Change, limit 
 			return
 		}
 		made[i] = true
+		// Created, not applied: an account that exists, the controller's
+		// or a namespace's that was there before, is left as it is.
 		sa := defaultServiceAccount(want[i])
-		if _, err := r.cfg.Kube.Apply(ctx, []*unstructured.Unstructured{sa}, kube.ApplyOptions{FieldManager: fieldManager}); err != nil {
+		_, err = r.cfg.Kube.Dynamic().Resource(serviceAccounts).Namespace(want[i]).Create(ctx, sa, metav1.CreateOptions{FieldManager: fieldManager})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
 			r.cfg.Logger.DebugContext(ctx, "default ServiceAccount not made; installs wait for the controller's", "namespace", want[i], "error", err)
 			return
 		}

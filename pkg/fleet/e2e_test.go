@@ -33,6 +33,8 @@ import (
 type writeCounter struct {
 	rt            http.RoundTripper
 	writes, reads *atomic.Int64
+	// accounts counts the creations of ServiceAccounts.
+	accounts *atomic.Int64
 }
 
 func (w writeCounter) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -41,6 +43,9 @@ func (w writeCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 		w.reads.Add(1)
 	default:
 		w.writes.Add(1)
+		if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/serviceaccounts") {
+			w.accounts.Add(1)
+		}
 	}
 	return w.rt.RoundTrip(req)
 }
@@ -64,23 +69,24 @@ func (l clusterLookup) Lookup(ctx context.Context, apiVersion, kind, namespace, 
 
 // harness is a fleet runner on the local cluster whose writes are counted.
 type harness struct {
-	t      *testing.T
-	runner *fleet.Runner
-	store  *storage.Secrets
-	cs     kubernetes.Interface
-	writes *atomic.Int64
-	reads  *atomic.Int64
-	dir    string
-	suffix string
+	t        *testing.T
+	runner   *fleet.Runner
+	store    *storage.Secrets
+	cs       kubernetes.Interface
+	writes   *atomic.Int64
+	reads    *atomic.Int64
+	accounts *atomic.Int64
+	dir      string
+	suffix   string
 }
 
 func newHarness(t *testing.T) *harness {
 	c := localcluster.Get(t)
-	h := &harness{t: t, writes: &atomic.Int64{}, reads: &atomic.Int64{}, dir: t.TempDir(), suffix: fmt.Sprintf("%d", time.Now().UnixNano()%100000)}
+	h := &harness{t: t, writes: &atomic.Int64{}, reads: &atomic.Int64{}, accounts: &atomic.Int64{}, dir: t.TempDir(), suffix: fmt.Sprintf("%d", time.Now().UnixNano()%100000)}
 	rc := c.RESTConfig()
 	rc.QPS, rc.Burst = 1000, 2000
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return writeCounter{rt: rt, writes: h.writes, reads: h.reads}
+		return writeCounter{rt: rt, writes: h.writes, reads: h.reads, accounts: h.accounts}
 	})
 	kc, err := kube.NewForRESTConfig(rc)
 	if err != nil {
@@ -213,7 +219,7 @@ func TestFleetLifecycle(t *testing.T) {
 
 	t.Run("first apply installs every tenant", func(t *testing.T) {
 		f, rels := h.file("lifecycle", three, "")
-		before := h.writes.Load()
+		before, accountsBefore := h.writes.Load(), h.accounts.Load()
 		actions, rep := h.apply(ctx, f, rels, false, fleet.ApplyOptions{})
 		noFailures(t, rep)
 		// Per release: namespace and its default ServiceAccount, lock
@@ -223,8 +229,12 @@ func TestFleetLifecycle(t *testing.T) {
 			t.Errorf("first apply made %d writes, want at least %d", n, 3*8)
 		}
 		// The namespaces were made as Helm's --create-namespace makes them,
-		// each with its default ServiceAccount, made by barge ahead of the
-		// controller so that the tenants' pods are not held back.
+		// each with its default ServiceAccount, which barge creates ahead
+		// of the controller (the controller may still win the race) so
+		// that the tenants' pods are not held back.
+		if n := h.accounts.Load() - accountsBefore; n != 3 {
+			t.Errorf("first apply created %d ServiceAccounts, want 3 (each new namespace's default)", n)
+		}
 		for _, tenant := range []string{"a", "b", "c"} {
 			ns, err := h.cs.CoreV1().Namespaces().Get(ctx, h.ns(tenant), metav1.GetOptions{})
 			if err != nil {
@@ -233,12 +243,8 @@ func TestFleetLifecycle(t *testing.T) {
 			if ns.Labels["name"] != h.ns(tenant) {
 				t.Errorf("namespace %s labels = %v, want name=%s", ns.Name, ns.Labels, ns.Name)
 			}
-			sa, err := h.cs.CoreV1().ServiceAccounts(h.ns(tenant)).Get(ctx, "default", metav1.GetOptions{})
-			if err != nil {
-				t.Fatalf("namespace %s: default ServiceAccount: %v", ns.Name, err)
-			}
-			if sa.Labels["app.kubernetes.io/managed-by"] != "barge" {
-				t.Errorf("namespace %s: default ServiceAccount labels = %v, want app.kubernetes.io/managed-by=barge", ns.Name, sa.Labels)
+			if _, err := h.cs.CoreV1().ServiceAccounts(h.ns(tenant)).Get(ctx, "default", metav1.GetOptions{}); err != nil {
+				t.Errorf("namespace %s: default ServiceAccount: %v", ns.Name, err)
 			}
 		}
 		want := map[string]fleet.Action{"app-a": fleet.ActionInstall, "app-b": fleet.ActionInstall, "app-c": fleet.ActionInstall}

@@ -9,8 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"github.com/bargehq/barge/pkg/release"
 )
 
 // serviceAccounts is the resource of ServiceAccounts.
@@ -24,11 +22,12 @@ var serviceAccounts = schema.GroupVersionResource{Version: "v1", Resource: "serv
 // most Deployments meet a namespace without its account, and the
 // controllers' pod creations queue up behind those lookups. Apply
 // therefore makes the namespaces its installs need first, all of them,
-// each with its default ServiceAccount unless it has one (an empty
-// account, as the controller makes it, labelled
+// and creates in each its default ServiceAccount unless it has one (an
+// empty account, as the controller makes it, labelled
 // app.kubernetes.io/managed-by=barge; the controller leaves an account
-// that exists alone). Where barge may not make ServiceAccounts, each install into one
-// of those namespaces waits until the controller has made it instead.
+// that exists alone). Where barge may not create ServiceAccounts, each
+// install into one of those namespaces waits until the controller has
+// made it instead.
 
 // Waiting for a namespace's default ServiceAccount polls the API server's
 // cache every saPoll, for at most saWait; once one wait has run out (a
@@ -69,10 +68,6 @@ func (r *Runner) prepareNamespaces(ctx context.Context, changes []Change, limit 
 		seen[c.Namespace] = true
 		want = append(want, c.Namespace)
 	}
-	fieldManager := r.cfg.FieldManager
-	if fieldManager == "" {
-		fieldManager = release.DefaultFieldManager
-	}
 	made := make([]bool, len(want))
 	withAccount := make([]bool, len(want))
 	forEach(ctx, len(want), limit, func(i int) {
@@ -88,7 +83,7 @@ func (r *Runner) prepareNamespaces(ctx context.Context, changes []Change, limit 
 		// Created, not applied: an account that exists, the controller's
 		// or a namespace's that was there before, is left as it is.
 		sa := defaultServiceAccount(want[i])
-		_, err = r.cfg.Kube.Dynamic().Resource(serviceAccounts).Namespace(want[i]).Create(ctx, sa, metav1.CreateOptions{FieldManager: fieldManager})
+		_, err = r.cfg.Kube.Dynamic().Resource(serviceAccounts).Namespace(want[i]).Create(ctx, sa, metav1.CreateOptions{FieldManager: r.cfg.FieldManager})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			r.cfg.Logger.DebugContext(ctx, "default ServiceAccount not made; installs wait for the controller's", "namespace", want[i], "error", err)
 			return
@@ -126,8 +121,8 @@ func (f *freshNamespaces) has(namespace string) bool {
 }
 
 // await waits until the default ServiceAccount of namespace, made ahead
-// without it, exists, for at most f.limit, and returns early when ctx ends or the
-// account cannot be read. It never fails: an install that goes on without
+// without it, exists, for at most f.limit, and returns early when ctx ends
+// or the account cannot be read. It never fails: an install that goes on without
 // the account only meets the API server's own wait for it.
 func (f *freshNamespaces) await(ctx context.Context, g saGetter, namespace string) {
 	if withAccount, ok := f.made[namespace]; !ok || withAccount || f.giveUp.Load() {

@@ -70,6 +70,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.FieldManager == "" {
+		cfg.FieldManager = release.DefaultFieldManager
+	}
 	return &Runner{cfg: cfg, charts: map[string]*loadedChart{}, renderers: map[*helmchart.Chart]*render.Renderer{}}, nil
 }
 

@@ -128,3 +128,23 @@ func (r *readiness) report() (bound, ready time.Duration, claims, boundN, pods, 
 	}
 	return since(r.claims.last), since(r.pods.last), r.claims.seen, r.claims.count, r.pods.seen, r.pods.count
 }
+
+// await returns when at least pods pods are Ready and every claim seen is
+// bound, or with ctx's error.
+func (r *readiness) await(ctx context.Context, pods int) error {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		r.mu.Lock()
+		done := r.pods.count >= pods && r.claims.count == r.claims.seen
+		r.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

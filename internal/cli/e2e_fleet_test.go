@@ -76,6 +76,9 @@ func TestE2EFleetApplyFailureAndHelm(t *testing.T) {
 	if !strings.Contains(r.stdout, "2 ok, 0 unchanged, 1 failed, 0 skipped") {
 		t.Errorf("summary lacks the counts\n%s", r)
 	}
+	if !strings.Contains(r.stderr, "creating 3 namespaces before the releases") {
+		t.Errorf("progress does not say the namespaces are made first\n%s", r)
+	}
 	if !strings.Contains(r.stderr, "1 of 3 releases failed") || !strings.Contains(r.stderr, "release "+e.ns+"-bad/app-bad: install:") {
 		t.Errorf("error does not name the failed release\n%s", r)
 	}

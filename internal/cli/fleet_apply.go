@@ -247,6 +247,7 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 	disp.run()
 	rep := s.runner.Apply(ctx, plan, fleet.ApplyOptions{
 		WaitOptions: *o.wait.opts, Atomic: o.atomic, Concurrency: o.fleet.concurrency, Events: disp.event,
+		Namespaces: disp.preparing,
 	})
 	disp.finish()
 	printReport(cfg.Out, rep)

@@ -33,12 +33,13 @@ type fleetProgress struct {
 
 	stop chan struct{}
 
-	mu       sync.Mutex
-	inFlight map[string]fleetLine
-	started  int
-	done     int
-	failed   int
-	drawn    int
+	mu         sync.Mutex
+	inFlight   map[string]fleetLine
+	namespaces int // new namespaces being made before the releases start
+	started    int
+	done       int
+	failed     int
+	drawn      int
 }
 
 type fleetLine struct {
@@ -76,6 +77,17 @@ func (p *fleetProgress) run() {
 			}
 		}
 	}()
+}
+
+// preparing records that n new namespaces are being made before any
+// release starts.
+func (p *fleetProgress) preparing(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.namespaces = n
+	if !p.tty {
+		fmt.Fprintf(p.w, "creating %d namespaces before the releases\n", n)
+	}
 }
 
 // event records a release's progress.
@@ -149,8 +161,12 @@ func (p *fleetProgress) draw() {
 	}
 	const barWidth = 30
 	filled := min(barWidth, p.done*barWidth/max(total, 1))
-	lines := []string{fmt.Sprintf("[%s%s] %d/%d releases, %d in flight, %d failed [%s]",
-		strings.Repeat("=", filled), strings.Repeat(" ", barWidth-filled), p.done, total, len(p.inFlight), p.failed,
+	state := fmt.Sprintf("%d in flight, %d failed", len(p.inFlight), p.failed)
+	if p.started == 0 && p.namespaces > 0 {
+		state = fmt.Sprintf("creating %d namespaces", p.namespaces)
+	}
+	lines := []string{fmt.Sprintf("[%s%s] %d/%d releases, %s [%s]",
+		strings.Repeat("=", filled), strings.Repeat(" ", barWidth-filled), p.done, total, state,
 		time.Since(p.start).Round(time.Second))}
 	keys := make([]string, 0, len(p.inFlight))
 	for k := range p.inFlight {

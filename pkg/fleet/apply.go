@@ -54,6 +54,10 @@ type ApplyOptions struct {
 	// Events, when set, receives progress; it is called from several
 	// goroutines at once.
 	Events func(Event)
+	// Namespaces, when set, is told how many new namespaces Apply makes
+	// before any release starts (those its installs go to); it is not
+	// called when there are none.
+	Namespaces func(n int)
 }
 
 // Result is what happened to one release.
@@ -140,7 +144,7 @@ func (r *Runner) run(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
 		defer w.Close()
 		cluster = sharedWaitCluster{Client: r.cfg.Kube, waiter: w}
 	}
-	fresh := r.prepareNamespaces(ctx, p.Changes, limit)
+	fresh := r.prepareNamespaces(ctx, p.Changes, limit, opts.Namespaces)
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for i := range p.Changes {

@@ -56,8 +56,9 @@ type freshNamespaces struct {
 // prepareNamespaces makes the namespaces that the installs of changes
 // create (createNamespace), limit at a time, and returns those it made. A
 // namespace it could not make is left to its releases, whose installs
-// make it again and report why it fails.
-func (r *Runner) prepareNamespaces(ctx context.Context, changes []Change, limit int) *freshNamespaces {
+// make it again and report why it fails. announce, when set, is told how
+// many namespaces it is about to make.
+func (r *Runner) prepareNamespaces(ctx context.Context, changes []Change, limit int, announce func(int)) *freshNamespaces {
 	seen := map[string]bool{}
 	var want []string
 	for i := range changes {
@@ -67,6 +68,9 @@ func (r *Runner) prepareNamespaces(ctx context.Context, changes []Change, limit 
 		}
 		seen[c.Namespace] = true
 		want = append(want, c.Namespace)
+	}
+	if announce != nil && len(want) > 0 {
+		announce(len(want))
 	}
 	made := make([]bool, len(want))
 	withAccount := make([]bool, len(want))

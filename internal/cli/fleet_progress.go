@@ -43,8 +43,10 @@ type fleetProgress struct {
 }
 
 type fleetLine struct {
-	phase fleet.Phase
-	since time.Time
+	phase          fleet.Phase
+	since          time.Time
+	ready, objects int    // with PhaseWaiting
+	pending        string // with PhaseWaiting: why one object is not ready
 }
 
 func newFleetProgress(w io.Writer, total int) *fleetProgress {
@@ -58,13 +60,20 @@ func newFleetProgress(w io.Writer, total int) *fleetProgress {
 	return p
 }
 
-// run redraws every 200ms on a terminal until finish.
+// ciWaitInterval is how often, in CI, a line says how the releases
+// waiting for readiness are doing.
+const ciWaitInterval = 30 * time.Second
+
+// run redraws every 200ms on a terminal until finish; elsewhere it prints
+// every ciWaitInterval a line about the releases waiting for readiness,
+// when there are some.
 func (p *fleetProgress) run() {
+	interval := 200 * time.Millisecond
 	if !p.tty {
-		return
+		interval = ciWaitInterval
 	}
 	go func() {
-		t := time.NewTicker(200 * time.Millisecond)
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
@@ -72,11 +81,44 @@ func (p *fleetProgress) run() {
 				return
 			case <-t.C:
 				p.mu.Lock()
-				p.draw()
+				if p.tty {
+					p.draw()
+				} else if line := p.waitingLine(); line != "" {
+					fmt.Fprintln(p.w, line)
+				}
 				p.mu.Unlock()
 			}
 		}
 	}()
+}
+
+// waitingLine says how many releases wait for readiness and how many of
+// their objects are not ready, with one of them and why; "" when none
+// waits.
+func (p *fleetProgress) waitingLine() string {
+	releases, notReady, example := 0, 0, ""
+	var oldest time.Time
+	for key, l := range p.inFlight {
+		if l.phase != fleet.PhaseWaiting {
+			continue
+		}
+		releases++
+		notReady += l.objects - l.ready
+		if l.pending == "" {
+			continue
+		}
+		if first := oldest.IsZero() || l.since.Before(oldest); first || l.since.Equal(oldest) && key+": "+l.pending < example {
+			oldest, example = l.since, key+": "+l.pending
+		}
+	}
+	if releases == 0 {
+		return ""
+	}
+	line := fmt.Sprintf("waiting for readiness: %d releases, %d objects not ready [%s]", releases, notReady, time.Since(p.start).Round(time.Second))
+	if example != "" {
+		line += "; the longest waiting: " + example
+	}
+	return line
 }
 
 // preparing records that n new namespaces are being made before any
@@ -101,7 +143,7 @@ func (p *fleetProgress) event(ev fleet.Event) {
 		p.inFlight[key] = fleetLine{phase: ev.Phase, since: time.Now()}
 	case fleet.PhaseWaiting:
 		l := p.inFlight[key]
-		l.phase = ev.Phase
+		l.phase, l.ready, l.objects, l.pending = ev.Phase, ev.Ready, ev.Objects, ev.Pending
 		p.inFlight[key] = l
 	case fleet.PhaseDone, fleet.PhaseFailed:
 		delete(p.inFlight, key)
@@ -161,7 +203,16 @@ func (p *fleetProgress) draw() {
 	}
 	const barWidth = 30
 	filled := min(barWidth, p.done*barWidth/max(total, 1))
+	waiting := 0
+	for _, l := range p.inFlight {
+		if l.phase == fleet.PhaseWaiting {
+			waiting++
+		}
+	}
 	state := fmt.Sprintf("%d in flight, %d failed", len(p.inFlight), p.failed)
+	if waiting > 0 {
+		state = fmt.Sprintf("%d in flight (%d waiting for readiness), %d failed", len(p.inFlight), waiting, p.failed)
+	}
 	if p.started == 0 && p.namespaces > 0 {
 		state = fmt.Sprintf("creating %d namespaces", p.namespaces)
 	}
@@ -181,7 +232,12 @@ func (p *fleetProgress) draw() {
 		l := p.inFlight[k]
 		what := "applying"
 		if l.phase == fleet.PhaseWaiting {
-			what = "waiting for readiness"
+			what = fmt.Sprintf("waiting for readiness, %d/%d ready", l.ready, l.objects)
+			if l.pending != "" {
+				what += "; " + l.pending
+			} else if l.objects > 0 && l.ready == l.objects {
+				what = fmt.Sprintf("%d/%d ready, recording the release", l.ready, l.objects)
+			}
 		}
 		lines = append(lines, fmt.Sprintf("  %s: %s [%s]", k, what, time.Since(l.since).Round(time.Second)))
 	}

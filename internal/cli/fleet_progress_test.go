@@ -36,3 +36,46 @@ func TestFleetProgressPlainNamespaces(t *testing.T) {
 		t.Fatalf("plain progress = %q", got)
 	}
 }
+
+// TestFleetProgressWaiting checks what a release waiting for readiness
+// shows: on a terminal, its objects ready and why one is not; in CI, the
+// periodic line about all the waiting releases.
+func TestFleetProgressWaiting(t *testing.T) {
+	change := func(ns string) *fleet.Change {
+		return &fleet.Change{Namespace: ns, Name: "app", Action: fleet.ActionInstall}
+	}
+	var out bytes.Buffer
+	p := newFleetProgress(&out, 3)
+	p.tty = true
+	p.event(fleet.Event{Change: change("a"), Phase: fleet.PhaseStarted})
+	p.event(fleet.Event{Change: change("b"), Phase: fleet.PhaseStarted})
+	p.event(fleet.Event{Change: change("a"), Phase: fleet.PhaseWaiting, Ready: 5, Objects: 8,
+		Pending: "PersistentVolumeClaim/app-data: PVC is not Bound. phase: Pending"})
+	p.event(fleet.Event{Change: change("b"), Phase: fleet.PhaseWaiting, Ready: 7, Objects: 8,
+		Pending: "Deployment/app: Available: 0/1"})
+	p.draw()
+	for _, want := range []string{
+		"0/3 releases, 2 in flight (2 waiting for readiness), 0 failed",
+		"a/app: waiting for readiness, 5/8 ready; PersistentVolumeClaim/app-data: PVC is not Bound. phase: Pending",
+		"b/app: waiting for readiness, 7/8 ready; Deployment/app: Available: 0/1",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("terminal display lacks %q:\n%s", want, out.String())
+		}
+	}
+	if got := p.waitingLine(); !strings.HasPrefix(got, "waiting for readiness: 2 releases, 4 objects not ready [") ||
+		!strings.HasSuffix(got, "; the longest waiting: a/app: PersistentVolumeClaim/app-data: PVC is not Bound. phase: Pending") {
+		t.Errorf("CI line = %q", got)
+	}
+	p.event(fleet.Event{Change: change("b"), Phase: fleet.PhaseWaiting, Ready: 8, Objects: 8})
+	out.Reset()
+	p.draw()
+	if !strings.Contains(out.String(), "b/app: 8/8 ready, recording the release") {
+		t.Errorf("a release whose objects are all ready shows:\n%s", out.String())
+	}
+	p.event(fleet.Event{Change: change("a"), Phase: fleet.PhaseDone})
+	p.event(fleet.Event{Change: change("b"), Phase: fleet.PhaseDone})
+	if got := p.waitingLine(); got != "" {
+		t.Errorf("CI line with no release waiting = %q, want none", got)
+	}
+}

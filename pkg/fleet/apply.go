@@ -37,6 +37,12 @@ type Event struct {
 	Err error
 	// Elapsed is the time since its operation began.
 	Elapsed time.Duration
+	// Ready and Objects count, with PhaseWaiting, the release's objects
+	// ready so far and those it waits for; Pending says why one object
+	// is not ready yet ("Kind/name: message", the first the release
+	// applied), empty when all are. PhaseWaiting comes again each time these change.
+	Ready, Objects int
+	Pending string
 }
 
 // ApplyOptions tune Apply and Destroy.
@@ -199,11 +205,13 @@ func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change
 	wait.Wait = wait.Wait || opts.Atomic
 	var waitOnce sync.Once
 	userProgress := wait.Progress
+	var seen readiness
 	wait.Progress = func(s kube.Status) {
-		waitOnce.Do(func() {
-			free()
-			r.emit(opts, Event{Change: c, Phase: PhaseWaiting, Elapsed: time.Since(start)})
-		})
+		waitOnce.Do(free)
+		if seen.see(s) {
+			ready, total, pending := seen.summary()
+			r.emit(opts, Event{Change: c, Phase: PhaseWaiting, Elapsed: time.Since(start), Ready: ready, Objects: total, Pending: pending})
+		}
 		if userProgress != nil {
 			userProgress(s)
 		}
@@ -219,6 +227,43 @@ func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change
 		return
 	}
 	r.emit(opts, Event{Change: c, Phase: PhaseDone, Elapsed: res.Duration})
+}
+
+// readiness follows the objects a release waits for, from its Progress
+// calls (one goroutine at a time).
+type readiness struct {
+	order  []kube.ObjectRef
+	status map[kube.ObjectRef]kube.Status
+}
+
+// see records s and reports whether the summary changed.
+func (r *readiness) see(s kube.Status) bool {
+	if r.status == nil {
+		r.status = map[kube.ObjectRef]kube.Status{}
+	}
+	old, known := r.status[s.Ref]
+	if !known {
+		r.order = append(r.order, s.Ref)
+	}
+	r.status[s.Ref] = s
+	return !known || old != s
+}
+
+// summary returns the objects ready, the objects waited for, and the
+// status of the first that is not ready ("" when all are).
+func (r *readiness) summary() (ready, total int, pending string) {
+	for _, ref := range r.order {
+		s := r.status[ref]
+		if s.State == kube.StateCurrent {
+			ready++
+		} else if pending == "" {
+			pending = ref.Kind + "/" + ref.Name + ": " + string(s.State)
+			if s.Message != "" {
+				pending = ref.Kind + "/" + ref.Name + ": " + s.Message
+			}
+		}
+	}
+	return ready, len(r.order), pending
 }
 
 // do runs the engine operation of c on cluster (the Runner's client when

@@ -42,7 +42,7 @@ type Event struct {
 	// is not ready yet ("Kind/name: message", the first the release
 	// applied), empty when all are. PhaseWaiting comes again each time these change.
 	Ready, Objects int
-	Pending string
+	Pending        string
 }
 
 // ApplyOptions tune Apply and Destroy.

@@ -38,11 +38,13 @@ type Event struct {
 	// Elapsed is the time since its operation began.
 	Elapsed time.Duration
 	// Ready and Objects count, with PhaseWaiting, the release's objects
-	// ready so far and those it waits for; Pending says why one object
-	// is not ready yet ("Kind/name: message", the first the release
-	// applied), empty when all are. PhaseWaiting comes again each time these change.
+	// ready so far and those it waits for. PhaseWaiting comes again each
+	// time these change.
 	Ready, Objects int
-	Pending        string
+	// Pending says, with PhaseWaiting, why one object is not ready yet
+	// ("Kind/name: message", the first the release applied); empty when
+	// all are.
+	Pending string
 }
 
 // ApplyOptions tune Apply and Destroy.

@@ -47,7 +47,13 @@ kwok_stages() {
   local out="$bin/kwok-stages-$KWOK_VERSION.yaml"
   [ -f "$out" ] && return 0
   local dir
+  # go list -m prints no Dir for a module not yet in the module cache.
+  (cd "$here/kwok" && go mod download sigs.k8s.io/kwok)
   dir=$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+  if [ -z "$dir" ] || [ ! -d "$dir/kustomize/stage" ]; then
+    echo "kwok's stages not found in the module cache (sigs.k8s.io/kwok: '$dir')" >&2
+    return 1
+  fi
   local files=(
     kustomize/stage/node/fast/node-initialize.yaml
     kustomize/stage/node/heartbeat/node-heartbeat.yaml

@@ -208,11 +208,16 @@ func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change
 	var waitOnce sync.Once
 	userProgress := wait.Progress
 	var seen readiness
+	last := Event{Change: c, Phase: PhaseWaiting, Objects: -1}
 	wait.Progress = func(s kube.Status) {
 		waitOnce.Do(free)
-		if seen.see(s) {
-			ready, total, pending := seen.summary()
-			r.emit(opts, Event{Change: c, Phase: PhaseWaiting, Elapsed: time.Since(start), Ready: ready, Objects: total, Pending: pending})
+		seen.see(s)
+		ev := Event{Change: c, Phase: PhaseWaiting}
+		ev.Ready, ev.Objects, ev.Pending = seen.summary()
+		if ev.Ready != last.Ready || ev.Objects != last.Objects || ev.Pending != last.Pending {
+			last = ev
+			ev.Elapsed = time.Since(start)
+			r.emit(opts, ev)
 		}
 		if userProgress != nil {
 			userProgress(s)
@@ -238,17 +243,15 @@ type readiness struct {
 	status map[kube.ObjectRef]kube.Status
 }
 
-// see records s and reports whether the summary changed.
-func (r *readiness) see(s kube.Status) bool {
+// see records s, an object's latest status.
+func (r *readiness) see(s kube.Status) {
 	if r.status == nil {
 		r.status = map[kube.ObjectRef]kube.Status{}
 	}
-	old, known := r.status[s.Ref]
-	if !known {
+	if _, known := r.status[s.Ref]; !known {
 		r.order = append(r.order, s.Ref)
 	}
 	r.status[s.Ref] = s
-	return !known || old != s
 }
 
 // summary returns the objects ready, the objects waited for, and the

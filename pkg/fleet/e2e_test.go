@@ -566,7 +566,7 @@ func TestFleetWaitFailsOnlyTheStuckTenant(t *testing.T) {
 `)
 	var (
 		mu      sync.Mutex
-		waiting = map[string]bool{}
+		waiting = map[string]fleet.Event{} // the last PhaseWaiting of each release
 	)
 	_, rep := h.apply(ctx, f, rels, false, fleet.ApplyOptions{
 		WaitOptions: release.WaitOptions{Wait: true, Timeout: 20 * time.Second},
@@ -574,10 +574,23 @@ func TestFleetWaitFailsOnlyTheStuckTenant(t *testing.T) {
 			if ev.Phase == fleet.PhaseWaiting {
 				mu.Lock()
 				defer mu.Unlock()
-				waiting[ev.Change.Name] = true
+				waiting[ev.Change.Name] = ev
 			}
 		},
 	})
+	// What the progress display shows: the stuck tenant's Deployment is
+	// the one object not ready, the others ended with every object ready.
+	for _, name := range []string{"app-w1", "app-w2", "app-w3", "app-stuck"} {
+		ev, ok := waiting[name]
+		switch {
+		case !ok:
+			t.Errorf("%s: no PhaseWaiting event", name)
+		case name == "app-stuck" && (ev.Ready != 2 || ev.Objects != 3 || !strings.HasPrefix(ev.Pending, "Deployment/app-stuck: ")):
+			t.Errorf("%s: last waiting event %d/%d ready, pending %q; want 2/3 and its Deployment", name, ev.Ready, ev.Objects, ev.Pending)
+		case name != "app-stuck" && (ev.Ready != 3 || ev.Objects != 3 || ev.Pending != ""):
+			t.Errorf("%s: last waiting event %d/%d ready, pending %q; want 3/3", name, ev.Ready, ev.Objects, ev.Pending)
+		}
+	}
 	var failed []string
 	for _, r := range rep.Failed() {
 		failed = append(failed, r.Change.Name)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bargehq/barge/pkg/release/storage"
 )
 
 // fleetFile writes a fleet file of the tenant fixture chart for the given
@@ -115,8 +117,9 @@ func TestE2EFleetApplyFailureAndHelm(t *testing.T) {
 }
 
 // TestE2EFleetInterrupt sends SIGINT to barge apply --wait while its
-// releases wait for claims that never bind: barge exits non-zero and no
-// release is left pending.
+// releases wait for claims that never bind: barge exits non-zero, no
+// release is left pending and no lock is left. While they wait, their
+// locks last 2 minutes plus --timeout.
 func TestE2EFleetInterrupt(t *testing.T) {
 	e := newE2E(t)
 	file := e.fleetFile("sigint", "    - {name: w1, claim: none-such}\n    - {name: w2, claim: none-such}\n    - {name: w3, claim: none-such}")
@@ -128,6 +131,17 @@ func TestE2EFleetInterrupt(t *testing.T) {
 	eventually(t, time.Minute, "every release pending-install", func() bool {
 		return pending("w1") && pending("w2") && pending("w3")
 	})
+	lease, err := e.cs.CoordinationV1().Leases(e.ns+"-w1").Get(context.Background(), storage.LeasePrefix+"app-w1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the lock of a waiting release: %v", err)
+	}
+	if d := lease.Spec.LeaseDurationSeconds; d == nil || *d != 240 {
+		got := "no duration"
+		if d != nil {
+			got = fmt.Sprintf("%d s", *d)
+		}
+		t.Errorf("a waiting release's lock lasts %s, want 240 s (2m + --timeout 2m)", got)
+	}
 	if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +160,15 @@ func TestE2EFleetInterrupt(t *testing.T) {
 		for _, sec := range l.Items {
 			if st := sec.Labels["status"]; st != "failed" {
 				t.Errorf("%s: record %s is %s after the interrupt, want failed", tenant, sec.Name, st)
+			}
+		}
+		leases, err := e.cs.CoordinationV1().Leases(e.ns+"-"+tenant).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range leases.Items {
+			if strings.HasPrefix(l.Name, storage.LeasePrefix) {
+				t.Errorf("%s: lock %s left after the interrupt", tenant, l.Name)
 			}
 		}
 	}

@@ -35,8 +35,9 @@ const (
 // fleetLeaseDuration is how long the lock of a fleet's release outlives its
 // holder's last renewal (renewed at a third of it). Longer than a single
 // release's (storage.DefaultLeaseDuration): a fleet holds hundreds of locks
-// while its releases wait for readiness, and every renewal is a write the
-// API server must fit between the fleet's applies.
+// at once, and every renewal is a write the API server must fit between
+// the fleet's applies. With --wait, the lock lasts --timeout longer still
+// (fleetLease).
 const fleetLeaseDuration = 2 * time.Minute
 
 // fleetFlags are the flags the fleet commands share.
@@ -46,6 +47,10 @@ type fleetFlags struct {
 	concurrency  int
 	cpuProfile   string
 	requestStats bool
+
+	// leaseDuration is the lock duration of the releases worked on;
+	// zero means fleetLeaseDuration.
+	leaseDuration time.Duration
 }
 
 // Bind registers the shared fleet flags on fs.
@@ -138,7 +143,11 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config) (*fleetSession, erro
 		})
 	}
 	logger := cfg.Logger()
-	store, err := storage.NewSecrets(rc, "", storage.Options{Logger: logger, LeaseDuration: fleetLeaseDuration})
+	lease := f.leaseDuration
+	if lease == 0 {
+		lease = fleetLeaseDuration
+	}
+	store, err := storage.NewSecrets(rc, "", storage.Options{Logger: logger, LeaseDuration: lease})
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +235,8 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	defer stop()
+	start := time.Now()
+	o.fleet.leaseDuration = fleetLease(release.WaitOptions{Wait: o.wait.opts.Wait || o.atomic, Timeout: o.wait.opts.Timeout})
 	s, err := o.fleet.open(ctx, cfg)
 	if err != nil {
 		return err
@@ -250,9 +261,22 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 		Namespaces: disp.preparing,
 	})
 	disp.finish()
-	printReport(cfg.Out, rep)
+	printReport(cfg.Out, rep, time.Since(start))
 	s.requests.print(cfg.ErrOut, len(rep.Results))
 	return reportError(ctx, rep)
+}
+
+// fleetLease is how long a release's lock outlives the last renewal of a
+// holder that died. A release waiting (wait.Wait) holds its lock for up to
+// wait.Timeout, and a thousand of them renewing every 40 s made more writes
+// than the applies; so a waiting fleet's locks last fleetLeaseDuration plus
+// the timeout, renewed at a third of that, and a fleet command killed
+// outright leaves its locks for as long.
+func fleetLease(wait release.WaitOptions) time.Duration {
+	if wait.Wait {
+		return fleetLeaseDuration + max(wait.Timeout, 0)
+	}
+	return fleetLeaseDuration
 }
 
 // reportError is nil when every release succeeded, else an exit error
@@ -292,8 +316,9 @@ func planErrors(p *fleet.Plan) error {
 	return &ExitError{Code: 1, Err: errors.New(b.String())}
 }
 
-// printReport prints the summary table of an execution.
-func printReport(w io.Writer, rep *fleet.Report) {
+// printReport prints the table of results and a summary line; total is the
+// command's time, planning included (rep.Duration is the execution's).
+func printReport(w io.Writer, rep *fleet.Report, total time.Duration) {
 	t := &table{sep: "  "}
 	t.row("NAMESPACE", "RELEASE", "ACTION", "RESULT", "REVISION", "TIME")
 	counts := map[string]int{}
@@ -324,6 +349,6 @@ func printReport(w io.Writer, rep *fleet.Report) {
 		t.row(c.Namespace, c.Name, action, result, rev, d)
 	}
 	fmt.Fprint(w, t.String())
-	fmt.Fprintf(w, "\n%d releases in %s: %d ok, %d unchanged, %d failed, %d skipped\n", len(rep.Results),
-		rep.Duration.Round(10*time.Millisecond), counts["ok"], counts["unchanged"], counts["FAILED"], counts["skipped"])
+	fmt.Fprintf(w, "\n%d releases in %s (%s of it applying): %d ok, %d unchanged, %d failed, %d skipped\n", len(rep.Results),
+		total.Round(10*time.Millisecond), rep.Duration.Round(10*time.Millisecond), counts["ok"], counts["unchanged"], counts["FAILED"], counts["skipped"])
 }

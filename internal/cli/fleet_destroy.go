@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -39,6 +40,8 @@ the file names them. Records are deleted, as barge uninstall does.`,
 }
 
 func (o *fleetDestroyOptions) run(ctx context.Context, cfg *Config) error {
+	start := time.Now()
+	o.fleet.leaseDuration = fleetLease(o.wait)
 	s, err := o.fleet.open(ctx, cfg)
 	if err != nil {
 		return err
@@ -55,6 +58,6 @@ func (o *fleetDestroyOptions) run(ctx context.Context, cfg *Config) error {
 		fmt.Fprintf(cfg.Out, "fleet %s owns no release: nothing to destroy\n", s.file.Metadata.Name)
 		return nil
 	}
-	printReport(cfg.Out, rep)
+	printReport(cfg.Out, rep, time.Since(start))
 	return reportError(ctx, rep)
 }

@@ -199,12 +199,19 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	c.Server = fmt.Sprintf("https://127.0.0.1:%d", apiPort)
 	c.Token = p.adminToken
 	c.CAFile = p.caCert
-	c.rest = &rest.Config{
-		Host:            c.Server,
-		TLSClientConfig: rest.TLSClientConfig{CAFile: p.caCert, CertFile: p.adminCert, KeyFile: p.adminKey},
-		QPS:             500,
-		Burst:           1000,
+	// The credentials are given as data, not files: client-go reloads a
+	// client certificate given as a file, and logs an error every few
+	// seconds once Stop has removed it.
+	var creds rest.TLSClientConfig
+	for _, f := range []struct {
+		dst  *[]byte
+		path string
+	}{{&creds.CAData, p.caCert}, {&creds.CertData, p.adminCert}, {&creds.KeyData, p.adminKey}} {
+		if *f.dst, err = os.ReadFile(f.path); err != nil {
+			return c, err
+		}
 	}
+	c.rest = &rest.Config{Host: c.Server, TLSClientConfig: creds, QPS: 500, Burst: 1000}
 	c.KubeconfigPath = filepath.Join(c.Dir, "kubeconfig")
 	if err := writeKubeconfig(c.KubeconfigPath, c.Server, p); err != nil {
 		return c, err

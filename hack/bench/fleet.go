@@ -579,10 +579,21 @@ func metricLabel(line, name string) string {
 	return v
 }
 
+// isWrite reports whether requests of an apiserver_request_total verb write.
+func isWrite(verb string) bool {
+	switch verb {
+	case "POST", "PUT", "PATCH", "APPLY", "DELETE", "CREATE", "UPDATE", "DELETECOLLECTION":
+		return true
+	}
+	return false
+}
+
 func (r requestTotals) writes() int {
 	n := 0.0
-	for _, v := range []string{"POST", "PUT", "PATCH", "APPLY", "DELETE", "CREATE", "UPDATE", "DELETECOLLECTION"} {
-		n += r[v]
+	for k, v := range r {
+		if isWrite(k) {
+			n += v
+		}
 	}
 	return int(n)
 }
@@ -637,7 +648,7 @@ func printWritesByResource(before, after requestTotals, releases, n int) {
 	var counts []count
 	for k, v := range after {
 		verb, _, ok := strings.Cut(k, " ")
-		if !ok || !slices.Contains([]string{"POST", "PUT", "PATCH", "APPLY", "DELETE"}, verb) {
+		if !ok || !isWrite(verb) {
 			continue
 		}
 		if d := v - before[k]; d > 0 {

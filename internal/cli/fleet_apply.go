@@ -47,10 +47,6 @@ type fleetFlags struct {
 	concurrency  int
 	cpuProfile   string
 	requestStats bool
-
-	// leaseDuration is the lock duration of the releases worked on;
-	// zero means fleetLeaseDuration.
-	leaseDuration time.Duration
 }
 
 // Bind registers the shared fleet flags on fs.
@@ -101,8 +97,9 @@ func (c *requestCounter) print(w io.Writer, n int) {
 	fmt.Fprintf(w, "API requests: %s\n", strings.Join(parts, ", "))
 }
 
-// open reads the fleet file and connects to the cluster.
-func (f *fleetFlags) open(ctx context.Context, cfg *Config) (*fleetSession, error) {
+// open reads the fleet file and connects to the cluster. wait is how the
+// command's releases will wait, which sets how long their locks last.
+func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOptions) (*fleetSession, error) {
 	if f.file == "" {
 		return nil, errors.New("-f/--file: give the fleet file, e.g. barge apply -f fleet.yaml")
 	}
@@ -143,11 +140,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config) (*fleetSession, erro
 		})
 	}
 	logger := cfg.Logger()
-	lease := f.leaseDuration
-	if lease == 0 {
-		lease = fleetLeaseDuration
-	}
-	store, err := storage.NewSecrets(rc, "", storage.Options{Logger: logger, LeaseDuration: lease})
+	store, err := storage.NewSecrets(rc, "", storage.Options{Logger: logger, LeaseDuration: fleetLease(wait)})
 	if err != nil {
 		return nil, err
 	}
@@ -236,8 +229,7 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 	}
 	defer stop()
 	start := time.Now()
-	o.fleet.leaseDuration = fleetLease(release.WaitOptions{Wait: o.wait.opts.Wait || o.atomic, Timeout: o.wait.opts.Timeout})
-	s, err := o.fleet.open(ctx, cfg)
+	s, err := o.fleet.open(ctx, cfg, release.WaitOptions{Wait: o.wait.opts.Wait || o.atomic, Timeout: o.wait.opts.Timeout})
 	if err != nil {
 		return err
 	}
@@ -268,8 +260,8 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 
 // fleetLease is how long a release's lock outlives the last renewal of a
 // holder that died. A release waiting (wait.Wait) holds its lock for up to
-// wait.Timeout, and a thousand of them renewing every 40 s made more writes
-// than the applies; so a waiting fleet's locks last fleetLeaseDuration plus
+// wait.Timeout, and a thousand of them renewing every 40 s made two thirds
+// as many writes as the applies; so a waiting fleet's locks last fleetLeaseDuration plus
 // the timeout, renewed at a third of that, and a fleet command killed
 // outright leaves its locks for as long.
 func fleetLease(wait release.WaitOptions) time.Duration {

@@ -41,8 +41,7 @@ the file names them. Records are deleted, as barge uninstall does.`,
 
 func (o *fleetDestroyOptions) run(ctx context.Context, cfg *Config) error {
 	start := time.Now()
-	o.fleet.leaseDuration = fleetLease(o.wait)
-	s, err := o.fleet.open(ctx, cfg)
+	s, err := o.fleet.open(ctx, cfg, o.wait)
 	if err != nil {
 		return err
 	}

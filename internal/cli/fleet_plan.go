@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bargehq/barge/pkg/fleet"
+	"github.com/bargehq/barge/pkg/release"
 )
 
 // fleetPlanOptions are the flags of `barge plan`.
@@ -43,7 +44,7 @@ counted (--objects lists them). Nothing is changed.`,
 }
 
 func (o *fleetPlanOptions) run(ctx context.Context, cfg *Config) error {
-	s, err := o.fleet.open(ctx, cfg)
+	s, err := o.fleet.open(ctx, cfg, release.WaitOptions{})
 	if err != nil {
 		return err
 	}

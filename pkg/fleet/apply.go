@@ -208,7 +208,7 @@ func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change
 	var waitOnce sync.Once
 	userProgress := wait.Progress
 	var seen readiness
-	last := Event{Change: c, Phase: PhaseWaiting, Objects: -1}
+	last := Event{Objects: -1} // the summary last sent; none yet
 	wait.Progress = func(s kube.Status) {
 		waitOnce.Do(free)
 		seen.see(s)

@@ -26,6 +26,10 @@ type Options struct {
 // --set-file and --set-literal, each overriding what came before. stdin is
 // read for a values file or --set-file path of "-"; it may be nil if
 // neither is used. Remote (URL) values files are not supported.
+//
+// Merge fails on the first flag or file that does not parse. Its errors
+// name the flag, with the argument's keys but its values masked (see
+// Masked), or the file and line, without quoting the file's content.
 func (o Options) Merge(stdin io.Reader) (map[string]any, error) {
 	read := func(path string) ([]byte, error) {
 		if strings.TrimSpace(path) == "-" {
@@ -54,27 +58,28 @@ func (o Options) Merge(stdin io.Reader) (map[string]any, error) {
 	}
 	for _, s := range o.JSONValues {
 		if err := ParseSetJSON(s, base); err != nil {
-			return nil, fmt.Errorf("failed parsing --set-json data %s: %w", s, err)
+			return nil, fmt.Errorf("failed parsing --set-json data %s: %w", maskArg(s, false), err)
 		}
 	}
 	for _, s := range o.Values {
 		if err := ParseSet(s, base); err != nil {
-			return nil, fmt.Errorf("failed parsing --set data %q: %w", s, err)
+			return nil, fmt.Errorf("failed parsing --set data %q: %w", maskArg(s, false), err)
 		}
 	}
 	for _, s := range o.StringValues {
 		if err := ParseSetString(s, base); err != nil {
-			return nil, fmt.Errorf("failed parsing --set-string data %q: %w", s, err)
+			return nil, fmt.Errorf("failed parsing --set-string data %q: %w", maskArg(s, false), err)
 		}
 	}
 	for _, s := range o.FileValues {
+		// The values of --set-file are paths, shown; the files' contents are not.
 		if err := ParseSetFile(s, base, read); err != nil {
 			return nil, fmt.Errorf("failed parsing --set-file data %q: %w", s, err)
 		}
 	}
 	for _, s := range o.LiteralValues {
 		if err := ParseSetLiteral(s, base); err != nil {
-			return nil, fmt.Errorf("failed parsing --set-literal data %q: %w", s, err)
+			return nil, fmt.Errorf("failed parsing --set-literal data %q: %w", maskArg(s, true), err)
 		}
 	}
 	return base, nil
@@ -113,7 +118,8 @@ func ReadFile(path string) (map[string]any, error) {
 func parseYAML(path string, data []byte) (map[string]any, error) {
 	m := map[string]any{}
 	if err := yaml.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("failed to parse %s: %w", path, err)
+		// The parser's message may quote the document: mask it.
+		return nil, fmt.Errorf("failed to parse %s: %s", path, maskYAMLError(err.Error()))
 	}
 	if m == nil {
 		m = map[string]any{}

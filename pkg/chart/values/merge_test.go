@@ -64,8 +64,8 @@ func TestOptionsMerge(t *testing.T) {
 			want:  m{"k": "data"},
 		},
 		{name: "missing file", opts: Options{ValueFiles: []string{p("nope.yaml")}}, wantErr: "nope.yaml: no such file or directory"},
-		{name: "bad --set", opts: Options{Values: []string{"a.b"}}, wantErr: `failed parsing --set data "a.b": key "b" has no value`},
-		{name: "bad --set-json", opts: Options{JSONValues: []string{"a={"}}, wantErr: "failed parsing --set-json data a={: unexpected EOF"},
+		{name: "bad --set", opts: Options{Values: []string{"a.b"}}, wantErr: `failed parsing --set data "***": an item has no value`},
+		{name: "bad --set-json", opts: Options{JSONValues: []string{"a={"}}, wantErr: "failed parsing --set-json data a=***: unexpected EOF"},
 		{name: "bad --set-file", opts: Options{FileValues: []string{"a=" + p("none")}}, wantErr: "failed parsing --set-file data"},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,17 @@ const (
 // errNotList tells the value reader that a value does not start with '{'.
 var errNotList = errors.New("not a list")
 
+// Errors of the --set syntax. They do not quote the argument: what looks
+// like a key without a value is often the rest of a value that held an
+// unescaped comma ("password=ab,cd"), and the caller shows the argument
+// with its values masked (see maskArg).
+var (
+	errNoValue      = errors.New("an item has no value: give key=value, and escape a comma in a value as \\,")
+	errNoValueComma = errors.New("an item has no value (cannot end with ,): give key=value, and escape a comma in a value as \\,")
+	errIndex        = errors.New("the index is not a whole number")
+	errAfterIndex   = errors.New("unexpected data at end of array index: give key[index]=value, key[index].key=value or key[index][index]=value")
+)
+
 // valueMode selects how a parser turns the text of a value into a value.
 type valueMode int
 
@@ -212,7 +223,11 @@ func (p *parser) keyIndex() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return strconv.Atoi(string(v))
+	i, err := strconv.Atoi(string(v))
+	if err != nil {
+		return 0, errIndex
+	}
+	return i, nil
 }
 
 func (p *parser) key(data map[string]any, level int) error {
@@ -223,7 +238,7 @@ func (p *parser) key(data map[string]any, level int) error {
 		if len(k) == 0 {
 			return err
 		}
-		return fmt.Errorf("key %q has no value", key)
+		return errNoValue
 	case last == '[':
 		return p.indexed(data, key, level)
 	case last == '=':
@@ -248,7 +263,7 @@ func (p *parser) key(data map[string]any, level int) error {
 		}
 	case last == ',':
 		setKey(data, key, "")
-		return fmt.Errorf("key %q has no value (cannot end with ,)", key)
+		return errNoValueComma
 	default: // '.'
 		return p.nested(data, key, level)
 	}
@@ -303,7 +318,7 @@ func (p *parser) listItem(list []any, i, level int) ([]any, error) {
 	k, last, err := p.sc.until("[.=", !p.literal)
 	switch {
 	case len(k) > 0:
-		return list, fmt.Errorf("unexpected data at end of array index: %q", k)
+		return list, errAfterIndex
 	case err != nil:
 		return list, err
 	case last == '=':
@@ -430,6 +445,11 @@ func (p *parser) jsonValue(set func(any) error) error {
 	var v any
 	dec := json.NewDecoder(strings.NewReader(p.sc.s[p.sc.pos:]))
 	if err := dec.Decode(&v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			// Its message quotes a character of the value.
+			return fmt.Errorf("invalid JSON at byte %d of the value", se.Offset)
+		}
 		return err
 	}
 	if err := set(v); err != nil {
@@ -451,7 +471,7 @@ func (p *parser) literalKey(data map[string]any, level int) error {
 		if len(k) == 0 {
 			return err
 		}
-		return fmt.Errorf("key %q has no value", key)
+		return errNoValue
 	case last == '=':
 		rest, _, _ := p.sc.until("", false)
 		setKey(data, key, string(rest))

@@ -96,6 +96,7 @@ func (r *Resolver) validateOne(vals map[string]any, src []byte) (err error) {
 		var ve *jsonschema.ValidationError
 		if errors.As(err, &ve) {
 			sortCauses(ve)
+			maskValidation(ve)
 		}
 		msg := strings.TrimPrefix(err.Error(), "jsonschema validation failed with '"+schemaURL+"#'\n")
 		return errors.New(msg + "\n")

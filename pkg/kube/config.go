@@ -2,6 +2,7 @@ package kube
 
 import (
 	"fmt"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -35,6 +36,9 @@ type Config struct {
 	// QPS and Burst are the client-side rate limits; zero means DefaultQPS and DefaultBurst.
 	QPS   float32
 	Burst int
+	// RequestTimeout bounds how long one request waits for the server (see
+	// WithRequestTimeout); zero means DefaultRequestTimeout, negative none.
+	RequestTimeout time.Duration
 }
 
 func (c Config) clientConfig() clientcmd.ClientConfig {
@@ -62,7 +66,7 @@ func (c Config) clientConfig() clientcmd.ClientConfig {
 }
 
 // RESTConfig returns the client configuration for the cluster, with the rate
-// limits applied.
+// limits and the request timeout applied.
 func (c Config) RESTConfig() (*rest.Config, error) {
 	rc, err := c.clientConfig().ClientConfig()
 	if err != nil {
@@ -76,7 +80,7 @@ func (c Config) RESTConfig() (*rest.Config, error) {
 	if rc.Burst == 0 {
 		rc.Burst = DefaultBurst
 	}
-	return rc, nil
+	return WithRequestTimeout(rc, c.RequestTimeout), nil
 }
 
 // DefaultNamespace returns the namespace to work in: the one set in Config,

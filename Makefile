@@ -11,7 +11,7 @@ GOTEST_TIMEOUT ?= 25m
 
 export BARGE_TOOLS_BIN := $(CACHE)/bin
 
-.PHONY: all build tools test unit e2e demo bench lint golden cluster-up cluster-down clean
+.PHONY: all build tools test unit e2e demo bench soak lint golden cluster-up cluster-down clean
 
 all: build
 
@@ -36,6 +36,15 @@ demo: tools build bin/barge-cluster
 ## bench: every benchmark side by side with its reference, with medians and ratios (BENCH="template render" picks sections)
 bench: tools build
 	hack/bench.sh $(BENCH)
+
+SOAK_TRIALS ?= 500
+SOAK_SEED ?=
+SOAK_PARALLEL ?= 8
+
+## soak: the fault-injection suite's long run (SOAK_TRIALS=500 trials, SOAK_PARALLEL=8 at once, SOAK_SEED= to replay), with its table of violations
+soak: tools
+	BARGE_SOAK_TRIALS=$(SOAK_TRIALS) BARGE_SOAK_SEED=$(SOAK_SEED) BARGE_SOAK_PARALLEL=$(SOAK_PARALLEL) \
+		$(GO) test -timeout 3h -count=1 -run 'TestSoak$$' -v ./internal/soak
 
 lint: 
 	hack/tools/build.sh lint

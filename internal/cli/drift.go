@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -58,11 +61,15 @@ Fields written by the cluster's own controllers are not drift.`,
 	return cmd
 }
 
-// releaseDrift is the drift of one release.
+// releaseDrift is the drift of one release, or why it could not be checked.
 type releaseDrift struct {
 	Release   string          `json:"release"`
 	Namespace string          `json:"namespace"`
 	Changes   *diff.ChangeSet `json:"changeSet"`
+	// Error is why the release could not be checked; Changes is then nil.
+	Error string `json:"error,omitempty"`
+
+	err error
 }
 
 func (o *driftOptions) run(ctx context.Context, cfg *Config, names []string) error {
@@ -80,32 +87,39 @@ func (o *driftOptions) run(ctx context.Context, cfg *Config, names []string) err
 	if err != nil {
 		return err
 	}
-	targets, err := driftTargets(ctx, cc.store, ns, names)
-	if err != nil {
-		return err
-	}
 	dopts, err := o.diff.options(true)
 	if err != nil {
 		return err
 	}
-	var results []releaseDrift
-	for _, t := range targets {
-		eng, err := releaseEngine(cfg, cc, t.Namespace, o.fieldManager)
-		if err != nil {
-			return err
-		}
-		cs, err := eng.DiffRelease(ctx, t.Name, dopts)
-		if err != nil {
-			return err
-		}
-		cs.Suppress(o.diff.suppress...)
-		results = append(results, releaseDrift{Release: t.Name, Namespace: t.Namespace, Changes: cs})
+	targets, failed, err := driftTargets(ctx, cc.store, ns, names)
+	if err != nil {
+		return err
 	}
-	changed := slices.ContainsFunc(results, func(r releaseDrift) bool { return r.Changes.HasChanges() })
+	// Each release is checked on its own: one that cannot be (its record
+	// unreadable, its objects forbidden...) is reported in its place and
+	// the others are still checked.
+	results := make([]releaseDrift, 0, len(targets))
+	for _, t := range targets {
+		r := releaseDrift{Release: t.Name, Namespace: t.Namespace, err: failed.of(t)}
+		if r.err == nil {
+			r.Changes, r.err = o.check(ctx, cfg, cc, t, dopts)
+		}
+		if ctx.Err() != nil {
+			return r.err // interrupted: no use going on
+		}
+		if r.err != nil {
+			r.Error = r.err.Error()
+		}
+		results = append(results, r)
+	}
 	if len(names) == 1 && !o.allNamespaces && len(results) == 1 {
 		// One release: the same output as `diff release`.
+		if results[0].err != nil {
+			return results[0].err
+		}
 		return o.diff.write(cfg, results[0].Changes, "live", "reapplied")
 	}
+	changed := slices.ContainsFunc(results, func(r releaseDrift) bool { return r.Changes.HasChanges() })
 	switch o.output.format {
 	case outputJSON:
 		if err := encodeJSON(cfg.Out, results); err != nil {
@@ -120,7 +134,42 @@ func (o *driftOptions) run(ctx context.Context, cfg *Config, names []string) err
 			return err
 		}
 	}
+	if err := driftFailures(results); err != nil {
+		return err
+	}
 	return o.diff.exit(changed)
+}
+
+// check returns the drift of one release.
+func (o *driftOptions) check(ctx context.Context, cfg *Config, cc *clusterClients, t storage.Summary, dopts release.DiffOptions) (*diff.ChangeSet, error) {
+	eng, err := releaseEngine(cfg, cc, t.Namespace, o.fieldManager)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := eng.DiffRelease(ctx, t.Name, dopts)
+	if err != nil {
+		return nil, err
+	}
+	cs.Suppress(o.diff.suppress...)
+	return cs, nil
+}
+
+// driftFailures returns nil when every release was checked, otherwise the
+// error that makes drift exit 1 once the others are printed, naming each
+// release that could not be checked.
+func driftFailures(results []releaseDrift) error {
+	var b strings.Builder
+	n := 0
+	for _, r := range results {
+		if r.err != nil {
+			n++
+			fmt.Fprintf(&b, "\n  release %q in namespace %q: %v", r.Release, r.Namespace, r.err)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return &ExitError{Code: 1, Err: fmt.Errorf("drift: %d of %d release(s) could not be checked; the others were:%s", n, len(results), b.String())}
 }
 
 // writeText prints each release's drift under a heading, or one line for
@@ -133,6 +182,10 @@ func (o *driftOptions) writeText(cfg *Config, results []releaseDrift) error {
 	for i, r := range results {
 		if i > 0 {
 			fmt.Fprintln(cfg.Out)
+		}
+		if r.err != nil {
+			fmt.Fprintf(cfg.Out, "Release %q in namespace %q: not checked: %v\n", r.Release, r.Namespace, r.err)
+			continue
 		}
 		if !r.Changes.HasChanges() && !o.diff.summary {
 			fmt.Fprintf(cfg.Out, "Release %q in namespace %q: no drift\n", r.Release, r.Namespace)
@@ -152,22 +205,29 @@ type releaseLister interface {
 }
 
 // driftTargets returns the releases to check: those named (in ns), or
-// every deployed or failed release of ns (all namespaces when empty).
-func driftTargets(ctx context.Context, s releaseLister, ns string, names []string) ([]storage.Summary, error) {
+// every deployed or failed release of ns (all namespaces when empty), with
+// those whose record could not be read, which are among them.
+func driftTargets(ctx context.Context, s releaseLister, ns string, names []string) ([]storage.Summary, unreadable, error) {
 	all, err := s.List(ctx, storage.ListOptions{Statuses: []release.Status{release.StatusDeployed, release.StatusFailed}})
-	if err != nil {
-		return nil, err
+	var partial *storage.PartialError
+	if err != nil && !errors.As(err, &partial) {
+		return nil, nil, err
 	}
+	failed := unreadableRows(partial)
+	all = append(all, failed.summaries()...)
+	slices.SortStableFunc(all, func(a, b storage.Summary) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Namespace, b.Namespace)) // the store's order
+	})
 	if len(names) == 0 {
-		return all, nil
+		return all, failed, nil
 	}
 	var out []storage.Summary
 	for _, n := range names {
 		i := slices.IndexFunc(all, func(r storage.Summary) bool { return r.Name == n })
 		if i < 0 {
-			return nil, fmt.Errorf("release %q: %w in namespace %q (see 'barge list -a')", n, release.ErrNotFound, ns)
+			return nil, nil, fmt.Errorf("release %q: %w in namespace %q (see 'barge list -a')", n, release.ErrNotFound, ns)
 		}
 		out = append(out, all[i])
 	}
-	return out, nil
+	return out, failed, nil
 }

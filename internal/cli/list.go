@@ -3,12 +3,14 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
@@ -146,12 +148,24 @@ func (o *listOptions) run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	rows, err := cc.store.List(ctx, lo)
-	if err != nil {
+	// Releases whose records cannot be read are listed in their place,
+	// marked, and the command fails once the others are printed.
+	var partial *storage.PartialError
+	if err != nil && !errors.As(err, &partial) {
 		return err
 	}
+	failed := unreadableRows(partial)
+	rows = append(rows, failed.summaries()...)
 	o.sort(rows)
 	rows = page(rows, o.offset, o.max)
+	if err := o.print(cfg, rows, failed); err != nil {
+		return err
+	}
+	return failed.exitError("listed")
+}
 
+// print writes rows in the format the flags ask for.
+func (o *listOptions) print(cfg *Config, rows []storage.Summary, failed unreadable) error {
 	if o.short {
 		names := make([]string, 0, len(rows))
 		for _, r := range rows {
@@ -168,7 +182,7 @@ func (o *listOptions) run(ctx context.Context, cfg *Config) error {
 		}
 		return nil
 	}
-	return o.output.format.write(cfg.Out, newReleaseList(rows, o.timeFormat, o.noHeaders))
+	return o.output.format.write(cfg.Out, newReleaseList(rows, failed, o.timeFormat, o.noHeaders))
 }
 
 // sort orders rows by name (the store's order), or by date with -d, oldest
@@ -235,6 +249,9 @@ type releaseElement struct {
 	Status     string `json:"status"`
 	Chart      string `json:"chart"`
 	AppVersion string `json:"app_version"`
+	// Error is why the release's record could not be read; its status
+	// is then statusUnreadable.
+	Error string `json:"error,omitempty"`
 }
 
 type releaseList struct {
@@ -242,9 +259,16 @@ type releaseList struct {
 	noHeaders bool
 }
 
-func newReleaseList(sums []storage.Summary, timeFormat string, noHeaders bool) *releaseList {
+func newReleaseList(sums []storage.Summary, failed unreadable, timeFormat string, noHeaders bool) *releaseList {
 	rows := make([]releaseElement, 0, len(sums))
 	for _, s := range sums {
+		if err := failed.of(s); err != nil {
+			rows = append(rows, releaseElement{
+				Name: s.Name, Namespace: s.Namespace, Revision: strconv.Itoa(s.Revision),
+				Updated: "-", Status: statusUnreadable, Chart: "-", AppVersion: "-", Error: err.Error(),
+			})
+			continue
+		}
 		updated := "-"
 		if !s.LastDeployed.IsZero() {
 			if timeFormat != "" {
@@ -290,3 +314,55 @@ func (l *releaseList) WriteTable(w io.Writer) error {
 
 func (l *releaseList) WriteJSON(w io.Writer) error { return encodeJSON(w, l.rows) }
 func (l *releaseList) WriteYAML(w io.Writer) error { return encodeYAML(w, l.rows) }
+
+// statusUnreadable is the status shown for a release whose record cannot be
+// read (fetched or decoded).
+const statusUnreadable = "unreadable"
+
+// unreadable are the release records a List could not read.
+type unreadable []*storage.RecordError
+
+// unreadableRows returns the records pe names; pe may be nil.
+func unreadableRows(pe *storage.PartialError) unreadable {
+	if pe == nil {
+		return nil
+	}
+	return pe.Records
+}
+
+// summaries returns a summary of each record, what its labels tell, to be
+// sorted and paged with the others.
+func (u unreadable) summaries() []storage.Summary {
+	out := make([]storage.Summary, len(u))
+	for i, r := range u {
+		out[i] = storage.Summary{Name: r.Name, Namespace: r.Namespace, Revision: r.Revision, Status: r.Status}
+	}
+	return out
+}
+
+// of returns why the record of s could not be read, or nil if it was read.
+func (u unreadable) of(s storage.Summary) error {
+	for _, r := range u {
+		if r.Name == s.Name && r.Namespace == s.Namespace && r.Revision == s.Revision {
+			return r.Err
+		}
+	}
+	return nil
+}
+
+// exitError returns nil when every record was read; otherwise the error the
+// command exits with once the others are done: each record, why, and what
+// to do.
+func (u unreadable) exitError(done string) error {
+	if len(u) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d release record(s) could not be read; the other releases are %s:", len(u), done)
+	for _, r := range u {
+		fmt.Fprintf(&b, "\n  %v", r)
+	}
+	b.WriteString("\nlook at the record with 'kubectl get secret -n NAMESPACE sh.helm.release.v1.NAME.vREVISION -o yaml'; " +
+		"if no tool can read it, restore it from a backup or delete it")
+	return &ExitError{Code: 1, Err: errors.New(b.String())}
+}

@@ -223,6 +223,7 @@ func (m *Memory) List(ctx context.Context, opts ListOptions) ([]Summary, error) 
 
 func (m *Memory) summaries(recs []recordMeta) ([]Summary, error) {
 	out := make([]Summary, 0, len(recs))
+	var failed []*RecordError
 	for _, r := range recs {
 		m.state.mu.Lock()
 		rec, ok := m.state.records[memoryKey{r.namespace, r.name, r.revision}]
@@ -232,13 +233,14 @@ func (m *Memory) summaries(recs []recordMeta) ([]Summary, error) {
 		}
 		s, err := decodeSummary(rec.data)
 		if err != nil {
-			return nil, fmt.Errorf("release %q revision %d: decode: %w", r.name, r.revision, err)
+			failed = append(failed, r.failure(fmt.Errorf("decode: %w", err)))
+			continue
 		}
 		s.Labels = customLabels(rec.labels)
 		out = append(out, s)
 	}
 	sortSummaries(out)
-	return out, nil
+	return partial(out, failed)
 }
 
 // Prune deletes the oldest revisions of a release until at most keep remain,

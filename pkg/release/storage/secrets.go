@@ -332,8 +332,9 @@ func (s *Secrets) History(ctx context.Context, name string) ([]Summary, error) {
 	return s.summaries(ctx, recs)
 }
 
-// decodeSummaries decodes the Summary of each Secret in parallel, sorted.
-func decodeSummaries(items []*corev1.Secret) ([]Summary, error) {
+// decodeSummaries decodes the Summary of each Secret in parallel, returning
+// for each its summary or its error.
+func decodeSummaries(items []*corev1.Secret) ([]Summary, []error) {
 	out := make([]Summary, len(items))
 	errs := parallelWith(len(items), func() *decoder { return new(decoder) }, func(d *decoder, i int) error {
 		sum, err := d.summary(items[i].Data["release"])
@@ -344,11 +345,7 @@ func decodeSummaries(items []*corev1.Secret) ([]Summary, error) {
 		out[i] = sum
 		return nil
 	})
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	sortSummaries(out)
-	return out, nil
+	return out, errs
 }
 
 // recordSelector selects records (owner=helm) whose status is one of

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,7 +44,9 @@ func (s *Secrets) List(ctx context.Context, opts ListOptions) ([]Summary, error)
 // history, are not transferred unless asked for) and, when they are of few
 // releases, those releases; only the fields of a Summary are decoded, in
 // parallel. A record that changed since recs were listed is
-// fetched again by name; one deleted meanwhile is left out.
+// fetched again by name; one deleted meanwhile is left out. Records that
+// cannot be fetched or decoded are left out too, and named by a
+// *PartialError returned with the others' summaries.
 func (s *Secrets) summaries(ctx context.Context, recs []recordMeta) ([]Summary, error) {
 	out := make([]Summary, 0, len(recs))
 	var chosen []recordMeta
@@ -94,6 +97,7 @@ func (s *Secrets) summaries(ctx context.Context, recs []recordMeta) ([]Summary, 
 	}
 
 	// Fetch by name what the list did not bring.
+	var failed []*RecordError
 	errs := parallel(len(chosen), func(i int) error {
 		if items[i] != nil {
 			return nil
@@ -109,17 +113,32 @@ func (s *Secrets) summaries(ctx context.Context, recs []recordMeta) ([]Summary, 
 		items[i] = obj
 		return nil
 	})
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if err := ctx.Err(); err != nil {
+		return nil, errors.Join(errs...)
+	}
+	fetched := make([]recordMeta, 0, len(chosen))
+	for i, err := range errs {
+		switch {
+		case err != nil:
+			failed = append(failed, chosen[i].failure(err))
+		case items[i] != nil:
+			fetched = append(fetched, chosen[i])
+		}
 	}
 	items = slices.DeleteFunc(items, func(o *corev1.Secret) bool { return o == nil })
-	decoded, err := decodeSummaries(items)
-	if err != nil {
-		return nil, err
+	decoded, errs := decodeSummaries(items)
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, fetched[i].failure(err))
+		} else {
+			out = append(out, decoded[i])
+		}
 	}
-	out = append(out, decoded...)
 	sortSummaries(out)
-	return out, nil
+	slices.SortFunc(failed, func(a, b *RecordError) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Revision, b.Revision))
+	})
+	return partial(out, failed)
 }
 
 func compactSorted(s []string) []string {

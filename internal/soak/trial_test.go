@@ -231,8 +231,10 @@ releases:
     chart: %s
     set:
       token: %s
-      hook: "%v"
-`, t.p.Index, t.p.Index, t.w.ns, t.w.chart, t.token(step), t.p.Hook)
+`, t.p.Index, t.p.Index, t.w.ns, t.w.chart, t.token(step))
+	if t.p.Hook {
+		src += "      hook: \"true\"\n"
+	}
 	path := filepath.Join(t.dir, "fleet-"+step+".yaml")
 	return path, os.WriteFile(path, []byte(src), 0o644)
 }
@@ -334,7 +336,7 @@ func (t *trial) freezeLong(ctx context.Context) {
 // on those signals.
 func (t *trial) checkProcess(op *proc, signalled time.Time) {
 	p := t.p
-	if p.Fault != FaultSIGKILL && p.Fault != FaultHelmKill || !t.out.Injected {
+	if killed := p.Fault == FaultSIGKILL && t.out.Injected; !killed {
 		if d := op.end.Sub(op.start); d > opTimeout+deadlineGrace {
 			t.violate("", Violation{InvDeadline, fmt.Sprintf("barge ran %s with --timeout %s", d.Round(100*time.Millisecond), opTimeout)})
 		}

@@ -165,7 +165,7 @@ With --install, a release that does not exist shows as all additions.`,
 		Example: `  barge diff upgrade joomla1 ./charts/joomla --reuse-values --set replicaCount=2
   barge diff upgrade web ./mychart -f prod.yaml --summary --detailed-exitcode
   barge diff upgrade web ./mychart -o json | jq '.changes[] | select(.action != "unchanged")'`,
-		Args: cobra.ExactArgs(2),
+		Args: releaseArgs(cobra.ExactArgs(2), 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cfg, args[0], args[1])
 		},
@@ -250,7 +250,7 @@ default the one before the last), as the server would make them. Nothing is
 changed.`,
 		Example: `  barge diff rollback joomla1
   barge diff rollback joomla1 2 --summary`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: releaseArgs(cobra.RangeArgs(1, 2), 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			revision, err := rollbackRevision(args)
 			if err != nil {
@@ -324,7 +324,7 @@ rendered (without server defaults). Without REVISION2, REVISION1 is compared
 with the last revision. The cluster's objects are not read.`,
 		Example: `  barge diff revision joomla1 2 3
   barge diff revision joomla1 1 -o json`,
-		Args: cobra.RangeArgs(2, 3),
+		Args: releaseArgs(cobra.RangeArgs(2, 3), 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			revs := make([]int, 0, 2)
 			for _, a := range args[1:] {
@@ -387,7 +387,7 @@ deleted from the cluster, and fields other field managers added, which an
 apply would keep. 'barge drift' does the same for several releases.`,
 		Example: `  barge diff release joomla1
   barge diff release joomla1 --detailed-exitcode`,
-		Args: cobra.ExactArgs(1),
+		Args: releaseArgs(cobra.ExactArgs(1), 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cfg, args)
 		},

@@ -53,6 +53,7 @@ Fields written by the cluster's own controllers are not drift.`,
 		Example: `  barge drift -A --summary
   barge drift joomla1 web --detailed-exitcode
   barge drift -o json`,
+		Args: releaseArgs(nil, allArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cfg, args)
 		},

@@ -52,7 +52,7 @@ func getSubcommand(cfg *Config, use, short string, revision *int, print func(io.
 	cmd := &cobra.Command{
 		Use:   use + " RELEASE_NAME",
 		Short: short,
-		Args:  cobra.ExactArgs(1),
+		Args:  releaseArgs(cobra.ExactArgs(1), 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rls, err := readRevision(cmd.Context(), cfg, args[0], *revision)
 			if err != nil {

@@ -24,7 +24,7 @@ func newHistoryCmd(cfg *Config) *cobra.Command {
 deployed, its status, chart, app version and what happened to it.`,
 		Example: `  barge history joomla1
   barge history joomla1 --max 3 -o json`,
-		Args: cobra.ExactArgs(1),
+		Args: releaseArgs(cobra.ExactArgs(1), 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cfg, args[0])
 		},

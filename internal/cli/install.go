@@ -61,6 +61,9 @@ func (o *installOptions) run(ctx context.Context, cfg *Config, args []string) er
 	if err != nil {
 		return err
 	}
+	if err := release.ValidateName(name); err != nil {
+		return err
+	}
 	d := &o.deploy
 	dry, err := d.dryRunMode()
 	if err != nil {

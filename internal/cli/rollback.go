@@ -32,7 +32,7 @@ manifest of an earlier one (by default the one before the last), and applies
 it. Use 'barge history RELEASE' to see the revisions.`,
 		Example: `  barge rollback joomla1
   barge rollback joomla1 2 --wait`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: releaseArgs(cobra.RangeArgs(1, 2), 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			revision, err := rollbackRevision(args)
 			if err != nil {

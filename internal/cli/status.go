@@ -41,7 +41,7 @@ cluster reports it now (kstatus: Current, InProgress, Failed, Terminating,
 NotFound), with the reason for each object that is not ready.`,
 		Example: `  barge status joomla1
   barge status joomla1 --revision 2 -o yaml`,
-		Args: cobra.ExactArgs(1),
+		Args: releaseArgs(cobra.ExactArgs(1), 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cfg, args[0])
 		},

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"text/template"
@@ -23,6 +22,7 @@ import (
 	"github.com/bargehq/barge/pkg/chart/render"
 	"github.com/bargehq/barge/pkg/chart/values"
 	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/release"
 )
 
 // templateOptions are the flags of `barge template`.
@@ -296,18 +296,11 @@ func (o *templateOptions) nameAndChart(args []string, now func() time.Time) (str
 	return fmt.Sprintf("%s-%d", base, now().Unix()), args[0], nil
 }
 
-// releaseNamePattern is the pattern release names must match (a DNS-1123
-// subdomain), as in Helm.
-var releaseNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
-
 func validateReleaseName(name string) error {
 	if name == "" {
 		return errors.New(`release name "": no name provided`)
 	}
-	if len(name) > 53 || !releaseNamePattern.MatchString(name) {
-		return fmt.Errorf("release name %q: invalid release name, must match regex %s and the length must not be longer than 53", name, releaseNamePattern)
-	}
-	return nil
+	return release.ValidateName(name)
 }
 
 // newPostRenderer returns a function that pipes manifests through the

@@ -27,7 +27,7 @@ func newTestCmd(cfg *Config) *cobra.Command {
 waits for each to complete, records their runs, and prints the release's
 status with the test suite's results. It fails if a test fails.`,
 		Example: `  barge test joomla1 --logs`,
-		Args:    cobra.ExactArgs(1),
+		Args:    releaseArgs(cobra.ExactArgs(1), 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cfg, args[0])
 		},

@@ -37,7 +37,7 @@ history stays, the last revision marked uninstalled.
 		Example: `  barge uninstall joomla1
   barge delete --purge joomla1
   barge uninstall web --keep-history --wait`,
-		Args: cobra.MinimumNArgs(1),
+		Args: releaseArgs(cobra.MinimumNArgs(1), allArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cfg, args)
 		},

@@ -42,7 +42,7 @@ With --install, a release that does not exist is installed. With --atomic
 successful revision.`,
 		Example: `  barge upgrade joomla1 ./charts/joomla --reuse-values --set replicaCount=2 --wait
   barge upgrade --install web ./mychart -f prod.yaml --atomic --timeout 10m`,
-		Args: cobra.ExactArgs(2),
+		Args: releaseArgs(cobra.ExactArgs(2), 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cfg, args[0], args[1])
 		},

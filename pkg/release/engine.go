@@ -273,6 +273,9 @@ func (e *Engine) needCluster(op string) error {
 // revision with the one recovery read (saving a round trip), and the unlock
 // function.
 func (e *Engine) lock(ctx context.Context, name string) (*Engine, func(), error) {
+	if err := ValidateName(name); err != nil {
+		return nil, nil, err // before the Lease's name, made of it, is refused
+	}
 	unlock, err := e.store.Lock(ctx, name)
 	if err != nil {
 		return nil, nil, err
@@ -291,6 +294,9 @@ func (e *Engine) lockForCreate(ctx context.Context, name string) (*Engine, func(
 	type read struct {
 		rls *Release
 		err error
+	}
+	if err := ValidateName(name); err != nil {
+		return nil, nil, err
 	}
 	early := make(chan read, 1)
 	go func() {

@@ -37,7 +37,7 @@ type Store interface {
 	Prune(ctx context.Context, name string, keep int) ([]int, error)
 	// Lock takes the release's lock or fails at once with an error wrapping
 	// ErrLocked that names the holder.
-	Lock(ctx context.Context, name string) (unlock func(), err error)
+	Lock(ctx context.Context, name string) (Lock, error)
 }
 
 // Applier applies objects with server-side apply. *kube.Client satisfies it.
@@ -112,6 +112,11 @@ type Config struct {
 	DiscoverCapabilities func(ctx context.Context) (*render.Capabilities, error)
 	// Lookup serves the lookup template function; nil returns empty results.
 	Lookup render.Lookuper
+	// Notices receives what the engine found and did on its own that the
+	// user should know, such as a revision left pending by an operation
+	// that died and marked failed; nil drops them. It is called from
+	// several goroutines at once when the engine is.
+	Notices func(msg string)
 	// Renderer returns the renderer of a chart, so that callers working on
 	// many releases of one chart (fleets) parse its templates once; nil
 	// makes a new renderer for each operation. It is called from several
@@ -129,9 +134,6 @@ const DefaultTimeout = 5 * time.Minute
 // their HistoryMax is zero.
 const DefaultHistoryMax = 10
 
-// finalWriteTimeout bounds the last record write of an interrupted operation.
-const finalWriteTimeout = 30 * time.Second
-
 // Engine installs, upgrades, rolls back, tests and uninstalls releases in
 // one namespace.
 //
@@ -147,6 +149,7 @@ type Engine struct {
 	caps         func(ctx context.Context) (*render.Capabilities, error)
 	lookup       render.Lookuper
 	renderer     func(*helmchart.Chart) (*render.Renderer, error)
+	notices      func(string)
 }
 
 // New returns an Engine.
@@ -167,6 +170,7 @@ func New(cfg Config) (*Engine, error) {
 		caps:         capabilitiesOnce(cfg.Capabilities, cfg.DiscoverCapabilities),
 		lookup:       cfg.Lookup,
 		renderer:     cfg.Renderer,
+		notices:      cfg.Notices,
 	}
 	if e.logger == nil {
 		e.logger = slog.New(slog.DiscardHandler)
@@ -246,6 +250,8 @@ type WaitOptions struct {
 	// WaitForJobs also waits for Jobs to complete.
 	WaitForJobs bool
 	// Timeout bounds the wait and each hook; zero means DefaultTimeout.
+	// Waits also end at ctx's deadline: a command bounds its whole
+	// operation with WithTimeout(ctx, Timeout, atomic).
 	Timeout time.Duration
 	// Progress, when set, receives the readiness of each object as it
 	// changes while waiting.
@@ -267,21 +273,23 @@ func (e *Engine) needCluster(op string) error {
 	return nil
 }
 
-// lock takes the release's lock and recovers a revision left pending by an
-// operation that died. It returns the engine to run the operation with,
-// whose store answers the operation's first read of the release's last
-// revision with the one recovery read (saving a round trip), and the unlock
-// function.
-func (e *Engine) lock(ctx context.Context, name string) (*Engine, func(), error) {
+// lock takes the release's lock and recovers a revision left pending or
+// uninstalling by an operation that died. It returns the engine to run the
+// operation with, whose store refuses to write once the lock is lost and
+// answers the operation's first read of the release's last revision with
+// the one recovery read (saving a round trip); the context to run it in,
+// cancelled once the lock is lost; and the unlock function. takeOver
+// recovers at once a young pending revision that no barge lock covers.
+func (e *Engine) lock(ctx context.Context, name string, takeOver bool) (*Engine, context.Context, func(), error) {
 	if err := ValidateName(name); err != nil {
-		return nil, nil, err // before the Lease's name, made of it, is refused
+		return nil, nil, nil, err // before the Lease's name, made of it, is refused
 	}
-	unlock, err := e.store.Lock(ctx, name)
+	lk, err := e.store.Lock(ctx, name)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	last, err := e.store.Last(ctx, name)
-	return e.locked(ctx, name, unlock, last, err)
+	return e.locked(ctx, name, lk, takeOver, last, err)
 }
 
 // lockForCreate is lock for operations whose first write creates the next
@@ -290,61 +298,106 @@ func (e *Engine) lock(ctx context.Context, name string) (*Engine, func(), error)
 // another operation stored in between; the operation then fails cleanly,
 // when it creates a revision that already exists. A pending revision it
 // sees is read again under the lock before being recovered.
-func (e *Engine) lockForCreate(ctx context.Context, name string) (*Engine, func(), error) {
+func (e *Engine) lockForCreate(ctx context.Context, name string, takeOver bool) (*Engine, context.Context, func(), error) {
 	type read struct {
 		rls *Release
 		err error
 	}
 	if err := ValidateName(name); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	early := make(chan read, 1)
 	go func() {
 		rls, err := e.store.Last(ctx, name)
 		early <- read{rls, err}
 	}()
-	unlock, err := e.store.Lock(ctx, name)
+	lk, err := e.store.Lock(ctx, name)
 	r := <-early
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if r.err == nil && r.rls.Info != nil && r.rls.Info.Status.IsPending() {
+	if r.err == nil && r.rls.Info != nil && busy(r.rls.Info.Status) {
 		r.rls, r.err = e.store.Last(ctx, name)
 	}
-	return e.locked(ctx, name, unlock, r.rls, r.err)
+	return e.locked(ctx, name, lk, takeOver, r.rls, r.err)
 }
 
+// busy reports whether a status is an operation in progress: pending or
+// uninstalling.
+func busy(s Status) bool { return s.IsPending() || s == StatusUninstalling }
+
 // locked completes lock once the lock is held and the last revision read.
-func (e *Engine) locked(ctx context.Context, name string, unlock func(), last *Release, err error) (*Engine, func(), error) {
+func (e *Engine) locked(ctx context.Context, name string, lk Lock, takeOver bool, last *Release, err error) (*Engine, context.Context, func(), error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		unlock()
-		return nil, nil, err
+		lk.Unlock()
+		return nil, nil, nil, err
 	}
 	op := *e
-	if err == nil && last.Info != nil && last.Info.Status.IsPending() {
-		if err := e.recoverPending(ctx, last); err != nil {
-			unlock()
-			return nil, nil, err
+	op.store = fenced{Store: e.store, lock: lk}
+	if err == nil && last.Info != nil && busy(last.Info.Status) {
+		if err := e.foreign(last, lk, takeOver); err != nil {
+			lk.Unlock()
+			return nil, nil, nil, err
+		}
+		if err := op.recoverPending(ctx, last); err != nil {
+			lk.Unlock()
+			return nil, nil, nil, err
 		}
 	} else {
-		op.store = &lastOnce{Store: e.store, name: name, rls: last, err: err, fresh: true}
+		op.store = fenced{Store: &lastOnce{Store: e.store, name: name, rls: last, err: err, fresh: true}, lock: lk}
 	}
-	return &op, unlock, nil
+	gctx, stop := guard(ctx, lk)
+	return &op, gctx, func() {
+		stop()
+		lk.Unlock()
+	}, nil
+}
+
+// foreign returns a *BusyError when last, a pending or uninstalling
+// revision, is another client's live operation: no barge lock covered it
+// (the lock was free, or lapsed before the revision was written) and it is
+// younger than ForeignPendingAge, unless takeOver.
+func (e *Engine) foreign(last *Release, lk Lock, takeOver bool) error {
+	started := last.Info.LastDeployed
+	if last.Info.Status == StatusUninstalling && !last.Info.Deleted.IsZero() {
+		started = last.Info.Deleted
+	}
+	holder, expired := lk.TookOver()
+	if holder != "" && !started.After(expired) {
+		return nil // written under the lock this one took over: its holder died
+	}
+	age := e.now().Sub(started)
+	if takeOver || age >= ForeignPendingAge {
+		return nil
+	}
+	return &BusyError{Release: last.Name, Namespace: e.namespace, Revision: last.Version, Status: last.Info.Status, Age: age}
 }
 
 // recoverPending marks failed the last revision of a release, which is
-// pending. It is called with the lock held: whoever left it pending holds no
-// lock, so it died (crash, kill -9, lost connection) before finishing.
+// pending or uninstalling. It is called with the lock held, once foreign
+// has found that whoever left it so is gone: it died (crash, kill -9, lost
+// connection) before finishing. The user is told what was found and done.
 func (e *Engine) recoverPending(ctx context.Context, last *Release) error {
 	was := last.Info.Status
 	last.Info.Status = StatusFailed
 	last.Info.Description = fmt.Sprintf("interrupted: the %s operation (%q) ended without finishing; marked failed by the next operation",
 		pendingVerb(was), last.Info.Description)
+	if was == StatusUninstalling {
+		last.Info.Description = "interrupted: the uninstall ended without finishing (some objects may be deleted: upgrade to restore them, or uninstall again); marked failed by the next operation"
+	}
 	e.logger.WarnContext(ctx, "recovering a release left pending", "release", last.Name, "revision", last.Version, "status", string(was))
 	if err := e.store.Update(ctx, last); err != nil {
 		return fmt.Errorf("release %q revision %d: mark interrupted %s failed: %w", last.Name, last.Version, was, err)
 	}
+	e.notify(fmt.Sprintf("release %q: revision %d was left %s by an operation that ended without finishing; marked it failed", last.Name, last.Version, was))
 	return nil
+}
+
+// notify tells the user what the engine found and did on its own.
+func (e *Engine) notify(msg string) {
+	if e.notices != nil {
+		e.notices(msg)
+	}
 }
 
 // lastOnce is a Store that answers the first Last of one release from a
@@ -437,14 +490,10 @@ func pendingVerb(s Status) string {
 		return "upgrade"
 	case StatusPendingRollback:
 		return "rollback"
+	case StatusUninstalling:
+		return "uninstall"
 	}
 	return string(s)
-}
-
-// finalContext returns a context for the last writes of an operation,
-// alive even when ctx was cancelled.
-func finalContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), finalWriteTimeout)
 }
 
 // supersedeDeployed marks superseded every deployed revision of name other
@@ -461,6 +510,11 @@ func (e *Engine) supersedeDeployed(ctx context.Context, name string, keep int) e
 		if d.Version == keep {
 			// Look below it: Deployed returns the highest.
 			return e.supersedeBelow(ctx, name, keep)
+		}
+		if d.Version > keep {
+			// Only another client can have deployed a newer revision
+			// while this operation held the lock: it lost it.
+			return fmt.Errorf("release %q: revision %d, newer than this operation's %d, is deployed: %w", name, d.Version, keep, ErrLockLost)
 		}
 		d.Info.Status = StatusSuperseded
 		if err := e.store.Update(ctx, d); err != nil {

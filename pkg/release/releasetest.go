@@ -24,7 +24,7 @@ func (e *Engine) Test(ctx context.Context, name string, opts TestOptions) (*Rele
 	if err := e.needCluster("test"); err != nil {
 		return nil, err
 	}
-	op, unlock, err := e.lock(ctx, name)
+	op, ctx, unlock, err := e.lock(ctx, name, false)
 	if err != nil {
 		return nil, err
 	}

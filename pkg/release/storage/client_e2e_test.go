@@ -78,7 +78,7 @@ func TestRecordsTravelAsProtobuf(t *testing.T) {
 	if _, err := s.Delete(ctx, "web", 1); err != nil {
 		t.Fatal(err)
 	}
-	unlock()
+	unlock.Unlock()
 
 	const pb = "application/vnd.kubernetes.protobuf"
 	want := []wireCall{

@@ -21,7 +21,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	defer unlock()
+	defer unlock.Unlock()
 
 	for v, st := range []release.Status{release.StatusSuperseded, release.StatusDeployed} {
 		rls := &release.Release{

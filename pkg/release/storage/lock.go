@@ -60,12 +60,19 @@ func LeaseName(release string) (string, error) {
 // Lock takes the release's Lease, creating it, or taking it over when its
 // holder let it expire. It fails at once with a *LockedError when a live
 // holder has it. While held, the Lease is renewed in the background at a
-// third of its duration; unlock stops renewing and deletes the Lease, even
-// if ctx was cancelled meanwhile.
+// third of its duration, each renewal bounded by that third; Unlock stops
+// renewing and deletes the Lease, even if ctx was cancelled meanwhile.
+//
+// The lock is held, as far as this client can prove, until its duration
+// less a margin (a sixth of it) has passed since the start of the last
+// renewal that succeeded: after that, or once a renewal finds the Lease
+// taken over, Held fails and Lost is closed, so that the operation stops
+// before another client can take the Lease over.
 //
 // Liveness is judged with this client's clock against the holder's last
-// renewal, so clocks far apart shorten or lengthen a lock.
-func (s *Secrets) Lock(ctx context.Context, name string) (func(), error) {
+// renewal, so clocks further apart than the margin can let two clients
+// believe they hold the same lock.
+func (s *Secrets) Lock(ctx context.Context, name string) (release.Lock, error) {
 	if s.namespace == "" {
 		return nil, fmt.Errorf("release %q: lock: the store has no namespace; give one", name)
 	}
@@ -84,8 +91,11 @@ func (s *Secrets) Lock(ctx context.Context, name string) (func(), error) {
 		return coordv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs, AcquireTime: &t, RenewTime: &t}
 	}
 
-	var held *coordv1.Lease
-	for attempt := 0; held == nil; attempt++ {
+	l := &leaseLock{
+		name: name, namespace: s.namespace, leases: leases, opts: s.opts,
+		lost: make(chan struct{}),
+	}
+	for attempt := 0; l.held == nil; attempt++ {
 		if attempt == 3 {
 			return nil, fmt.Errorf("release %q: lock: Lease %s/%s keeps changing; retry", name, s.namespace, leaseName)
 		}
@@ -99,7 +109,7 @@ func (s *Secrets) Lock(ctx context.Context, name string) (func(), error) {
 		}
 		created, err := leases.Create(ctx, lease, metav1.CreateOptions{})
 		if err == nil {
-			held = created
+			l.held, l.validFrom = created, now
 			break
 		}
 		if !apierrors.IsAlreadyExists(err) {
@@ -123,6 +133,7 @@ func (s *Secrets) Lock(ctx context.Context, name string) (func(), error) {
 		if cur.Spec.LeaseTransitions != nil {
 			transitions = *cur.Spec.LeaseTransitions + 1
 		}
+		expired := leaseExpiry(cur)
 		cur.Spec = spec(now)
 		cur.Spec.LeaseTransitions = &transitions
 		updated, err := leases.Update(ctx, cur, metav1.UpdateOptions{})
@@ -133,63 +144,164 @@ func (s *Secrets) Lock(ctx context.Context, name string) (func(), error) {
 			return nil, fmt.Errorf("release %q: lock: take over Lease %s/%s: %w", name, s.namespace, leaseName, err)
 		}
 		s.opts.Logger.Warn("took over an expired release lock", "release", name, "namespace", s.namespace, "previousHolder", prev)
-		held = updated
+		l.held, l.validFrom = updated, now
+		l.prevHolder, l.prevExpired = prev, expired
 	}
+	l.start(ctx)
+	return l, nil
+}
 
-	// Renew in the background until unlocked.
-	var mu sync.Mutex // guards held
+// leaseExpiry returns when a Lease lapses unless renewed.
+func leaseExpiry(l *coordv1.Lease) time.Time {
+	if l.Spec.RenewTime == nil {
+		return time.Time{}
+	}
+	dur := DefaultLeaseDuration
+	if l.Spec.LeaseDurationSeconds != nil {
+		dur = time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second
+	}
+	return l.Spec.RenewTime.Add(dur)
+}
+
+// leaseLock is a held Lease: it renews it in the background and knows
+// until when it can prove it holds it.
+type leaseLock struct {
+	name, namespace string
+	leases          leaseAPI
+	opts            Options
+	prevHolder      string
+	prevExpired     time.Time
+
+	mu        sync.Mutex // guards the fields below
+	held      *coordv1.Lease
+	validFrom time.Time // start of the last successful acquisition or renewal
+	lostErr   error
+
+	lost chan struct{} // closed once lostErr is set
+	stop func()
+	done chan struct{}
+	once sync.Once
+	// unlockContext returns the context of the Lease's deletion, alive
+	// even when the operation's context was cancelled.
+	unlockContext func() (context.Context, context.CancelFunc)
+}
+
+// margin is how long before the Lease's expiry, as other clients judge
+// it, the lock stops counting as held here.
+func (l *leaseLock) margin() time.Duration { return l.opts.LeaseDuration / 6 }
+
+// Held returns nil while the lock is provably held.
+func (l *leaseLock) Held() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lostErr == nil {
+		if deadline := l.validFrom.Add(l.opts.LeaseDuration - l.margin()); !l.opts.Now().Before(deadline) {
+			l.loseLocked(fmt.Errorf("release %q: lock Lease %s%s not renewed since %s (the API server did not answer); another client may have taken it over: %w",
+				l.name, LeasePrefix, l.name, l.validFrom.Format(time.RFC3339), release.ErrLockLost))
+		}
+	}
+	return l.lostErr
+}
+
+// loseLocked records why the lock was lost, once; l.mu is held.
+func (l *leaseLock) loseLocked(err error) {
+	if l.lostErr != nil {
+		return
+	}
+	l.lostErr = err
+	close(l.lost)
+	l.opts.Logger.Warn("release lock lost", "release", l.name, "namespace", l.namespace, "error", err)
+}
+
+// Lost returns a channel closed once the lock is lost.
+func (l *leaseLock) Lost() <-chan struct{} { return l.lost }
+
+// TookOver returns the holder of the expired Lease this lock took over and
+// when it lapsed.
+func (l *leaseLock) TookOver() (string, time.Time) { return l.prevHolder, l.prevExpired }
+
+// start renews the Lease in the background until Unlock.
+func (l *leaseLock) start(ctx context.Context) {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
+	l.stop, l.done = stop, make(chan struct{})
+	l.unlockContext = func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
+	}
+	every := l.opts.LeaseDuration / 3
 	go func() {
-		defer close(done)
-		t := time.NewTicker(s.opts.LeaseDuration / 3)
+		defer close(l.done)
+		t := time.NewTicker(every)
 		defer t.Stop()
+		check := time.NewTimer(l.opts.LeaseDuration - l.margin())
+		defer check.Stop()
 		for {
 			select {
 			case <-bg.Done():
 				return
+			case <-check.C:
+				// Lost unless renewed meanwhile: Held decides.
+				if l.Held() != nil {
+					return
+				}
+				l.mu.Lock()
+				check.Reset(max(time.Until(l.validFrom.Add(l.opts.LeaseDuration-l.margin())), time.Millisecond))
+				l.mu.Unlock()
+				continue
 			case <-t.C:
 			}
-			mu.Lock()
-			next := held.DeepCopy()
-			mu.Unlock()
-			now := metav1.NewMicroTime(s.opts.Now())
+			if l.Held() != nil {
+				return
+			}
+			l.mu.Lock()
+			next := l.held.DeepCopy()
+			deadline := l.validFrom.Add(l.opts.LeaseDuration - l.margin())
+			l.mu.Unlock()
+			start := l.opts.Now()
+			now := metav1.NewMicroTime(start)
 			next.Spec.RenewTime = &now
-			renewed, err := leases.Update(bg, next, metav1.UpdateOptions{})
+			// A renewal that has not answered by the time the lock stops
+			// counting as held is of no use: give up then.
+			rctx, cancel := context.WithTimeout(bg, max(min(every, deadline.Sub(start)), time.Millisecond))
+			renewed, err := l.leases.Update(rctx, next, metav1.UpdateOptions{})
+			cancel()
 			if err != nil {
 				if bg.Err() != nil {
 					return
 				}
 				if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-					s.opts.Logger.Warn("release lock lost to another client", "release", name, "namespace", s.namespace, "error", err)
+					l.mu.Lock()
+					l.loseLocked(fmt.Errorf("release %q: lock Lease %s%s was taken over by another client: %w", l.name, LeasePrefix, l.name, release.ErrLockLost))
+					l.mu.Unlock()
 					return
 				}
-				s.opts.Logger.Warn("release lock renewal failed; retrying", "release", name, "namespace", s.namespace, "error", err)
+				l.opts.Logger.Warn("release lock renewal failed; retrying", "release", l.name, "namespace", l.namespace, "error", err)
 				continue
 			}
-			mu.Lock()
-			held = renewed
-			mu.Unlock()
+			l.mu.Lock()
+			l.held, l.validFrom = renewed, start
+			l.mu.Unlock()
 		}
 	}()
+}
 
-	var once sync.Once
-	unlock := func() {
-		once.Do(func() {
-			stop()
-			<-done
-			mu.Lock()
-			last := held
-			mu.Unlock()
-			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
-			defer cancel()
-			err := deleteHeld(uctx, leases, last)
-			if err != nil {
-				s.opts.Logger.Warn("release lock not released; it lapses on its own", "release", name, "namespace", s.namespace, "error", err)
+// Unlock stops renewing and deletes the Lease, unless it was lost.
+func (l *leaseLock) Unlock() {
+	l.once.Do(func() {
+		l.stop()
+		<-l.done
+		l.mu.Lock()
+		last, lost := l.held, l.lostErr != nil
+		l.mu.Unlock()
+		uctx, cancel := l.unlockContext()
+		defer cancel()
+		if err := deleteHeld(uctx, l.leases, last); err != nil {
+			level := l.opts.Logger.Warn
+			if lost {
+				level = l.opts.Logger.Debug
 			}
-		})
-	}
-	return unlock, nil
+			level("release lock not released; it lapses on its own", "release", l.name, "namespace", l.namespace, "error", err)
+		}
+	})
 }
 
 // deleteHeld deletes the Lease last, which this client holds. A renewal

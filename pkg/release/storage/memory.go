@@ -260,8 +260,8 @@ func (m *Memory) Prune(ctx context.Context, name string, keep int) ([]int, error
 	return victims, errors.Join(errs...)
 }
 
-// Lock takes the release's in-process lock.
-func (m *Memory) Lock(ctx context.Context, name string) (func(), error) {
+// Lock takes the release's in-process lock. It is never lost.
+func (m *Memory) Lock(ctx context.Context, name string) (release.Lock, error) {
 	if m.namespace == "" {
 		return nil, fmt.Errorf("release %q: lock: the store has no namespace; give one", name)
 	}
@@ -272,15 +272,30 @@ func (m *Memory) Lock(ctx context.Context, name string) (func(), error) {
 		return nil, &LockedError{Release: name, Namespace: m.namespace, Holder: l.holder, Since: l.since}
 	}
 	m.state.locks[k] = lockState{holder: m.opts.Holder, since: m.opts.Now()}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			m.state.mu.Lock()
-			delete(m.state.locks, k)
-			m.state.mu.Unlock()
-		})
-	}, nil
+	return &memoryLock{unlock: func() {
+		m.state.mu.Lock()
+		delete(m.state.locks, k)
+		m.state.mu.Unlock()
+	}}, nil
 }
+
+// memoryLock is a Memory store's lock, held until Unlock.
+type memoryLock struct {
+	once   sync.Once
+	unlock func()
+}
+
+// Held returns nil: an in-process lock is not lost.
+func (*memoryLock) Held() error { return nil }
+
+// Lost returns nil, a channel never closed.
+func (*memoryLock) Lost() <-chan struct{} { return nil }
+
+// TookOver returns "": an in-process lock is never taken over.
+func (*memoryLock) TookOver() (string, time.Time) { return "", time.Time{} }
+
+// Unlock releases the lock.
+func (l *memoryLock) Unlock() { l.once.Do(l.unlock) }
 
 // writeNamespace picks where a record goes: the store's namespace, else the release's.
 func writeNamespace(storeNS string, rls *release.Release) (string, error) {

@@ -311,13 +311,13 @@ func TestMemoryLock(t *testing.T) {
 	if u, err := other.Lock(ctx, "db"); err != nil {
 		t.Errorf("another release's lock: %v", err)
 	} else {
-		u()
+		u.Unlock()
 	}
-	unlock()
-	unlock() // harmless
+	unlock.Unlock()
+	unlock.Unlock() // harmless
 	u2, err := other.Lock(ctx, "web")
 	if err != nil {
 		t.Fatalf("Lock after unlock: %v", err)
 	}
-	u2()
+	u2.Unlock()
 }

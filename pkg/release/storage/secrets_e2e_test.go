@@ -269,8 +269,8 @@ func TestLeaseLock(t *testing.T) {
 		}
 	})
 
-	unlock()
-	unlock()
+	unlock.Unlock()
+	unlock.Unlock()
 	if _, err := clientset(t, c).CoordinationV1().Leases(ns).Get(ctx, "barge.release.web", metav1.GetOptions{}); err == nil {
 		t.Error("Lease still there after unlock")
 	}
@@ -278,7 +278,7 @@ func TestLeaseLock(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Lock after unlock: %v", err)
 	}
-	ub()
+	ub.Unlock()
 
 	t.Run("an expired lease is taken over", func(t *testing.T) {
 		old := metav1.NewMicroTime(time.Now().Add(-time.Minute))
@@ -294,7 +294,7 @@ func TestLeaseLock(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Lock over an expired lease: %v", err)
 		}
-		defer u()
+		defer u.Unlock()
 		l, err := clientset(t, c).CoordinationV1().Leases(ns).Get(ctx, "barge.release.api", metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -311,11 +311,11 @@ func TestLeaseLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		cancel2()
-		u()
+		u.Unlock()
 		if u2, err := b.Lock(ctx, "job"); err != nil {
 			t.Errorf("Lock after unlock with a cancelled context: %v", err)
 		} else {
-			u2()
+			u2.Unlock()
 		}
 	})
 
@@ -336,7 +336,7 @@ func TestLeaseLock(t *testing.T) {
 		if _, err := leases.Update(ctx, l, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		u()
+		u.Unlock()
 		if _, err := leases.Get(ctx, "barge.release.cron", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Errorf("the Lease is still there after unlock (get: %v)", err)
 		}

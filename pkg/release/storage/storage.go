@@ -69,9 +69,9 @@ type Pruner interface {
 // Locker guards a release against concurrent operations.
 type Locker interface {
 	// Lock takes the release's lock, or fails at once with a *LockedError
-	// (wrapping release.ErrLocked) when another live holder has it. Calling
-	// unlock releases it; unlock is safe to call more than once.
-	Lock(ctx context.Context, name string) (unlock func(), err error)
+	// (wrapping release.ErrLocked) when another live holder has it. The
+	// lock's Unlock releases it and is safe to call more than once.
+	Lock(ctx context.Context, name string) (release.Lock, error)
 }
 
 // Store is everything a release store does.

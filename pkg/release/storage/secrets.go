@@ -48,6 +48,7 @@ type Secrets struct {
 	opts      Options
 	pre       *precoder
 	enc       *recordEncoder
+	versions  *recordVersions
 }
 
 // NewSecrets returns a store talking to the cluster of cfg. cfg is copied;
@@ -69,7 +70,7 @@ func NewSecrets(cfg *rest.Config, namespace string, opts Options) (*Secrets, err
 	if err != nil {
 		return nil, fmt.Errorf("secrets store: %w", err)
 	}
-	return &Secrets{api: api, meta: meta, namespace: namespace, opts: opts.withDefaults(), pre: &precoder{}, enc: enc}, nil
+	return &Secrets{api: api, meta: meta, namespace: namespace, opts: opts.withDefaults(), pre: &precoder{}, enc: enc, versions: newRecordVersions()}, nil
 }
 
 // InNamespace returns a store for another namespace sharing the same clients
@@ -112,17 +113,22 @@ func (s *Secrets) Create(ctx context.Context, rls *release.Release) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.api.secrets(ns).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+	created, err := s.api.secrets(ns).Create(ctx, obj, metav1.CreateOptions{})
+	if err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("release %q revision %d in namespace %q: %w", rls.Name, rls.Version, ns, release.ErrExists)
 		}
 		return fmt.Errorf("secret %s/%s: create: %w", ns, obj.Name, err)
 	}
+	s.versions.seen(created)
 	return nil
 }
 
 // Update replaces a stored revision. As Helm does, the Secret is replaced
-// whole, labelled modifiedAt (and annotated with SummaryAnnotation).
+// whole, labelled modifiedAt (and annotated with SummaryAnnotation). When
+// this store has read or written the record before, the update is
+// conditional on it being unchanged since, and fails with an error
+// wrapping release.ErrChanged if another client wrote it meanwhile.
 func (s *Secrets) Update(ctx context.Context, rls *release.Release) error {
 	ns, err := writeNamespace(s.namespace, rls)
 	if err != nil {
@@ -132,12 +138,18 @@ func (s *Secrets) Update(ctx context.Context, rls *release.Release) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.api.secrets(ns).Update(ctx, obj, metav1.UpdateOptions{}); err != nil {
+	obj.ResourceVersion = s.versions.of(ns, obj.Name)
+	updated, err := s.api.secrets(ns).Update(ctx, obj, metav1.UpdateOptions{})
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return notFound(rls.Name, rls.Version)
 		}
+		if apierrors.IsConflict(err) {
+			return fmt.Errorf("release %q revision %d in namespace %q: %w since this client read it", rls.Name, rls.Version, ns, release.ErrChanged)
+		}
 		return fmt.Errorf("secret %s/%s: update: %w", ns, obj.Name, err)
 	}
+	s.versions.seen(updated)
 	return nil
 }
 
@@ -158,6 +170,7 @@ func (s *Secrets) Delete(ctx context.Context, name string, revision int) (*relea
 	if err != nil {
 		return nil, fmt.Errorf("secret %s/%s: delete: %w", obj.Namespace, obj.Name, err)
 	}
+	s.versions.forget(obj.Namespace, obj.Name)
 	return rls, nil
 }
 
@@ -189,6 +202,7 @@ func (s *Secrets) getSecret(ctx context.Context, name string, revision int) (*co
 	if err != nil {
 		return nil, fmt.Errorf("secret %s/%s: get: %w", ns, Key(name, revision), err)
 	}
+	s.versions.seen(obj)
 	return obj, nil
 }
 

@@ -93,6 +93,11 @@ func reachable(ctx context.Context, rc *rest.Config) (*version.Info, error) {
 		err = ctx.Err()
 	}
 	if err != nil {
+		// A server that answers 401 or 403 is reached: its credentials or
+		// permissions are at fault, not its address.
+		if ae := kube.ExplainAccess(err, rc.Host); ae != err {
+			return nil, ae
+		}
 		return nil, &unreachableError{host: rc.Host, err: err}
 	}
 	return v, nil
@@ -105,7 +110,7 @@ type unreachableError struct {
 }
 
 func (e *unreachableError) Error() string {
-	return fmt.Sprintf("kubernetes cluster unreachable at %s: %v (nothing was changed; check --kubeconfig, --kube-context and that the cluster is running)", e.host, e.err)
+	return fmt.Sprintf("kubernetes cluster unreachable at %s: %v (nothing was changed; check the server address of the kube-context, --kubeconfig, --kube-context or --kube-apiserver, and that the cluster is running)", e.host, e.err)
 }
 
 func (e *unreachableError) Unwrap() error { return e.err }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
@@ -82,13 +83,42 @@ type table struct {
 	sep string
 }
 
-// row appends a row of cells, formatted with %v.
+// row appends a row of cells, formatted with %v, each on one line (see
+// oneLine).
 func (t *table) row(cells ...any) {
 	r := make([]string, len(cells))
 	for i, c := range cells {
-		r[i] = fmt.Sprint(c)
+		r[i] = oneLine(fmt.Sprint(c))
 	}
 	t.rows = append(t.rows, r)
+}
+
+// oneLine returns a cell's text with its line breaks, tabs and other
+// control characters escaped as in a Go string ("a\nb" shows as a\nb),
+// so that a multi-line value (a --description, a failure message) keeps its
+// row on one line and the columns aligned, and reads back unambiguously.
+// Helm prints such a value as it is, breaking its table; -o json and -o yaml
+// keep the text as it is.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // String returns the laid-out table.

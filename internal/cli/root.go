@@ -103,5 +103,6 @@ that Helm and barge can work on the same releases.`,
 		newFleetPlanCmd(cfg),
 		newFleetDestroyCmd(cfg),
 	)
+	explainErrors(root, cfg)
 	return root
 }

@@ -15,9 +15,10 @@ type waitFlags struct {
 }
 
 // Bind registers the wait flags on fs; --timeout defaults to
-// release.DefaultTimeout (5m).
+// release.DefaultTimeout (5m). Unlike Helm's, which bounds each wait,
+// barge's --timeout bounds the whole command (release.WithTimeout).
 func (w *waitFlags) Bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&w.opts.Wait, "wait", false, "if set, will wait until all the release's objects are ready (kstatus: Deployments, StatefulSets, DaemonSets rolled out, Pods ready, PVCs bound, Services with their load balancer...) before marking the "+w.what+" successful. It will wait for as long as --timeout")
 	fs.BoolVar(&w.opts.WaitForJobs, "wait-for-jobs", false, "if set and --wait enabled, will wait until all Jobs have been completed before marking the "+w.what+" successful. It will wait for as long as --timeout")
-	fs.DurationVar(&w.opts.Timeout, "timeout", release.DefaultTimeout, "time to wait for any individual Kubernetes operation (like Jobs for hooks) and for --wait")
+	fs.DurationVar(&w.opts.Timeout, "timeout", release.DefaultTimeout, "time the whole command may take: connecting, hooks, applying and --wait (with --atomic twice as long, for the rollback); when it runs out, the release is recorded failed and barge says what it had done")
 }

@@ -21,7 +21,10 @@ func (e *Engine) applyOptions(force, dryRun bool) kube.ApplyOptions {
 const preflightConcurrency = 16
 
 // preflight reads every object of the plan from the cluster's cache, several
-// at once. Objects not in current (the revision being replaced) that exist must
+// at once, before anything is applied. Every object must be of a kind the
+// cluster serves or one a CustomResourceDefinition of the plan defines (in
+// crds/ or among the templates), else it fails with a *MissingKindsError.
+// Objects not in current (the revision being replaced) that exist must
 // belong to the plan's release, unless adopt. It returns the keys of the
 // objects that exist.
 func (e *Engine) preflight(ctx context.Context, p *Plan, current []*unstructured.Unstructured, adopt bool) (map[string]bool, error) {
@@ -42,14 +45,21 @@ func (e *Engine) preflight(ctx context.Context, p *Plan, current []*unstructured
 	}
 	wg.Wait()
 	existed := map[string]bool{}
-	var owners []error
+	var owners, unknown []error
+	var crds []*unstructured.Unstructured
 	for i, o := range p.Apply {
 		if err := errs[i]; err != nil {
 			var uk *kube.UnknownKindError
-			if errors.As(err, &uk) {
-				continue // a kind from this chart's CRDs, not installed yet
+			if !errors.As(err, &uk) {
+				return nil, err
 			}
-			return nil, err
+			if crds == nil {
+				crds = shippedCRDs(p)
+			}
+			if !definesKind(crds, o.GroupVersionKind()) {
+				unknown = append(unknown, unknownKind(p.Release.Manifest, o))
+			}
+			continue // a kind from this chart's CRDs, not installed yet
 		}
 		live := lives[i]
 		if live == nil {
@@ -63,6 +73,9 @@ func (e *Engine) preflight(ctx context.Context, p *Plan, current []*unstructured
 		if err := checkOwnership(live, p.Release.Name, p.Release.Namespace); err != nil {
 			owners = append(owners, err)
 		}
+	}
+	if len(unknown) > 0 {
+		return nil, &MissingKindsError{Errs: unknown}
 	}
 	return existed, errors.Join(owners...)
 }
@@ -100,7 +113,7 @@ func (e *Engine) installCRDs(ctx context.Context, crds []*unstructured.Unstructu
 	if _, err := e.cluster.ApplyCRDs(ctx, missing, e.applyOptions(false, false)); err != nil {
 		return fmt.Errorf("install CRDs: %w", err)
 	}
-	if err := e.cluster.WaitEstablished(ctx, missing, timeout); err != nil {
+	if err := e.cluster.WaitEstablished(ctx, missing, remaining(ctx, timeout)); err != nil {
 		return fmt.Errorf("install CRDs: %w", err)
 	}
 	return nil
@@ -119,33 +132,42 @@ type execOptions struct {
 
 // execute runs a stored plan: pre hooks, apply, deletions, wait, post
 // hooks. It records hook runs in the store as they happen. It returns the
-// objects it created, for CleanupOnFail.
+// objects it created, for CleanupOnFail. Its errors say at which stage they
+// happened and how far the apply got (see outOfTime). Waits last at most
+// the time left before ctx's deadline.
 func (e *Engine) execute(ctx context.Context, p *Plan, x execOptions) ([]*unstructured.Unstructured, error) {
 	timeout := x.timeout()
+	total := len(p.Apply)
 	if err := e.runHooks(ctx, p.Release, x.pre, p.Hooks[x.pre], timeout, x.hookLogs); err != nil {
-		return nil, fmt.Errorf("%s hooks failed: %w", x.pre, err)
+		return nil, atStage("running "+string(x.pre)+" hooks", 0, 0, fmt.Errorf("%s hooks failed: %w", x.pre, err))
 	}
 	results, err := e.cluster.Apply(ctx, p.Apply, e.applyOptions(x.force, false))
 	var created []*unstructured.Unstructured
+	applied := 0
 	for i, r := range results {
-		if r.Object != nil && !x.existed[objectKey(p.Apply[i])] {
+		if r.Object == nil {
+			continue
+		}
+		applied++
+		if !x.existed[objectKey(p.Apply[i])] {
 			created = append(created, p.Apply[i])
 		}
 	}
 	if err != nil {
-		return created, err
+		return created, atStage("applying objects", applied, total, err)
 	}
 	if err := e.deleteDropped(ctx, p); err != nil {
-		return created, err
+		return created, atStage("deleting the objects the revision drops", applied, total, err)
 	}
 	if x.Wait && len(p.Apply) > 0 {
-		e.logger.InfoContext(ctx, "waiting for release objects", "release", p.Release.Name, "objects", len(p.Apply), "timeout", timeout)
-		if err := e.cluster.Wait(ctx, p.Apply, kube.WaitOptions{Timeout: timeout, WaitForJobs: x.WaitForJobs, Progress: x.Progress}); err != nil {
-			return created, err
+		wait := remaining(ctx, timeout)
+		e.logger.InfoContext(ctx, "waiting for release objects", "release", p.Release.Name, "objects", len(p.Apply), "timeout", wait)
+		if err := e.cluster.Wait(ctx, p.Apply, kube.WaitOptions{Timeout: wait, WaitForJobs: x.WaitForJobs, Progress: x.Progress}); err != nil {
+			return created, atStage("waiting for the objects to be ready", applied, total, err)
 		}
 	}
 	if err := e.runHooks(ctx, p.Release, x.post, p.Hooks[x.post], timeout, x.hookLogs); err != nil {
-		return created, fmt.Errorf("%s hooks failed: %w", x.post, err)
+		return created, atStage("running "+string(x.post)+" hooks", applied, total, fmt.Errorf("%s hooks failed: %w", x.post, err))
 	}
 	return created, nil
 }

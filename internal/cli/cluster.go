@@ -142,6 +142,7 @@ func (cc *clusterClients) engine(ctx context.Context, cfg *Config, namespace, fi
 		Lookup:               lookuper{cc.kube},
 		DiscoverCapabilities: discover,
 		Renderer:             early.renderer,
+		Notices:              cfg.warn,
 	})
 }
 

@@ -22,6 +22,7 @@ type deployFlags struct {
 	atomic          bool
 	forceConflicts  bool
 	takeOwnership   bool
+	takeOver        bool
 	skipCRDs        bool
 	noHooks         bool
 	createNamespace bool
@@ -46,12 +47,18 @@ func (d *deployFlags) Bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&d.atomic, "rollback-on-failure", false, atomicHelp+" (same as --atomic)")
 	fs.BoolVar(&d.forceConflicts, "force-conflicts", false, "take over the fields other field managers own when applying, instead of failing on the conflict")
 	fs.BoolVar(&d.takeOwnership, "take-ownership", false, "if set, "+d.what+" will ignore the check for helm annotations and take ownership of the existing resources (on install, with their fields: as --force-conflicts)")
+	bindTakeOver(fs, &d.takeOver)
 	fs.BoolVar(&d.skipCRDs, "skip-crds", false, "if set, no CRDs will be installed. By default, CRDs are installed if not already present")
 	fs.BoolVar(&d.noHooks, "no-hooks", false, "prevent hooks from running during "+d.what)
 	fs.BoolVar(&d.createNamespace, "create-namespace", false, "create the release namespace if not present")
 	fs.StringVar(&d.fieldManager, "field-manager", defaultFieldManager, fieldManagerHelp)
 	fs.BoolVar(&d.hideNotes, "hide-notes", false, "if set, do not show notes in "+d.what+" output. Does not affect presence in chart metadata")
 	fs.BoolVar(&d.subchartNotes, "render-subchart-notes", false, "if set, render subchart notes along with the parent")
+}
+
+// bindTakeOver registers --take-over on fs.
+func bindTakeOver(fs *pflag.FlagSet, v *bool) {
+	fs.BoolVar(v, "take-over", false, "mark failed at once a pending or uninstalling revision that no barge lock covers (left by Helm or another client), instead of refusing while it is younger than "+release.ForeignPendingAge.String()+": use it when that client is gone")
 }
 
 // defaultFieldManager is the server-side apply field manager barge applies

@@ -57,6 +57,8 @@ flags, each overriding what came before.`,
 }
 
 func (o *installOptions) run(ctx context.Context, cfg *Config, args []string) error {
+	ctx, cancel := release.WithTimeout(ctx, o.deploy.wait.Timeout, o.deploy.atomic)
+	defer cancel()
 	name, chartPath, err := installNameAndChart(args, o.generateName, o.nameTemplate, time.Now)
 	if err != nil {
 		return err
@@ -119,6 +121,7 @@ func (d *deployFlags) installPlanOptions() release.InstallOptions {
 		SkipCRDs:        d.skipCRDs,
 		CreateNamespace: d.createNamespace,
 		TakeOwnership:   d.takeOwnership,
+		TakeOver:        d.takeOver,
 		Labels:          d.labels,
 		SubchartNotes:   d.subchartNotes,
 	}
@@ -186,7 +189,7 @@ func operationError(ctx context.Context, cfg *Config, prefix, name string, err e
 	if isUnreachable(err) || errors.Is(err, release.ErrLocked) {
 		return err
 	}
-	if ctx.Err() != nil {
+	if errors.Is(ctx.Err(), context.Canceled) {
 		fmt.Fprintf(cfg.ErrOut, "Release %s has been cancelled.\n", name)
 	}
 	return fmt.Errorf("%s: %w", prefix, err)

@@ -20,6 +20,7 @@ type rollbackOptions struct {
 	historyMax     int
 	forceConflicts bool
 	fieldManager   string
+	takeOver       bool
 }
 
 func newRollbackCmd(cfg *Config) *cobra.Command {
@@ -62,6 +63,7 @@ func (o *rollbackOptions) bind(fs *pflag.FlagSet, forDiff bool) {
 	}
 	(&waitFlags{opts: &o.wait, what: "rollback"}).Bind(fs)
 	fs.BoolVar(&o.dryRun, "dry-run", false, "simulate a rollback")
+	bindTakeOver(fs, &o.takeOver)
 	fs.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, "allow deletion of new resources created in this rollback when rollback fails")
 	fs.IntVar(&o.historyMax, "history-max", 10, "limit the maximum number of revisions saved per release. Use 0 for no limit")
 }
@@ -88,6 +90,8 @@ func (o *rollbackOptions) planOptions(revision int) release.RollbackOptions {
 }
 
 func (o *rollbackOptions) run(ctx context.Context, cfg *Config, name string, revision int) error {
+	ctx, cancel := release.WithTimeout(ctx, o.wait.Timeout, false)
+	defer cancel()
 	ns := cfg.Namespace()
 	cc, err := cfg.connect(ctx, ns, true)
 	if err != nil {
@@ -104,6 +108,7 @@ func (o *rollbackOptions) run(ctx context.Context, cfg *Config, name string, rev
 	opts.HistoryMax = historyLimit(o.historyMax)
 	opts.ForceConflicts = o.forceConflicts || forceAfterClientSide(ctx, cc.store, name)
 	opts.HookLogs = cfg.ErrOut
+	opts.TakeOver = o.takeOver
 	done := showProgress(cfg, &opts.WaitOptions, ns, false)
 	_, err = eng.Rollback(ctx, name, opts)
 	done()

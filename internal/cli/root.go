@@ -59,6 +59,12 @@ func (c *Config) Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(c.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
+// warn tells the user, on stderr, of something the engine found and did
+// on its own.
+func (c *Config) warn(msg string) {
+	_, _ = io.WriteString(c.ErrOut, "WARNING: "+msg+"\n")
+}
+
 // Namespace returns the namespace commands work in.
 func (c *Config) Namespace() string { return c.Kube.DefaultNamespace() }
 

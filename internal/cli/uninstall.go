@@ -21,6 +21,7 @@ type uninstallOptions struct {
 	cascade        string
 	description    string
 	purge          bool
+	takeOver       bool
 }
 
 func newUninstallCmd(cfg *Config) *cobra.Command {
@@ -44,9 +45,10 @@ history stays, the last revision marked uninstalled.
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.wait.Wait, "wait", false, "if set, will wait until all the resources are deleted before returning. It will wait for as long as --timeout")
-	f.DurationVar(&o.wait.Timeout, "timeout", release.DefaultTimeout, "time to wait for any individual Kubernetes operation (like Jobs for hooks)")
+	f.DurationVar(&o.wait.Timeout, "timeout", release.DefaultTimeout, "time the whole command may take: connecting, hooks, deleting and --wait; when it runs out, barge stops and says what it had done")
 	f.BoolVar(&o.dryRun, "dry-run", false, "simulate a uninstall")
 	f.BoolVar(&o.noHooks, "no-hooks", false, "prevent hooks from running during uninstallation")
+	bindTakeOver(f, &o.takeOver)
 	f.BoolVar(&o.ignoreNotFound, "ignore-not-found", false, `treat "release not found" as a successful uninstall`)
 	f.BoolVar(&o.keepHistory, "keep-history", false, "remove all associated resources and mark the release as deleted, but retain the release history")
 	f.StringVar(&o.cascade, "cascade", "background", `must be "background", "orphan", or "foreground". Selects the deletion cascading strategy for the dependents. Defaults to background.`)
@@ -56,6 +58,8 @@ history stays, the last revision marked uninstalled.
 }
 
 func (o *uninstallOptions) run(ctx context.Context, cfg *Config, names []string) error {
+	ctx, cancel := release.WithTimeout(ctx, o.wait.Timeout, false)
+	defer cancel()
 	cascade, err := kube.ParsePropagation(o.cascade)
 	if err != nil {
 		return fmt.Errorf("invalid --cascade %q: must be background, orphan or foreground", o.cascade)
@@ -84,6 +88,7 @@ func (o *uninstallOptions) run(ctx context.Context, cfg *Config, names []string)
 		IgnoreNotFound: o.ignoreNotFound,
 		Description:    o.description,
 		HookLogs:       cfg.ErrOut,
+		TakeOver:       o.takeOver,
 	}
 	for _, name := range names {
 		res, err := eng.Uninstall(ctx, name, opts)

@@ -83,6 +83,7 @@ func (o *upgradeOptions) planOptions() release.UpgradeOptions {
 		SkipCRDs:             d.skipCRDs,
 		NoHooks:              d.noHooks,
 		TakeOwnership:        d.takeOwnership,
+		TakeOver:             d.takeOver,
 		ReuseValues:          o.reuseValues,
 		ResetValues:          o.resetValues,
 		ResetThenReuseValues: o.resetThenReuseValues,
@@ -93,6 +94,8 @@ func (o *upgradeOptions) planOptions() release.UpgradeOptions {
 
 func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath string) error {
 	d := &o.deploy
+	ctx, cancel := release.WithTimeout(ctx, d.wait.Timeout, d.atomic)
+	defer cancel()
 	dry, err := d.dryRunMode()
 	if err != nil {
 		return err

@@ -333,7 +333,7 @@ func (e *Engine) locked(ctx context.Context, name string, lk Lock, takeOver bool
 		return nil, nil, nil, err
 	}
 	op := *e
-	op.store = fenced{Store: e.store, lock: lk}
+	op.store = &fenced{Store: e.store, lock: lk}
 	if err == nil && last.Info != nil && busy(last.Info.Status) {
 		if err := e.foreign(last, lk, takeOver); err != nil {
 			lk.Unlock()
@@ -344,7 +344,7 @@ func (e *Engine) locked(ctx context.Context, name string, lk Lock, takeOver bool
 			return nil, nil, nil, err
 		}
 	} else {
-		op.store = fenced{Store: &lastOnce{Store: e.store, name: name, rls: last, err: err, fresh: true}, lock: lk}
+		op.store = &fenced{Store: &lastOnce{Store: e.store, name: name, rls: last, err: err, fresh: true}, lock: lk}
 	}
 	gctx, stop := guard(ctx, lk)
 	return &op, gctx, func() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -68,9 +69,8 @@ func (e *BusyError) Unwrap() error { return ErrLocked }
 type LockLostError struct {
 	// Release names the release.
 	Release string
-	// Revision and Status are the revision the operation was writing and
-	// the status it was left in (as last written); Revision is zero when
-	// the operation had written none.
+	// Revision and Status are the revision the operation last wrote and
+	// the status it wrote; Revision is zero when it had written none.
 	Revision int
 	Status   Status
 	// Cause says why the lock was lost.
@@ -93,29 +93,62 @@ func (e *LockLostError) Unwrap() error { return e.Cause }
 // fenced is a Store whose writes first check that the operation still
 // holds its lock, so that an operation that lost it (paused, partitioned,
 // or swapped out) never overwrites what the lock's next holder wrote.
+//
+// It remembers the last revision it wrote and its status, for the error
+// that says what state an operation that lost its lock left.
 type fenced struct {
 	Store
 	lock Lock
+
+	mu      sync.Mutex
+	rev     int
+	status  Status
+	written bool
+}
+
+// wrote remembers a revision written.
+func (s *fenced) wrote(rls *Release) {
+	if rls == nil || rls.Info == nil {
+		return
+	}
+	s.mu.Lock()
+	s.rev, s.status, s.written = rls.Version, rls.Info.Status, true
+	s.mu.Unlock()
+}
+
+// lastWritten returns the last revision written and its status, or zero.
+func (s *fenced) lastWritten() (int, Status) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rev, s.status
 }
 
 // Create stores a new revision if the lock is held.
-func (s fenced) Create(ctx context.Context, rls *Release) error {
+func (s *fenced) Create(ctx context.Context, rls *Release) error {
 	if err := s.lock.Held(); err != nil {
 		return err
 	}
-	return s.Store.Create(ctx, rls)
+	if err := s.Store.Create(ctx, rls); err != nil {
+		return err
+	}
+	s.wrote(rls)
+	return nil
 }
 
 // Update replaces a stored revision if the lock is held.
-func (s fenced) Update(ctx context.Context, rls *Release) error {
+func (s *fenced) Update(ctx context.Context, rls *Release) error {
 	if err := s.lock.Held(); err != nil {
 		return err
 	}
-	return s.Store.Update(ctx, rls)
+	if err := s.Store.Update(ctx, rls); err != nil {
+		return err
+	}
+	s.wrote(rls)
+	return nil
 }
 
 // Delete removes a stored revision if the lock is held.
-func (s fenced) Delete(ctx context.Context, name string, revision int) (*Release, error) {
+func (s *fenced) Delete(ctx context.Context, name string, revision int) (*Release, error) {
 	if err := s.lock.Held(); err != nil {
 		return nil, err
 	}
@@ -123,7 +156,7 @@ func (s fenced) Delete(ctx context.Context, name string, revision int) (*Release
 }
 
 // Prune trims a release's history if the lock is held.
-func (s fenced) Prune(ctx context.Context, name string, keep int) ([]int, error) {
+func (s *fenced) Prune(ctx context.Context, name string, keep int) ([]int, error) {
 	if err := s.lock.Held(); err != nil {
 		return nil, err
 	}
@@ -131,7 +164,7 @@ func (s fenced) Prune(ctx context.Context, name string, keep int) ([]int, error)
 }
 
 // Precode forwards to the Store, when it can encode records ahead.
-func (s fenced) Precode(rls *Release) {
+func (s *fenced) Precode(rls *Release) {
 	if p, ok := s.Store.(precoder); ok {
 		p.Precode(rls)
 	}
@@ -157,19 +190,23 @@ func guard(ctx context.Context, lk Lock) (context.Context, func()) {
 	}
 }
 
-// lockLost returns a *LockLostError when err, or ctx's cause, says the lock
-// was lost, naming the revision rls and its last recorded status; else nil.
-func lockLost(ctx context.Context, rls *Release, recorded Status, err error) error {
+// stopped returns err, or a *LockLostError in its place when err, or the
+// cause of ctx's end, says that the operation on release name lost its
+// lock or found its records changed by another client.
+func (e *Engine) stopped(ctx context.Context, name string, err error) error {
+	if err == nil {
+		return nil
+	}
 	cause := err
 	if !errors.Is(cause, ErrLockLost) && !errors.Is(cause, ErrChanged) {
 		cause = context.Cause(ctx)
 		if !errors.Is(cause, ErrLockLost) {
-			return nil
+			return err
 		}
 	}
-	e := &LockLostError{Cause: cause}
-	if rls != nil {
-		e.Release, e.Revision, e.Status = rls.Name, rls.Version, recorded
+	lost := &LockLostError{Release: name, Cause: cause}
+	if f, ok := e.store.(*fenced); ok {
+		lost.Revision, lost.Status = f.lastWritten()
 	}
-	return e
+	return lost
 }

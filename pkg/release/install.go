@@ -30,6 +30,10 @@ type InstallOptions struct {
 	// TakeOwnership adopts existing objects that belong to another release
 	// or to none, instead of refusing them.
 	TakeOwnership bool
+	// TakeOver recovers at once a pending revision that no barge lock
+	// covers, instead of taking it for another client's live operation
+	// while it is younger than ForeignPendingAge.
+	TakeOver bool
 	// Replace reuses the name of a release whose last revision is
 	// uninstalled (with history kept) or failed.
 	Replace bool
@@ -209,12 +213,14 @@ func (e *Engine) Install(ctx context.Context, name string, ch *helmchart.Chart, 
 			return nil, fmt.Errorf("release %q: %w", name, err)
 		}
 	}
-	op, unlock, err := e.lockForCreate(ctx, name)
+	lctx := ctx
+	op, ctx, unlock, err := e.lockForCreate(ctx, name, opts.TakeOver)
 	if err != nil {
-		return nil, err
+		return nil, outOfTime(lctx, "taking the release's lock", err)
 	}
 	defer unlock()
-	return op.install(ctx, name, ch, vals, opts)
+	rls, err := op.install(ctx, name, ch, vals, opts)
+	return rls, op.stopped(ctx, name, outOfTime(ctx, "preparing the install", err))
 }
 
 // CreateNamespace makes the engine's namespace, labelled as Helm labels
@@ -263,7 +269,7 @@ func (e *Engine) install(ctx context.Context, name string, ch *helmchart.Chart, 
 		}
 	}
 	if err := e.store.Create(ctx, rls); err != nil {
-		return rls, err
+		return rls, atStage(fmt.Sprintf("recording revision %d %s", rls.Version, rls.Info.Status), 0, 0, err)
 	}
 	return e.installApply(ctx, p, existed, opts)
 }
@@ -324,7 +330,7 @@ func (e *Engine) installApply(ctx context.Context, p *Plan, existed map[string]b
 
 // failInstall records a failed install, or uninstalls it with Atomic.
 func (e *Engine) failInstall(ctx, fctx context.Context, rls *Release, err error, opts InstallOptions) (*Release, error) {
-	err = interrupted(ctx, err)
+	err = interrupted(ctx, outOfTime(ctx, "", err))
 	rls.Info.Status = StatusFailed
 	rls.Info.Description = fmt.Sprintf("Release %q failed: %s", rls.Name, err)
 	if opts.Atomic && ctx.Err() == nil {
@@ -335,7 +341,11 @@ func (e *Engine) failInstall(ctx, fctx context.Context, rls *Release, err error,
 		}
 		return rls, fmt.Errorf("release %q failed, and has been uninstalled due to atomic being set: %w", rls.Name, err)
 	}
-	if uerr := e.store.Update(fctx, rls); uerr != nil {
+	uerr := e.store.Update(fctx, rls)
+	if noteRecord(err, rls, uerr) {
+		return rls, fmt.Errorf("release %q: %w", rls.Name, err)
+	}
+	if uerr != nil {
 		return rls, fmt.Errorf("%w (and recording the release failed also failed: %v)", err, uerr)
 	}
 	if opts.Atomic {

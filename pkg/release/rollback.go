@@ -12,6 +12,10 @@ import (
 // revision without waiting.
 type RollbackOptions struct {
 	WaitOptions
+	// TakeOver recovers at once a pending or uninstalling revision that no
+	// barge lock covers, instead of taking it for another client's live
+	// operation while it is younger than ForeignPendingAge.
+	TakeOver bool
 	// Revision is the revision to roll back to; zero means the one before
 	// the last.
 	Revision int
@@ -105,12 +109,14 @@ func (e *Engine) Rollback(ctx context.Context, name string, opts RollbackOptions
 	if err := e.needCluster("rollback"); err != nil {
 		return nil, err
 	}
-	op, unlock, err := e.lock(ctx, name)
+	lctx := ctx
+	op, ctx, unlock, err := e.lock(ctx, name, opts.TakeOver)
 	if err != nil {
-		return nil, err
+		return nil, outOfTime(lctx, "taking the release's lock", err)
 	}
 	defer unlock()
-	return op.rollback(ctx, name, opts)
+	rls, err := op.rollback(ctx, name, opts)
+	return rls, op.stopped(ctx, name, outOfTime(ctx, "preparing the rollback", err))
 }
 
 // rollback is Rollback with the lock held.
@@ -131,7 +137,7 @@ func (e *Engine) rollback(ctx context.Context, name string, opts RollbackOptions
 	}
 	e.prune(ctx, name, opts.HistoryMax)
 	if err := e.store.Create(ctx, rls); err != nil {
-		return rls, err
+		return rls, atStage(fmt.Sprintf("recording revision %d %s", rls.Version, rls.Info.Status), 0, 0, err)
 	}
 	created, err := e.execute(ctx, p, execOptions{
 		WaitOptions: opts.WaitOptions, pre: HookPreRollback, post: HookPostRollback,
@@ -140,12 +146,14 @@ func (e *Engine) rollback(ctx context.Context, name string, opts RollbackOptions
 	fctx, cancel := finalContext(ctx)
 	defer cancel()
 	if err != nil {
-		err = interrupted(ctx, err)
+		err = interrupted(ctx, outOfTime(ctx, "", err))
 		rls.Info.Status = StatusFailed
 		rls.Info.Description = fmt.Sprintf("Rollback %q failed: %s", name, err)
-		if uerr := e.store.Update(fctx, rls); uerr != nil {
+		uerr := e.store.Update(fctx, rls)
+		if uerr != nil {
 			e.logger.WarnContext(ctx, "recording the failed rollback failed", "release", name, "error", uerr)
 		}
+		noteRecord(err, rls, uerr)
 		if opts.CleanupOnFail && len(created) > 0 {
 			if cerr := e.cleanup(fctx, created); cerr != nil {
 				return rls, fmt.Errorf("release %q: rollback failed (%w), and cleaning up the objects it created failed: %v", name, err, cerr)

@@ -15,6 +15,10 @@ type UninstallOptions struct {
 	// Wait waits until the deleted objects are gone; Timeout bounds it and
 	// each hook.
 	WaitOptions
+	// TakeOver recovers at once a pending or uninstalling revision that no
+	// barge lock covers, instead of taking it for another client's live
+	// operation while it is younger than ForeignPendingAge.
+	TakeOver bool
 	// DryRun only reports what would be deleted.
 	DryRun bool
 	// KeepHistory keeps the records, the last one marked uninstalled.
@@ -87,12 +91,13 @@ func (e *Engine) Uninstall(ctx context.Context, name string, opts UninstallOptio
 	if err := e.needCluster("uninstall"); err != nil {
 		return nil, err
 	}
-	op, unlock, err := e.lock(ctx, name)
+	op, ctx, unlock, err := e.lock(ctx, name, opts.TakeOver)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	return op.uninstall(ctx, name, opts)
+	res, err := op.uninstall(ctx, name, opts)
+	return res, op.stopped(ctx, name, err)
 }
 
 // uninstall is Uninstall with the lock held.
@@ -152,7 +157,7 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 		return res, fmt.Errorf("release %q: failed to delete release objects: %w", name, errors.Join(errs...))
 	}
 	if opts.Wait && len(p.Delete) > 0 {
-		if err := e.cluster.WaitDeleted(ctx, p.Delete, timeout); err != nil {
+		if err := e.cluster.WaitDeleted(ctx, p.Delete, remaining(ctx, timeout)); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -18,6 +18,10 @@ import (
 // keeping DefaultHistoryMax revisions.
 type UpgradeOptions struct {
 	WaitOptions
+	// TakeOver recovers at once a pending or uninstalling revision that no
+	// barge lock covers, instead of taking it for another client's live
+	// operation while it is younger than ForeignPendingAge.
+	TakeOver bool
 	// DryRun only pretends; nothing is stored or changed.
 	DryRun DryRun
 	// Install installs the release if it does not exist, or if its last
@@ -220,12 +224,14 @@ func (e *Engine) Upgrade(ctx context.Context, name string, ch *helmchart.Chart, 
 			return e.Install(ctx, name, ch, vals, opts.installOptions(false))
 		}
 	}
-	op, unlock, err := e.lock(ctx, name)
+	lctx := ctx
+	op, ctx, unlock, err := e.lock(ctx, name, opts.TakeOver)
 	if err != nil {
-		return nil, err
+		return nil, outOfTime(lctx, "taking the release's lock", err)
 	}
 	defer unlock()
-	return op.upgrade(ctx, name, ch, vals, opts)
+	rls, err := op.upgrade(ctx, name, ch, vals, opts)
+	return rls, op.stopped(ctx, name, outOfTime(ctx, "preparing the upgrade", err))
 }
 
 func dryRunDescription(desc string) string {
@@ -253,7 +259,7 @@ func (o UpgradeOptions) installOptions(replace bool) InstallOptions {
 		WaitOptions: o.WaitOptions, DryRun: o.DryRun, NoHooks: o.NoHooks, SkipCRDs: o.SkipCRDs,
 		CreateNamespace: o.CreateNamespace, TakeOwnership: o.TakeOwnership, Replace: replace,
 		Atomic: o.Atomic, ForceConflicts: o.ForceConflicts, Description: o.Description,
-		Labels: o.Labels, SubchartNotes: o.SubchartNotes, HookLogs: o.HookLogs,
+		Labels: o.Labels, SubchartNotes: o.SubchartNotes, HookLogs: o.HookLogs, TakeOver: o.TakeOver,
 	}
 }
 
@@ -296,7 +302,7 @@ func (e *Engine) upgrade(ctx context.Context, name string, ch *helmchart.Chart, 
 	}
 	e.prune(ctx, name, opts.HistoryMax)
 	if err := e.store.Create(ctx, rls); err != nil {
-		return rls, err
+		return rls, atStage(fmt.Sprintf("recording revision %d %s", rls.Version, rls.Info.Status), 0, 0, err)
 	}
 	wait := opts.WaitOptions
 	wait.Wait = wait.Wait || opts.Atomic
@@ -326,12 +332,14 @@ func (e *Engine) upgrade(ctx context.Context, name string, ch *helmchart.Chart, 
 // failUpgrade records a failed upgrade, cleans up with CleanupOnFail, and
 // rolls back with Atomic.
 func (e *Engine) failUpgrade(ctx, fctx context.Context, rls *Release, created []*unstructured.Unstructured, err error, opts UpgradeOptions) (*Release, error) {
-	err = interrupted(ctx, err)
+	err = interrupted(ctx, outOfTime(ctx, "", err))
 	rls.Info.Status = StatusFailed
 	rls.Info.Description = fmt.Sprintf("Upgrade %q failed: %s", rls.Name, err)
-	if uerr := e.store.Update(fctx, rls); uerr != nil {
+	uerr := e.store.Update(fctx, rls)
+	if uerr != nil {
 		e.logger.WarnContext(ctx, "recording the failed upgrade failed", "release", rls.Name, "error", uerr)
 	}
+	noteRecord(err, rls, uerr)
 	if opts.CleanupOnFail && len(created) > 0 {
 		e.logger.InfoContext(ctx, "cleanup on fail: deleting created objects", "release", rls.Name, "objects", len(created))
 		if cerr := e.cleanup(fctx, created); cerr != nil {

@@ -130,7 +130,7 @@ func outOfTime(ctx context.Context, stage string, err error) error {
 			te.Done = append(te.Done, fmt.Sprintf("%d of %d objects applied", se.applied, se.total))
 		}
 	}
-	if len(te.Done) == 0 && stage != "" {
+	if len(te.Done) == 0 {
 		te.Done = append(te.Done, "nothing applied")
 	}
 	return te

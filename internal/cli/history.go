@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/bargehq/barge/pkg/release/storage"
 )
 
 // historyOptions are the flags of `barge history`.
@@ -40,20 +45,33 @@ func (o *historyOptions) run(ctx context.Context, cfg *Config, name string) erro
 		return err
 	}
 	sums, err := cc.store.History(ctx, name)
-	if err != nil {
+	// Revisions whose records cannot be read are shown in their place,
+	// and the command fails once the others are printed.
+	var partial *storage.PartialError
+	if err != nil && !errors.As(err, &partial) {
 		return err
 	}
+	failed := unreadableRows(partial)
+	sums = append(sums, failed.summaries()...)
+	slices.SortFunc(sums, func(a, b storage.Summary) int { return cmp.Compare(a.Revision, b.Revision) })
 	if o.max >= 0 && len(sums) > o.max {
 		sums = sums[len(sums)-o.max:]
 	}
 	h := make(releaseHistory, 0, len(sums))
 	for _, s := range sums {
+		if err := failed.of(s); err != nil {
+			h = append(h, revisionInfo{Revision: s.Revision, Status: statusUnreadable, Chart: "-", AppVersion: "-", Description: err.Error()})
+			continue
+		}
 		h = append(h, revisionInfo{
 			Revision: s.Revision, Updated: s.LastDeployed, Status: s.Status.String(),
 			Chart: chartRef(s), AppVersion: appVersion(s), Description: s.Description,
 		})
 	}
-	return o.output.format.write(cfg.Out, h)
+	if err := o.output.format.write(cfg.Out, h); err != nil {
+		return err
+	}
+	return failed.exitError("the other revisions are shown")
 }
 
 // revisionInfo is a row of `history`, with Helm's JSON field names.

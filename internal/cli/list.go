@@ -161,7 +161,7 @@ func (o *listOptions) run(ctx context.Context, cfg *Config) error {
 	if err := o.print(cfg, rows, failed); err != nil {
 		return err
 	}
-	return failed.exitError("listed")
+	return failed.exitError("the other releases are listed")
 }
 
 // print writes rows in the format the flags ask for.
@@ -358,7 +358,7 @@ func (u unreadable) exitError(done string) error {
 		return nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d release record(s) could not be read; the other releases are %s:", len(u), done)
+	fmt.Fprintf(&b, "%d release record(s) could not be read; %s:", len(u), done)
 	for _, r := range u {
 		fmt.Fprintf(&b, "\n  %v", r)
 	}

@@ -33,13 +33,15 @@ status with the test suite's results. It fails if a test fails.`,
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&o.timeout, "timeout", release.DefaultTimeout, "time to wait for any individual Kubernetes operation (like Jobs for hooks)")
+	f.DurationVar(&o.timeout, "timeout", release.DefaultTimeout, "time the whole command may take: connecting and running every test; when it runs out, barge stops and records the runs it saw")
 	f.BoolVar(&o.logs, "logs", false, "dump the logs from test pods (this runs after all tests are complete, but before any cleanup)")
 	f.BoolVar(&o.hideNotes, "hide-notes", false, "if set, do not show notes in test output. Does not affect presence in chart metadata")
 	return cmd
 }
 
 func (o *testOptions) run(ctx context.Context, cfg *Config, name string) error {
+	ctx, cancel := release.WithTimeout(ctx, o.timeout, false)
+	defer cancel()
 	ns := cfg.Namespace()
 	cc, err := cfg.connect(ctx, ns, true)
 	if err != nil {

@@ -74,7 +74,7 @@ func (e *Engine) runHooks(ctx context.Context, rls *Release, event HookEvent, ho
 		}
 		var werr error
 		for _, o := range objsOf[i] {
-			if werr = e.cluster.WaitComplete(ctx, o, timeout); werr != nil {
+			if werr = e.cluster.WaitComplete(ctx, o, remaining(ctx, timeout)); werr != nil {
 				break
 			}
 		}

@@ -274,7 +274,12 @@ func (e *e2e) start(args ...string) *started {
 	if runtime.GOOS == "windows" {
 		e.t.Skip("signals: POSIX only")
 	}
-	cmd := e.bargeCmd(context.Background(), args...)
+	return e.startCmd(e.bargeCmd(context.Background(), args...))
+}
+
+// startCmd starts cmd in the background, killed when the test ends.
+func (e *e2e) startCmd(cmd *exec.Cmd) *started {
+	e.t.Helper()
 	s := &started{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan result, 1)}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
 	if err := cmd.Start(); err != nil {

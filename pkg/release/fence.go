@@ -79,11 +79,11 @@ type LockLostError struct {
 
 // Error says what happened and what state the release was left in.
 func (e *LockLostError) Error() string {
-	state := "no revision was written"
+	state := "it had written no revision"
 	if e.Revision > 0 {
-		state = fmt.Sprintf("revision %d was left %s, for the lock's next holder to recover", e.Revision, e.Status)
+		state = fmt.Sprintf("it last wrote revision %d as %s, which the lock's next holder recovers", e.Revision, e.Status)
 	}
-	return fmt.Sprintf("release %q: stopped: %v; nothing more was written (%s); check the release with `barge history %s`",
+	return fmt.Sprintf("release %q: stopped: %v; this operation wrote nothing more (%s); see `barge history %s`",
 		e.Release, e.Cause, state, e.Release)
 }
 

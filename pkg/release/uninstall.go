@@ -138,6 +138,9 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 		return res, fmt.Errorf("release %q: uninstall stopped, nothing deleted: pre-delete hooks failed: %w", name, err)
 	}
 	if err := e.store.Update(ctx, rls); err != nil {
+		if errors.Is(err, ErrLockLost) || errors.Is(err, ErrChanged) {
+			return res, fmt.Errorf("release %q: uninstall stopped, nothing deleted: %w", name, err)
+		}
 		e.logger.WarnContext(ctx, "recording the uninstall in progress failed", "release", name, "error", err)
 	}
 
@@ -154,7 +157,8 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 		res.Deleted = append(res.Deleted, kube.RefOf(o))
 	}
 	if len(errs) > 0 {
-		return res, fmt.Errorf("release %q: failed to delete release objects: %w", name, errors.Join(errs...))
+		err := interrupted(ctx, fmt.Errorf("failed to delete release objects: %w", errors.Join(errs...)))
+		return res, e.failUninstall(ctx, rls, len(res.Deleted), err)
 	}
 	if opts.Wait && len(p.Delete) > 0 {
 		if err := e.cluster.WaitDeleted(ctx, p.Delete, remaining(ctx, timeout)); err != nil {
@@ -188,6 +192,20 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 		return res, fmt.Errorf("release %q: uninstallation completed with %d error(s): %w", name, len(errs), errors.Join(errs...))
 	}
 	return res, nil
+}
+
+// failUninstall records failed an uninstall that stopped after deleting
+// some of the release's objects, so that the release is left neither
+// uninstalling nor deployed: uninstall finishes it, upgrade restores it.
+func (e *Engine) failUninstall(ctx context.Context, rls *Release, deleted int, err error) error {
+	fctx, cancel := finalContext(ctx)
+	defer cancel()
+	rls.Info.Status = StatusFailed
+	rls.Info.Description = fmt.Sprintf("Uninstall %q failed after deleting %d object(s): %s; uninstall again to finish, or upgrade to restore it", rls.Name, deleted, err)
+	if uerr := e.store.Update(fctx, rls); uerr != nil {
+		return fmt.Errorf("release %q: %w (and recording the release failed also failed, leaving it %s: %v)", rls.Name, err, StatusUninstalling, uerr)
+	}
+	return fmt.Errorf("release %q: %w (revision %d recorded failed)", rls.Name, err, rls.Version)
 }
 
 // purge deletes every record of a release.

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	goflate "compress/flate"
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/binary"
@@ -11,12 +12,12 @@ import (
 	"io"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
 
 	"github.com/klauspost/compress/flate"
-	kgzip "github.com/klauspost/compress/gzip"
 	"helm.sh/helm/v3/pkg/chart"
 
 	"github.com/bargehq/barge/pkg/release"
@@ -27,11 +28,13 @@ import (
 var gzipMagic = []byte{0x1f, 0x8b, 0x08}
 
 // Encode returns a release in the form Helm keeps in data.release of a
-// Secret: base64 of the gzip of the JSON record. Helm compresses at the best
-// level, which took a quarter of a fleet's client CPU; any level reads back
-// the same, and klauspost/compress's default level is several times faster
-// for a stream a few percent longer. Kubernetes
-// base64-encodes Secret data again on the wire; this inner layer is Helm's.
+// Secret: base64 of the gzip of the JSON record, compressed at the best
+// level as Helm does (see compress), so that a record that fits in a
+// Secret when Helm writes it fits when barge does. (klauspost/compress's
+// default level, used before, leaves data that looks random, such as the
+// base64 of a chart's binary files, uncompressed: records were a quarter
+// larger than Helm's.) Kubernetes base64-encodes Secret data again on the
+// wire; this inner layer is Helm's.
 func Encode(rls *release.Release) ([]byte, error) {
 	b, err := json.Marshal(rls)
 	if err != nil {
@@ -44,22 +47,89 @@ func Encode(rls *release.Release) ([]byte, error) {
 	return data, nil
 }
 
-// compress returns base64 of the gzip of a record's JSON, as Encode does.
+// compress returns base64 of the gzip of a record's JSON, as Encode does:
+// one deflate stream, the shorter of klauspost/compress's and Go's at their
+// best levels, so never longer than Helm's.
 func compress(b []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	w, err := kgzip.NewWriterLevel(&buf, kgzip.DefaultCompression)
+	z, err := deflateBest(b, nil, nil, false)
+	if err != nil {
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	gz := make([]byte, 0, len(gzipHeader)+len(z)+8)
+	gz = append(gz, gzipHeader...)
+	gz = append(gz, z...)
+	gz = binary.LittleEndian.AppendUint32(gz, crc32.ChecksumIEEE(b))
+	gz = binary.LittleEndian.AppendUint32(gz, uint32(len(b))) // ISIZE is the size modulo 2^32
+	out := make([]byte, base64.StdEncoding.EncodedLen(len(gz)))
+	base64.StdEncoding.Encode(out, gz)
+	return out, nil
+}
+
+// deflateBest compresses b with klauspost/compress and with Go's
+// compress/flate, both at their best level, and returns the shorter: the
+// first is faster and shorter on text, the second a little shorter on data
+// that looks random (the base64 of a chart's binary files in the JSON), and
+// it is the one Helm uses. With flush set the stream ends with a sync flush
+// (byte-aligned, not final), else it is closed. The writers are taken from
+// and put back into the pools when given.
+func deflateBest(b []byte, kpool, gopool *sync.Pool, flush bool) ([]byte, error) {
+	var kbuf, gbuf bytes.Buffer
+	kbuf.Grow(len(b)/3 + 64)
+	gbuf.Grow(len(b)/3 + 64)
+	kw, err := pooled(kpool, &kbuf, func(w io.Writer) (*flate.Writer, error) { return flate.NewWriter(w, flate.BestCompression) })
 	if err != nil {
 		return nil, err
 	}
+	if err := finish(kw, b, flush); err != nil {
+		return nil, err
+	}
+	gw, err := pooled(gopool, &gbuf, func(w io.Writer) (*goflate.Writer, error) { return goflate.NewWriter(w, goflate.BestCompression) })
+	if err != nil {
+		return nil, err
+	}
+	if err := finish(gw, b, flush); err != nil {
+		return nil, err
+	}
+	if kpool != nil {
+		kpool.Put(kw)
+	}
+	if gopool != nil {
+		gopool.Put(gw)
+	}
+	if gbuf.Len() < kbuf.Len() {
+		return gbuf.Bytes(), nil
+	}
+	return kbuf.Bytes(), nil
+}
+
+// deflateWriter is what klauspost/compress's and Go's deflate writers share.
+type deflateWriter interface {
+	io.Writer
+	Flush() error
+	Close() error
+	Reset(io.Writer)
+}
+
+// pooled returns a writer onto dst from pool when it has one, else a new one.
+func pooled[W deflateWriter](pool *sync.Pool, dst io.Writer, newWriter func(io.Writer) (W, error)) (W, error) {
+	if pool != nil {
+		if w, ok := pool.Get().(W); ok {
+			w.Reset(dst)
+			return w, nil
+		}
+	}
+	return newWriter(dst)
+}
+
+// finish writes b to w and flushes (sync) or closes it.
+func finish(w deflateWriter, b []byte, flush bool) error {
 	if _, err := w.Write(b); err != nil {
-		return nil, fmt.Errorf("compress: %w", err)
+		return err
 	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("compress: %w", err)
+	if flush {
+		return w.Flush()
 	}
-	out := make([]byte, base64.StdEncoding.EncodedLen(buf.Len()))
-	base64.StdEncoding.Encode(out, buf.Bytes())
-	return out, nil
+	return w.Close()
 }
 
 // gzipHeader starts the gzip streams a recordEncoder writes (RFC 1952):
@@ -74,14 +144,22 @@ const maxCachedCharts = 8
 // the rest of the record is marshalled.
 const placeholderName = "barge.storage/chart-placeholder-5e0c7a19"
 
+// smallRecord is the length of JSON under which a recordEncoder compresses
+// a record whole: cutting it saves little time, and the pieces' own
+// Huffman tables and flushes would make it longer than Helm's.
+const smallRecord = 16 << 10
+
 // recordEncoder encodes records as Encode does, compressing the JSON of
 // each chart once. A record's gzip stream is three deflate pieces, each
 // compressed on its own: the JSON before the chart, the chart's JSON
-// (compressed once and reused for every record of that chart) and the JSON
-// after it. The first two end with a sync flush (byte-aligned, not final),
-// so their concatenation with the last, closed piece is one deflate stream
-// whose back-references stay within their piece. The stream is a few
-// percent longer than one compressed whole.
+// (compressed once, by deflateBest, and reused for every record of that
+// chart) and the JSON after it (at textLevel). The first two end with a
+// sync flush (byte-aligned, not final), so their concatenation with the
+// last, closed piece is one deflate stream whose back-references stay
+// within their piece. The stream is no longer than Helm's (one stream at
+// Go's best level), as TestEncodedNoLargerThanHelms checks on records from
+// 200 bytes to 1 MiB; a record of less than smallRecord of JSON is
+// compressed whole, by compress.
 //
 // It keeps the last maxCachedCharts charts it saw. Records of charts with
 // dependencies get a new values map at every render, so their chart JSON is
@@ -90,8 +168,9 @@ const placeholderName = "barge.storage/chart-placeholder-5e0c7a19"
 //
 // A recordEncoder may be used by several goroutines at once.
 type recordEncoder struct {
-	marker  []byte // the JSON of placeholderChart()
-	writers sync.Pool
+	marker  []byte    // the JSON of placeholderChart()
+	small   int       // records of less JSON are compressed whole: smallRecord
+	writers sync.Pool // *flate.Writer at textLevel
 
 	mu     sync.Mutex
 	charts []*chartPiece // least recently used first
@@ -103,7 +182,7 @@ func newRecordEncoder() (*recordEncoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record encoder: %w", err)
 	}
-	return &recordEncoder{marker: m}, nil
+	return &recordEncoder{marker: m, small: smallRecord}, nil
 }
 
 // placeholderChart returns the chart that stands in for a record's chart.
@@ -178,6 +257,9 @@ func (e *recordEncoder) compress(r *recordParts) ([]byte, error) {
 			return nil, fmt.Errorf("encode chart: %w", err)
 		}
 	}
+	if p != nil && len(r.prefix)+len(p.json)+len(r.suffix) < e.small {
+		return compress(slices.Concat(r.prefix, p.json, r.suffix))
+	}
 	var gz bytes.Buffer
 	gz.Grow(len(gzipHeader) + (len(r.prefix)+len(r.suffix))/3 + 8 + p.compressedLen())
 	gz.WriteString(gzipHeader)
@@ -222,8 +304,14 @@ func (e *recordEncoder) writer(dst io.Writer) (*flate.Writer, error) {
 		w.Reset(dst)
 		return w, nil
 	}
-	return flate.NewWriter(dst, flate.DefaultCompression)
+	return flate.NewWriter(dst, textLevel)
 }
+
+// textLevel is the level at which a recordEncoder compresses the JSON of a
+// record around its chart (text: the manifest, hooks and values): the best
+// level (9) takes twice the time for streams 0.1% shorter; below 8,
+// klauspost/compress leaves text streams longer than Helm's.
+const textLevel = 8
 
 // chartPiece is the JSON of a chart and its deflate, ending with a sync
 // flush. Its fields are set before ready is closed and not changed after.
@@ -300,22 +388,10 @@ func (e *recordEncoder) forget(p *chartPiece) {
 	}
 }
 
-// deflate compresses b on its own, ending with a sync flush.
+// deflate compresses a chart's JSON on its own, ending with a sync flush,
+// as deflateBest does: its cost is shared by every record of the chart.
 func (e *recordEncoder) deflate(b []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(b) / 3)
-	w, err := e.writer(&buf)
-	if err != nil {
-		return nil, err
-	}
-	defer e.writers.Put(w)
-	if _, err := w.Write(b); err != nil {
-		return nil, err
-	}
-	if err := w.Flush(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return deflateBest(b, nil, nil, true)
 }
 
 // chartKey identifies the JSON of a record's chart without marshalling all

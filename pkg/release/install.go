@@ -244,6 +244,9 @@ func (e *Engine) install(ctx context.Context, name string, ch *helmchart.Chart, 
 		return nil, err
 	}
 	rls := p.Release
+	if err := e.checkRecord(rls); err != nil {
+		return rls, err
+	}
 	if opts.DryRun == DryRunNone && len(p.CRDs) == 0 && p.Replaces == nil {
 		return e.installRecording(ctx, p, opts)
 	}

@@ -135,6 +135,9 @@ func (e *Engine) rollback(ctx context.Context, name string, opts RollbackOptions
 	if err != nil {
 		return rls, err
 	}
+	if err := e.checkRecord(rls); err != nil {
+		return rls, err
+	}
 	e.prune(ctx, name, opts.HistoryMax)
 	if err := e.store.Create(ctx, rls); err != nil {
 		return rls, atStage(fmt.Sprintf("recording revision %d %s", rls.Version, rls.Info.Status), 0, 0, err)

@@ -300,6 +300,9 @@ func (e *Engine) upgrade(ctx context.Context, name string, ch *helmchart.Chart, 
 		rls.Info.Description = dryRunDescription(opts.Description)
 		return rls, nil
 	}
+	if err := e.checkRecord(rls); err != nil {
+		return rls, err
+	}
 	e.prune(ctx, name, opts.HistoryMax)
 	if err := e.store.Create(ctx, rls); err != nil {
 		return rls, atStage(fmt.Sprintf("recording revision %d %s", rls.Version, rls.Info.Status), 0, 0, err)

@@ -483,7 +483,13 @@ func (d *decoder) decodeInto(data []byte, v any) error {
 	if err != nil {
 		return fmt.Errorf("base64: %w", err)
 	}
-	js := d.raw[:n]
+	return d.decodeGzip(d.raw[:n], v)
+}
+
+// decodeGzip gunzips a record, unless it is plain JSON, and unmarshals it
+// into v.
+func (d *decoder) decodeGzip(js []byte, v any) error {
+	var err error
 	if len(js) > 3 && bytes.Equal(js[:3], gzipMagic) {
 		d.br.Reset(js)
 		if d.zr == nil {

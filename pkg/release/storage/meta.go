@@ -187,10 +187,14 @@ func (s *Secrets) ListRecords(ctx context.Context, sel labels.Set) ([]Record, er
 			s.opts.Logger.Debug("skipping secret that is not a release record", "namespace", obj.Namespace, "secret", obj.Name, "type", obj.Type)
 			continue
 		}
+		data, err := s.assembled(ctx, obj) // a record stored in parts is read whole
+		if err != nil {
+			return nil, err
+		}
 		out = append(out, Record{
 			Namespace: obj.Namespace, Name: name, Revision: rev,
 			Status: release.Status(obj.Labels[labelStatus]), Labels: customLabels(obj.Labels),
-			Data: obj.Data["release"],
+			Data: data,
 		})
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -84,11 +85,15 @@ func (s *Secrets) InNamespace(namespace string) *Secrets {
 // Namespace returns the namespace the store reads and writes ("" for all).
 func (s *Secrets) Namespace() string { return s.namespace }
 
-// newSecret builds the Secret that holds rls, annotated with its summary.
-func (s *Secrets) newSecret(namespace string, rls *release.Release, lbs map[string]string) (*corev1.Secret, error) {
+// newSecret builds the Secret that holds rls, annotated with its summary,
+// its description cut to maxDescription; when the record is larger than
+// a Secret holds, the Secret holds its stub and the parts are returned
+// (see split).
+func (s *Secrets) newSecret(namespace string, rls *release.Release, lbs map[string]string) (*corev1.Secret, *partSet, error) {
+	rls = boundDescription(rls)
 	data, err := s.encode(rls)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	obj := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: Key(rls.Name, rls.Version), Namespace: namespace, Labels: lbs},
@@ -99,7 +104,11 @@ func (s *Secrets) newSecret(namespace string, rls *release.Release, lbs map[stri
 		obj.Annotations = map[string]string{SummaryAnnotation: sum}
 	}
 	annotateDigest(obj, rls)
-	return obj, nil
+	parts, err := split(obj, rls)
+	if err != nil {
+		return nil, nil, err
+	}
+	return obj, parts, nil
 }
 
 // Create stores a new revision as a Secret, labelled createdAt and annotated
@@ -109,18 +118,23 @@ func (s *Secrets) Create(ctx context.Context, rls *release.Release) error {
 	if err != nil {
 		return err
 	}
-	obj, err := s.newSecret(ns, rls, recordLabels(rls, labelCreatedAt, s.opts.Now()))
+	obj, parts, err := s.newSecret(ns, rls, recordLabels(rls, labelCreatedAt, s.opts.Now()))
 	if err != nil {
+		return err
+	}
+	if err := s.writeParts(ctx, parts); err != nil {
 		return err
 	}
 	created, err := s.api.secrets(ns).Create(ctx, obj, metav1.CreateOptions{})
 	if err != nil {
+		s.dropParts(ctx, parts)
 		if apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("release %q revision %d in namespace %q: %w", rls.Name, rls.Version, ns, release.ErrExists)
 		}
 		return fmt.Errorf("secret %s/%s: create: %w", ns, obj.Name, err)
 	}
 	s.versions.seen(created)
+	s.ownParts(ctx, created, parts)
 	return nil
 }
 
@@ -134,13 +148,17 @@ func (s *Secrets) Update(ctx context.Context, rls *release.Release) error {
 	if err != nil {
 		return err
 	}
-	obj, err := s.newSecret(ns, rls, recordLabels(rls, labelModifiedAt, s.opts.Now()))
+	obj, parts, err := s.newSecret(ns, rls, recordLabels(rls, labelModifiedAt, s.opts.Now()))
 	if err != nil {
+		return err
+	}
+	if err := s.writeParts(ctx, parts); err != nil {
 		return err
 	}
 	obj.ResourceVersion = s.versions.of(ns, obj.Name)
 	updated, err := s.api.secrets(ns).Update(ctx, obj, metav1.UpdateOptions{})
 	if err != nil {
+		s.dropParts(ctx, parts)
 		if apierrors.IsNotFound(err) {
 			return notFound(rls.Name, rls.Version)
 		}
@@ -150,6 +168,7 @@ func (s *Secrets) Update(ctx context.Context, rls *release.Release) error {
 		return fmt.Errorf("secret %s/%s: update: %w", ns, obj.Name, err)
 	}
 	s.versions.seen(updated)
+	s.ownParts(ctx, updated, parts)
 	return nil
 }
 
@@ -159,7 +178,7 @@ func (s *Secrets) Delete(ctx context.Context, name string, revision int) (*relea
 	if err != nil {
 		return nil, err
 	}
-	rls, err := decodeRecord(name, revision, obj.Data["release"], obj.Labels)
+	rls, err := s.decodeSecret(ctx, name, revision, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +190,11 @@ func (s *Secrets) Delete(ctx context.Context, name string, revision int) (*relea
 		return nil, fmt.Errorf("secret %s/%s: delete: %w", obj.Namespace, obj.Name, err)
 	}
 	s.versions.forget(obj.Namespace, obj.Name)
+	if _, ok := obj.Annotations[PartsAnnotation]; ok {
+		if err := s.deleteParts(ctx, obj.Namespace, name, revision, nil); err != nil {
+			return nil, err
+		}
+	}
 	return rls, nil
 }
 
@@ -212,7 +236,7 @@ func (s *Secrets) Get(ctx context.Context, name string, revision int) (*release.
 	if err != nil {
 		return nil, err
 	}
-	return decodeRecord(name, revision, obj.Data["release"], obj.Labels)
+	return s.decodeSecret(ctx, name, revision, obj)
 }
 
 // matchingRecords is the label selector of the records whose labels match
@@ -244,7 +268,7 @@ func (s *Secrets) metas(ctx context.Context, ns string, sel labels.Set) ([]recor
 		out = append(out, recordMeta{
 			namespace: m.Namespace, name: m.Labels[labelName], objName: m.Name,
 			revision: rev, status: release.Status(m.Labels[labelStatus]), labels: m.Labels,
-			summary: m.Annotations[SummaryAnnotation],
+			summary: m.Annotations[SummaryAnnotation], parts: m.Annotations[PartsAnnotation] != "",
 		})
 	}
 	return out, nil
@@ -321,6 +345,11 @@ func (s *Secrets) Prune(ctx context.Context, name string, keep int) ([]int, erro
 			continue
 		}
 		deleted = append(deleted, v)
+		if i := slices.IndexFunc(recs, func(r recordMeta) bool { return r.revision == v }); i >= 0 && recs[i].parts {
+			if err := s.deleteParts(ctx, nss[0], name, v, nil); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	return deleted, errors.Join(errs...)
 }

@@ -214,6 +214,7 @@ type recordMeta struct {
 	status          release.Status
 	labels          map[string]string
 	summary         string // SummaryAnnotation, if any
+	parts           bool   // the record is stored in parts (PartsAnnotation)
 }
 
 // pruneVictims picks the revisions to delete so at most keep remain: the

@@ -327,22 +327,29 @@ func (s *Secrets) deleteParts(ctx context.Context, ns, name string, revision int
 // decodeSecret decodes the record a Secret holds, reading its parts when
 // it is stored in parts.
 func (s *Secrets) decodeSecret(ctx context.Context, name string, revision int, obj *corev1.Secret) (*release.Release, error) {
+	rls, _, err := s.decodeParted(ctx, name, revision, obj)
+	return rls, err
+}
+
+// decodeParted is decodeSecret, also reporting whether the record is
+// stored in parts (when Helm rewrote its Secret, only the stub says so).
+func (s *Secrets) decodeParted(ctx context.Context, name string, revision int, obj *corev1.Secret) (*release.Release, bool, error) {
 	rls, err := decodeRecord(name, revision, obj.Data["release"], obj.Labels)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	info, ok := stubInfo(rls)
 	if !ok || info.Name != rls.Name || info.Version != rls.Version {
-		return rls, nil
+		return rls, false, nil
 	}
 	gz, err := s.readParts(ctx, obj.Namespace, info)
 	if err != nil {
-		return nil, fmt.Errorf("release %q revision %d: %w", name, revision, err)
+		return nil, true, fmt.Errorf("release %q revision %d: %w", name, revision, err)
 	}
 	var full release.Release
 	var d decoder
 	if err := d.decodeGzip(gz, &full); err != nil {
-		return nil, fmt.Errorf("release %q revision %d: decode parts: %w", name, revision, err)
+		return nil, true, fmt.Errorf("release %q revision %d: decode parts: %w", name, revision, err)
 	}
 	full.Labels = rls.Labels
 	// Helm may have rewritten the stub (its uninstall --keep-history marks
@@ -350,7 +357,7 @@ func (s *Secrets) decodeSecret(ctx context.Context, name string, revision int, o
 	if full.Info != nil && rls.Info != nil && full.Info.Status != rls.Info.Status {
 		full.Info.Status, full.Info.Deleted, full.Info.Description = rls.Info.Status, rls.Info.Deleted, rls.Info.Description
 	}
-	return &full, nil
+	return &full, true, nil
 }
 
 // readParts fetches the parts info names, in namespace ns, and returns the

@@ -178,7 +178,7 @@ func (s *Secrets) Delete(ctx context.Context, name string, revision int) (*relea
 	if err != nil {
 		return nil, err
 	}
-	rls, err := s.decodeSecret(ctx, name, revision, obj)
+	rls, parted, err := s.decodeParted(ctx, name, revision, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (s *Secrets) Delete(ctx context.Context, name string, revision int) (*relea
 		return nil, fmt.Errorf("secret %s/%s: delete: %w", obj.Namespace, obj.Name, err)
 	}
 	s.versions.forget(obj.Namespace, obj.Name)
-	if _, ok := obj.Annotations[PartsAnnotation]; ok {
+	if parted {
 		if err := s.deleteParts(ctx, obj.Namespace, name, revision, nil); err != nil {
 			return nil, err
 		}

@@ -125,7 +125,7 @@ func outOfTime(ctx context.Context, stage string, err error) error {
 	}
 	var se *stageError
 	if errors.As(err, &se) {
-		te.Stage, te.Err = se.stage, se.err
+		te.Stage, te.Err = se.stage, condense(se.err)
 		if se.total > 0 {
 			te.Done = append(te.Done, fmt.Sprintf("%d of %d objects applied", se.applied, se.total))
 		}
@@ -134,6 +134,31 @@ func outOfTime(ctx context.Context, stage string, err error) error {
 		te.Done = append(te.Done, "nothing applied")
 	}
 	return te
+}
+
+// condense returns err, or, when err joins several errors that all say the
+// operation's context ended (every object of an apply cut short), the first
+// of them and how many more there were.
+func condense(err error) error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return err
+	}
+	var errs []error
+	for _, e := range j.Unwrap() {
+		if e != nil {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) < 2 {
+		return err
+	}
+	for _, e := range errs {
+		if !errors.Is(e, context.DeadlineExceeded) && !errors.Is(e, context.Canceled) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w (and %d more objects cut short)", errs[0], len(errs)-1)
 }
 
 // noteRecord adds to a *TimeoutError err what became of the record of rls,

@@ -24,6 +24,11 @@ func TestOutOfTime(t *testing.T) {
 			want: `timed out after 20s while applying objects (3 of 8 objects applied; revision 2 recorded failed): ConfigMap/web-4: apply: context deadline exceeded`,
 		},
 		{
+			name: "objects cut short",
+			err:  atStage("applying objects", 16, 200, errors.Join(applyErr, nil, applyErr, applyErr)),
+			want: `timed out after 20s while applying objects (16 of 200 objects applied; revision 2 recorded failed): ConfigMap/web-4: apply: context deadline exceeded (and 2 more objects cut short)`,
+		},
+		{
 			name:   "before the apply, record not written",
 			err:    atStage("recording revision 2 pending-upgrade", 0, 0, context.DeadlineExceeded),
 			record: errors.New("connection lost"),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // The invariants a trial checks, as named in reports and in the table.
@@ -265,4 +266,47 @@ func oneLine(s string) string {
 		s = s[:157] + "..."
 	}
 	return s
+}
+
+// InvNoResurrection: a revision that ended (failed, superseded or
+// uninstalled) never turns deployed or pending again: the writer of such a
+// change worked from a state someone else had already moved past (a lost
+// lock, or a client that was not told another one took over).
+const InvNoResurrection = "no-revision-resurrected"
+
+// RecordEvent is a change of a release record seen by the suite's watch.
+type RecordEvent struct {
+	// Secret is the record's Secret; Release and Version its labels.
+	Secret, Release string
+	Version         string
+	// Status is the status label; "" when the Secret was deleted.
+	Status string
+	// At is when the suite saw the change, from the trial's start.
+	At time.Duration
+}
+
+func (e RecordEvent) String() string {
+	st := e.Status
+	if st == "" {
+		st = "(deleted)"
+	}
+	return fmt.Sprintf("%6.1fs record %s v%s -> %s", e.At.Seconds(), e.Release, e.Version, st)
+}
+
+// CheckTransitions returns the resurrections in a sequence of record
+// changes, in the order they were seen. A record deleted and made again
+// (a release uninstalled and installed anew) starts a new life.
+func CheckTransitions(events []RecordEvent) []Violation {
+	var out []Violation
+	last := map[string]string{}
+	for _, e := range events {
+		prev := last[e.Secret]
+		last[e.Secret] = e.Status
+		ended := prev == "failed" || prev == "superseded" || prev == "uninstalled"
+		if ended && (e.Status == "deployed" || strings.HasPrefix(e.Status, "pending")) {
+			out = append(out, Violation{Invariant: InvNoResurrection,
+				Detail: fmt.Sprintf("%s: revision %s went from %s back to %s at %.1fs", e.Release, e.Version, prev, e.Status, e.At.Seconds())})
+		}
+	}
+	return out
 }

@@ -32,7 +32,7 @@ type Outcome struct {
 // Report writes a violating or failed trial in full: which trial, which
 // invariant, the release's history and what happened, so it can be replayed.
 func (o Outcome) Report(w io.Writer) {
-	fmt.Fprintf(w, "=== %s\n", o.Plan)
+	fmt.Fprintf(w, "=== %s (%s)\n", o.Plan, o.Duration.Round(100*time.Millisecond))
 	fmt.Fprintf(w, "    moment: %s (injected: %v); replay: BARGE_SOAK_SEED=%d BARGE_SOAK_ONLY=%d go test ./internal/soak -run TestSoak -v\n",
 		o.Moment, o.Injected, o.Plan.Seed, o.Plan.Index)
 	if o.HarnessErr != nil {
@@ -96,7 +96,7 @@ func Table(w io.Writer, seed uint64, outs []Outcome, elapsed time.Duration) {
 			}
 		}
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "OPERATION\tFAULT\tTRIALS\tINJECTED\tWITH HELM\tVIOLATING\tHARNESS ERRORS\t\n")
 	for _, op := range Ops {
 		for _, f := range Faults {

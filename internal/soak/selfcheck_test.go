@@ -36,7 +36,7 @@ func TestChecksCatch(t *testing.T) {
 		}
 		wctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		pending := w.watchPending(wctx, []string{"caught"})
+		pending := w.watchRecords(wctx, []string{"caught"}, time.Now()).pending
 		helm := w.start(w.helm, w.kubeconfig, "upgrade", "caught", w.chart, "--set", "token=b", "--set", "hook=true", "--wait", "--timeout", "2m")
 		select {
 		case <-pending:

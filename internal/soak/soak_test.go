@@ -233,20 +233,21 @@ func TestSoak(t *testing.T) {
 	close(work)
 	wg.Wait()
 
+	// Every trial's report goes to the file, the violating ones first.
 	var report bytes.Buffer
-	for _, o := range outs {
-		if len(o.Violations) > 0 || o.HarnessErr != nil {
-			o.Report(&report)
+	for _, bad := range []bool{true, false} {
+		for _, o := range outs {
+			if (len(o.Violations) > 0 || o.HarnessErr != nil) == bad {
+				o.Report(&report)
+			}
 		}
 	}
 	fmt.Println()
 	Table(os.Stdout, cfg.seed, outs, time.Since(began))
-	if report.Len() > 0 {
-		if err := os.WriteFile(cfg.out, report.Bytes(), 0o644); err != nil {
-			t.Errorf("write report: %v", err)
-		}
-		fmt.Printf("reports of the violating trials: %s\n", cfg.out)
+	if err := os.WriteFile(cfg.out, report.Bytes(), 0o644); err != nil {
+		t.Errorf("write report: %v", err)
 	}
+	fmt.Printf("every trial's steps, violating ones first: %s\n", cfg.out)
 	for _, o := range outs {
 		if len(o.Violations) > 0 || o.HarnessErr != nil {
 			var b bytes.Buffer

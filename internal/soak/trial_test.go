@@ -57,7 +57,6 @@ func (t *trial) violate(name string, v Violation) {
 func (w *world) runTrial(ctx context.Context, p Plan) Outcome {
 	o := Outcome{Plan: p, Histories: map[string]string{}}
 	t := &trial{w: w, p: p, out: &o, begin: time.Now()}
-	defer func() { o.Duration = time.Since(t.begin) }()
 	o.Moment = p.Moment(w.window[p.Op])
 	if err := t.run(ctx); err != nil {
 		o.HarnessErr = err
@@ -67,6 +66,7 @@ func (w *world) runTrial(ctx context.Context, p Plan) Outcome {
 			o.Histories[n] = FormatHistory(s.Revisions)
 		}
 	}
+	o.Duration = time.Since(t.begin)
 	return o
 }
 
@@ -97,7 +97,19 @@ func (t *trial) run(ctx context.Context) error {
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pending := w.watchPending(wctx, t.names)
+	rec := w.watchRecords(wctx, t.names, t.begin)
+	pending := rec.pending
+	defer func() {
+		// The records' changes, checked and kept in the trial's log.
+		time.Sleep(300 * time.Millisecond) // the watch's last events
+		events := rec.recorded()
+		for _, v := range CheckTransitions(events) {
+			t.violate("", v)
+		}
+		for _, e := range events {
+			t.out.Log = append(t.out.Log, e.String())
+		}
+	}()
 
 	// The operation, and helm alongside it.
 	var op, helm *proc

@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -285,29 +286,53 @@ func (w *world) leaseExpiry(ctx context.Context, name string) (time.Time, bool) 
 	return l.Spec.RenewTime.Add(time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second), true
 }
 
-// watchPending returns a channel closed when a record of one of names
-// turns pending-* or uninstalling, whoever wrote it.
-func (w *world) watchPending(ctx context.Context, names []string) <-chan struct{} {
-	ch := make(chan struct{})
+// recorder records the changes of some releases' records, as a watch
+// sees them, and closes pending when one turns pending-* or uninstalling,
+// whoever wrote it.
+type recorder struct {
+	pending chan struct{}
+	mu      sync.Mutex
+	events  []RecordEvent
+}
+
+// watchRecords starts recording the records of names until ctx ends; times
+// count from begin.
+func (w *world) watchRecords(ctx context.Context, names []string, begin time.Time) *recorder {
+	r := &recorder{pending: make(chan struct{})}
 	sel := fmt.Sprintf("owner=helm,name in (%s)", strings.Join(names, ","))
 	wi, err := w.cs.CoreV1().Secrets(w.ns).Watch(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
-		return ch // never closed: the moment falls back to the operation's end
+		return r // pending never closes: the moment falls back to the operation's end
 	}
 	go func() {
 		defer wi.Stop()
+		closed := false
 		for ev := range wi.ResultChan() {
 			s, ok := ev.Object.(*corev1.Secret)
 			if !ok {
 				continue
 			}
-			if st := s.Labels["status"]; strings.HasPrefix(st, "pending") || st == "uninstalling" {
-				close(ch)
-				return
+			e := RecordEvent{Secret: s.Name, Release: s.Labels["name"], Version: s.Labels["version"], Status: s.Labels["status"], At: time.Since(begin)}
+			if ev.Type == watch.Deleted {
+				e.Status = ""
+			}
+			r.mu.Lock()
+			r.events = append(r.events, e)
+			r.mu.Unlock()
+			if st := e.Status; !closed && (strings.HasPrefix(st, "pending") || st == "uninstalling") {
+				close(r.pending)
+				closed = true
 			}
 		}
 	}()
-	return ch
+	return r
+}
+
+// recorded returns the changes seen so far.
+func (r *recorder) recorded() []RecordEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]RecordEvent(nil), r.events...)
 }
 
 // bystanders are releases installed once per run, by barge and by helm,

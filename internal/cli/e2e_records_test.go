@@ -8,12 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	bargechart "github.com/bargehq/barge/pkg/chart"
-	"github.com/bargehq/barge/pkg/release"
 	"github.com/bargehq/barge/pkg/release/storage"
 )
 
@@ -123,51 +120,74 @@ func TestRecordsHelmSizedChart(t *testing.T) {
 
 // TestRecordsFailureAlwaysRecorded: a release whose pending record fits in
 // a Secret but whose failure, with its long error, would not, ends failed,
-// not pending-install for good. Its ConfigMap has a label value of 20 KB
-// of random characters, which the API server refuses after the pending
-// record is stored, quoting the value in its error; the chart's file is
-// sized so that the pending record takes 1 MiB less 12 KiB.
+// not pending-install for good. Its ConfigMap has two label values of 20
+// KB of random characters, which the API server refuses after the pending
+// record is stored, quoting them in its error; the chart's file is sized so
+// that the pending record takes 1 MiB less 8 KiB (measured on releases of
+// the same size that succeed).
 func TestRecordsFailureAlwaysRecorded(t *testing.T) {
 	e := newE2E(t)
 	r := rand.New(rand.NewPCG(7, 14))
 	const alnum = "abcdefghijklmnopqrstuvwxyz0123456789"
-	label := make([]byte, 20_000)
+	label := make([]byte, 40_000)
 	for i := range label {
 		label[i] = alnum[r.IntN(len(alnum))]
 	}
-	tmpl := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\n  labels:\n    bad: " + string(label) + "\ndata:\n  value: {{ .Values.value | quote }}\n"
+	tmpl := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\n  labels:\n" +
+		"    bad: " + string(label[:20_000]) + "\n    worse: " + string(label[20_000:]) + "\n" +
+		"data:\n  value: {{ .Values.value | quote }}\n"
 
-	// The size of the pending record as the store encodes it, for a file of
-	// n bytes: near enough to Create's (same JSON, the same compressor).
-	size := func(n int) (string, int) {
+	// The size of the record barge stores for a file of n bytes, measured:
+	// a release of the same chart with the values as annotations (valid)
+	// rather than labels, installed.
+	chartOf := func(n int, tmpl string) string {
 		dir := bigChart(t, "fails", []int{n}, "")
 		if err := os.WriteFile(filepath.Join(dir, "templates", "configmap.yaml"), []byte(tmpl), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		ch, err := bargechart.Load(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		now := time.Now()
-		data, err := storage.Encode(&release.Release{
-			Name: "fails", Namespace: e.ns, Version: 1, Chart: ch, Config: map[string]any{},
-			Manifest: "---\n# Source: fails/templates/configmap.yaml\n" + strings.ReplaceAll(strings.ReplaceAll(tmpl, "{{ .Release.Name }}", "fails"), "{{ .Values.value | quote }}", `"v1"`),
-			Info:     &release.Info{FirstDeployed: now, LastDeployed: now, Status: release.StatusPendingInstall, Description: "Initial install underway"},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return dir, len(data)
+		return dir
 	}
-	// The size grows linearly with the file's: aim at the limit less 12 KiB.
-	_, s1 := size(500_000)
-	_, s2 := size(600_000)
-	n := 500_000 + int(float64(secretDataLimit-12<<10-s1)*100_000/float64(s2-s1))
-	ch, s := size(n)
-	t.Logf("a file of %d bytes makes a pending record of %d bytes", n, s)
-	if s > secretDataLimit-8<<10 || s < secretDataLimit-16<<10 {
-		t.Fatalf("calibration: record of %d bytes, want 1 MiB less 8 to 16 KiB", s)
+	calibrations := 0
+	size := func(n int) int {
+		calibrations++
+		name := fmt.Sprintf("fails%d", calibrations) // as long as "fails": the same manifest
+		if r := e.barge("install", name, chartOf(n, strings.Replace(tmpl, "  labels:", "  annotations:", 1))); r.code != 0 {
+			if strings.Contains(r.stderr, "Too long") {
+				return secretDataLimit + 1
+			}
+			t.Fatalf("calibration: %s", r)
+		}
+		recs, parts := e.recordSecrets(name)
+		if len(parts) != 0 {
+			return secretDataLimit + 1 // stored in parts
+		}
+		for _, size := range recs {
+			return size
+		}
+		t.Fatalf("calibration: no record of %s", name)
+		return 0
 	}
+	// Aim at the limit less 8 KiB (6 to 10), by bisection: the size grows
+	// with the file's, not quite linearly.
+	lo, hi := 300_000, 900_000
+	var n, got int
+	for {
+		n = (lo + hi) / 2
+		got = size(n)
+		t.Logf("a file of %d bytes makes a record of %d bytes", n, got)
+		if got >= secretDataLimit-10<<10 && got <= secretDataLimit-6<<10 {
+			break
+		}
+		if calibrations == 12 {
+			t.Fatalf("calibration: no file size gives a record of 1 MiB less 6 to 10 KiB")
+		}
+		if got < secretDataLimit-10<<10 {
+			lo = n
+		} else {
+			hi = n
+		}
+	}
+	ch := chartOf(n, tmpl)
 
 	res := e.barge("install", "fails", ch)
 	if res.code == 0 {
@@ -175,11 +195,14 @@ func TestRecordsFailureAlwaysRecorded(t *testing.T) {
 	}
 	// The error quotes the label value: recorded whole, the failure
 	// would outgrow the Secret.
-	if !strings.Contains(res.stderr, string(label[:100])) {
+	if !strings.Contains(res.stderr, string(label[:100])) || !strings.Contains(res.stderr, string(label[20_000:20_100])) {
 		t.Fatalf("install's error does not quote the label's value, so the failure would not grow: %s", res)
 	}
 	t.Logf("install failed with %d bytes of error", len(res.stderr))
+	recs, parts := e.recordSecrets("fails")
+	t.Logf("records %v, parts %v", recs, parts)
 	out := e.mustBarge("history", "fails").stdout
+	t.Logf("history:\n%s", out)
 	if !strings.Contains(out, "failed") || strings.Contains(out, "pending-install") {
 		t.Fatalf("history after the failed install, want revision 1 failed:\n%s", out)
 	}

@@ -120,7 +120,7 @@ func (o *driftOptions) run(ctx context.Context, cfg *Config, names []string) err
 		}
 		return o.diff.write(cfg, results[0].Changes, "live", "reapplied")
 	}
-	changed := slices.ContainsFunc(results, func(r releaseDrift) bool { return r.Changes.HasChanges() })
+	changed := slices.ContainsFunc(results, func(r releaseDrift) bool { return r.Changes != nil && r.Changes.HasChanges() })
 	switch o.output.format {
 	case outputJSON:
 		if err := encodeJSON(cfg.Out, results); err != nil {

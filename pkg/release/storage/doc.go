@@ -18,6 +18,12 @@
 // state. ListRecords lists whole records by label, their data left encoded
 // until a caller decodes them.
 //
+// A record larger than a Secret holds (1 MiB) is stored in part Secrets
+// behind a small stub in Helm's format that Helm lists and refuses to
+// upgrade or roll back (see PartsAnnotation and docs/storage.md), up to
+// MaxRecordSize; CheckRecord tells before an operation whether its record
+// can be stored.
+//
 // Secrets talks to the API server through REST clients of its own, which
 // know only Secrets, Leases and the options of requests, and exchange them
 // as protobuf: it does not link client-go's clientset, whose package

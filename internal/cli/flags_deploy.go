@@ -36,7 +36,7 @@ type deployFlags struct {
 // Bind registers the shared flags on fs.
 func (d *deployFlags) Bind(fs *pflag.FlagSet) {
 	(&valuesFlags{opts: &d.values}).Bind(fs)
-	(&waitFlags{opts: &d.wait, what: d.what}).Bind(fs)
+	(&waitFlags{opts: &d.wait, what: d.what, atomic: true}).Bind(fs)
 	d.output.Bind(fs)
 	fs.StringVar(&d.dryRun, "dry-run", "", "simulate an "+d.what+". If --dry-run is set with no option being specified or as '--dry-run=client', it will not attempt cluster connections. Setting '--dry-run=server' allows attempting cluster connections.")
 	fs.Lookup("dry-run").NoOptDefVal = "client"

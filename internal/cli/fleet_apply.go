@@ -187,6 +187,7 @@ type fleetApplyOptions struct {
 func newFleetApplyCmd(cfg *Config) *cobra.Command {
 	o := &fleetApplyOptions{}
 	o.wait.what = "apply"
+	o.wait.perRelease = true
 	cmd := &cobra.Command{
 		Use:   "apply -f FLEET",
 		Short: "Bring every release of a fleet file to its desired state",

@@ -35,7 +35,7 @@ the file names them. Records are deleted, as barge uninstall does.`,
 	}
 	f := cmd.Flags()
 	o.fleet.Bind(f)
-	(&waitFlags{opts: &o.wait, what: "destroy"}).Bind(f)
+	(&waitFlags{opts: &o.wait, what: "destroy", perRelease: true}).Bind(f)
 	return cmd
 }
 

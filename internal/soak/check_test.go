@@ -235,3 +235,27 @@ func TestNewPlanReplays(t *testing.T) {
 		t.Errorf("500 trials drew ops %v and faults %v: want every one", seen, faults)
 	}
 }
+
+func TestCheckTransitions(t *testing.T) {
+	ev := func(v, status string) RecordEvent {
+		return RecordEvent{Secret: "sh.helm.release.v1.r.v" + v, Release: "r", Version: v, Status: status}
+	}
+	tests := []struct {
+		name   string
+		events []RecordEvent
+		want   int
+	}{
+		{"upgrade", []RecordEvent{ev("1", "deployed"), ev("2", "pending-upgrade"), ev("2", "deployed"), ev("1", "superseded")}, 0},
+		{"interrupted then recovered", []RecordEvent{ev("2", "pending-upgrade"), ev("2", "failed"), ev("3", "pending-upgrade"), ev("3", "deployed")}, 0},
+		{"uninstalled and installed anew", []RecordEvent{ev("1", "uninstalled"), ev("1", ""), ev("1", "pending-install"), ev("1", "deployed")}, 0},
+		{"lost lock: failed back to deployed (issue 14 #1)", []RecordEvent{ev("2", "pending-upgrade"), ev("2", "failed"), ev("3", "deployed"), ev("2", "deployed"), ev("3", "superseded")}, 1},
+		{"superseded back to pending", []RecordEvent{ev("1", "superseded"), ev("1", "pending-rollback")}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CheckTransitions(tt.events); len(got) != tt.want {
+				t.Errorf("CheckTransitions = %v, want %d violations", got, tt.want)
+			}
+		})
+	}
+}

@@ -69,9 +69,9 @@ type Plan struct {
 	// AtPending: the moment counts from when the operation's pending (or
 	// uninstalling) record appears; else from the process's start.
 	AtPending bool
-	// Delay is the moment's offset when AtPending; else Fraction of the
-	// operation's calibrated duration is.
-	Delay    time.Duration
+	// Fraction places the moment: that fraction of the operation's
+	// calibrated duration after its start, or (AtPending) after its
+	// pending record, of 60% of that duration.
 	Fraction float64
 	// FreezeFor is how long a freeze lasts.
 	FreezeFor time.Duration
@@ -106,7 +106,6 @@ func NewPlan(seed uint64, index int) Plan {
 		}
 	}
 	p.AtPending = r.IntN(2) == 0
-	p.Delay = time.Duration(r.IntN(800)) * time.Millisecond
 	p.Fraction = r.Float64()
 	switch p.Fault {
 	case FaultFreezeShort:
@@ -136,7 +135,7 @@ func (p Plan) Moment(window time.Duration) string {
 		return "-"
 	}
 	if p.AtPending {
-		return fmt.Sprintf("pending record +%s", p.Delay)
+		return fmt.Sprintf("pending record +%s", p.PendingDelay(window).Round(time.Millisecond))
 	}
 	return fmt.Sprintf("start +%s", p.StartDelay(window).Round(time.Millisecond))
 }
@@ -145,6 +144,12 @@ func (p Plan) Moment(window time.Duration) string {
 // not wait for the pending record.
 func (p Plan) StartDelay(window time.Duration) time.Duration {
 	return time.Duration(p.Fraction * float64(window))
+}
+
+// PendingDelay is the moment from the pending record, for a plan that
+// waits for it.
+func (p Plan) PendingDelay(window time.Duration) time.Duration {
+	return time.Duration(p.Fraction * 0.6 * float64(window))
 }
 
 // String describes the plan in one line, for reports.

@@ -117,7 +117,9 @@ func newWorld(t *testing.T) *world {
 	if helm == "" {
 		t.Fatalf("helm v3.22.0 not built under .cache/bin: run `make tools`")
 	}
-	cs, err := kubernetes.NewForConfig(c.RESTConfig())
+	rc := c.RESTConfig()
+	rc.QPS, rc.Burst = 100, 200 // trials at once share this client
+	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -144,6 +144,7 @@ func (t *trial) run(ctx context.Context) error {
 	var signalled time.Time
 	if p.Fault != FaultNone && t.awaitMoment(target, pending) {
 		t.out.Injected = true
+		t.logf("fault %s strikes (%s)", p.Fault, t.out.Moment)
 		switch p.Fault {
 		case FaultSIGKILL, FaultHelmKill:
 			target.signal(syscall.SIGKILL)
@@ -164,7 +165,6 @@ func (t *trial) run(ctx context.Context) error {
 		case FaultFreezeLong:
 			t.freezeLong(ctx)
 		}
-		t.logf("fault %s struck (%s)", p.Fault, t.out.Moment)
 	}
 
 	// Every process ends.
@@ -308,7 +308,7 @@ func (t *trial) awaitMoment(target *proc, pending <-chan struct{}) bool {
 			return false
 		}
 		select {
-		case <-time.After(t.p.Delay):
+		case <-time.After(t.p.PendingDelay(t.w.window[t.p.Op])):
 		case <-target.done:
 			return false
 		}

@@ -296,33 +296,49 @@ type recorder struct {
 }
 
 // watchRecords starts recording the records of names until ctx ends; times
-// count from begin.
+// count from begin. A watch the server ends is started again from the last
+// change seen; a gap it could not bridge is recorded as such.
 func (w *world) watchRecords(ctx context.Context, names []string, begin time.Time) *recorder {
 	r := &recorder{pending: make(chan struct{})}
 	sel := fmt.Sprintf("owner=helm,name in (%s)", strings.Join(names, ","))
-	wi, err := w.cs.CoreV1().Secrets(w.ns).Watch(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil {
-		return r // pending never closes: the moment falls back to the operation's end
+	note := func(e RecordEvent) {
+		r.mu.Lock()
+		r.events = append(r.events, e)
+		r.mu.Unlock()
 	}
 	go func() {
-		defer wi.Stop()
-		closed := false
-		for ev := range wi.ResultChan() {
-			s, ok := ev.Object.(*corev1.Secret)
-			if !ok {
+		closed, rv := false, ""
+		for ctx.Err() == nil {
+			wi, err := w.cs.CoreV1().Secrets(w.ns).Watch(ctx, metav1.ListOptions{LabelSelector: sel, ResourceVersion: rv})
+			if err != nil {
+				if ctx.Err() == nil {
+					note(RecordEvent{Release: strings.Join(names, ","), Status: "(watch failed: " + err.Error() + ")", At: time.Since(begin)})
+					rv = "" // start over from the current state
+					time.Sleep(200 * time.Millisecond)
+				}
 				continue
 			}
-			e := RecordEvent{Secret: s.Name, Release: s.Labels["name"], Version: s.Labels["version"], Status: s.Labels["status"], At: time.Since(begin)}
-			if ev.Type == watch.Deleted {
-				e.Status = ""
+			for ev := range wi.ResultChan() {
+				s, ok := ev.Object.(*corev1.Secret)
+				if !ok {
+					if ev.Type == watch.Error {
+						note(RecordEvent{Release: strings.Join(names, ","), Status: "(watch error, restarted from the current state)", At: time.Since(begin)})
+						rv = ""
+					}
+					continue
+				}
+				rv = s.ResourceVersion
+				e := RecordEvent{Secret: s.Name, Release: s.Labels["name"], Version: s.Labels["version"], Status: s.Labels["status"], At: time.Since(begin)}
+				if ev.Type == watch.Deleted {
+					e.Status = ""
+				}
+				note(e)
+				if st := e.Status; !closed && (strings.HasPrefix(st, "pending") || st == "uninstalling") {
+					close(r.pending)
+					closed = true
+				}
 			}
-			r.mu.Lock()
-			r.events = append(r.events, e)
-			r.mu.Unlock()
-			if st := e.Status; !closed && (strings.HasPrefix(st, "pending") || st == "uninstalling") {
-				close(r.pending)
-				closed = true
-			}
+			wi.Stop()
 		}
 	}()
 	return r

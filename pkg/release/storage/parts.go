@@ -271,21 +271,24 @@ func (s *Secrets) dropParts(ctx context.Context, ps *partSet) {
 // Failures are logged: the record is stored, and barge deletes parts with
 // their record itself.
 func (s *Secrets) ownParts(ctx context.Context, main *corev1.Secret, ps *partSet) {
-	if ps != nil {
-		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"ownerReferences": []metav1.OwnerReference{{
-			APIVersion: "v1", Kind: "Secret", Name: main.Name, UID: main.UID,
-		}}}})
-		if err != nil {
-			return
-		}
-		parallel(len(ps.secrets), func(i int) error {
-			p := ps.secrets[i]
-			if err := s.secretPatch(ctx, p.Namespace, p.Name, patch); err != nil {
-				s.opts.Logger.Warn("could not make a record's part owned by the record", "namespace", p.Namespace, "secret", p.Name, "error", err)
-			}
-			return nil
-		})
+	if ps == nil {
+		// A record in one Secret: no request more. Parts it had before
+		// stay owned by it, for the garbage collector.
+		return
 	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"ownerReferences": []metav1.OwnerReference{{
+		APIVersion: "v1", Kind: "Secret", Name: main.Name, UID: main.UID,
+	}}}})
+	if err != nil {
+		return
+	}
+	parallel(len(ps.secrets), func(i int) error {
+		p := ps.secrets[i]
+		if err := s.secretPatch(ctx, p.Namespace, p.Name, patch); err != nil {
+			s.opts.Logger.Warn("could not make a record's part owned by the record", "namespace", p.Namespace, "secret", p.Name, "error", err)
+		}
+		return nil
+	})
 	rev, _ := revisionOf(main.Name, main.Labels)
 	if err := s.deleteParts(ctx, main.Namespace, main.Labels[labelName], rev, ps.names()); err != nil {
 		s.opts.Logger.Warn("could not delete a record's former parts", "namespace", main.Namespace, "secret", main.Name, "error", err)

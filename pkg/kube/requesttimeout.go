@@ -77,6 +77,11 @@ func (t *requestTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// A connection upgraded (exec, port-forward): its body must stay
+		// the transport's own, and its context alive.
+		return resp, nil
+	}
 	if streaming(req) {
 		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: func() { cancel(nil) }}
 		return resp, nil

@@ -159,9 +159,10 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	return diff.WriteText(cfg.Out, changes, diff.TextOptions{Context: 3, BeforeLabel: "live", AfterLabel: "upgrade to revision " + strconv.Itoa(rls.Version)})
 }
 
-// lastReader reads the last revision of a release.
+// lastReader reads the last and the deployed revision of a release.
 type lastReader interface {
 	Last(ctx context.Context, name string) (*release.Release, error)
+	Deployed(ctx context.Context, name string) (*release.Release, error)
 }
 
 // willInstall reports whether `upgrade --install` installs: the release does

@@ -143,6 +143,24 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 		}
 		e.logger.WarnContext(ctx, "recording the uninstall in progress failed", "release", name, "error", err)
 	}
+	// Helm takes no lock: an upgrade it began just before this uninstall
+	// marked the release may have written its revision since. Leave the
+	// release to it rather than delete what it deploys.
+	if newer, err := e.newerRevision(ctx, rls); err != nil || newer != nil {
+		fctx, cancel := finalContext(ctx)
+		defer cancel()
+		hooks := rls.Hooks
+		*rls.Info = before
+		rls.Hooks = hooks
+		if uerr := e.store.Update(fctx, rls); uerr != nil {
+			e.logger.WarnContext(ctx, "restoring the release record failed", "release", name, "error", uerr)
+		}
+		if err != nil {
+			return res, fmt.Errorf("release %q: uninstall stopped, nothing deleted: %w", name, err)
+		}
+		return res, fmt.Errorf("release %q: uninstall stopped, nothing deleted: %w", name,
+			&BusyError{Release: name, Namespace: e.namespace, Revision: newer.Version, Status: newer.Info.Status, Age: e.now().Sub(newer.Info.LastDeployed)})
+	}
 
 	var errs []error
 	for _, o := range p.Delete {
@@ -176,7 +194,13 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 	if opts.Description != "" {
 		rls.Info.Description = opts.Description
 	}
-	if !opts.KeepHistory {
+	if newer, err := e.newerRevision(fctx, rls); err != nil || newer != nil {
+		if err == nil {
+			err = fmt.Errorf("another client wrote revision %d (%s) while this uninstall ran: the records are left as they are; its objects may have been deleted: `barge upgrade` restores them",
+				newer.Version, newer.Info.Status)
+		}
+		errs = append(errs, err)
+	} else if !opts.KeepHistory {
 		if err := e.purge(fctx, name); err != nil {
 			errs = append(errs, fmt.Errorf("failed to purge the release: %w", err))
 		}
@@ -192,6 +216,19 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 		return res, fmt.Errorf("release %q: uninstallation completed with %d error(s): %w", name, len(errs), errors.Join(errs...))
 	}
 	return res, nil
+}
+
+// newerRevision returns the release's last revision if it is newer than
+// rls, which this operation works on: another client (Helm) wrote it.
+func (e *Engine) newerRevision(ctx context.Context, rls *Release) (*Release, error) {
+	last, err := e.store.Last(ctx, rls.Name)
+	if err != nil {
+		return nil, err
+	}
+	if last.Version > rls.Version && last.Info != nil {
+		return last, nil
+	}
+	return nil, nil
 }
 
 // failUninstall records failed an uninstall that stopped after deleting

@@ -284,7 +284,8 @@ func (l *leaseLock) start(ctx context.Context) {
 	}()
 }
 
-// Unlock stops renewing and deletes the Lease, unless it was lost.
+// Unlock stops renewing and deletes the Lease, unless it was lost (then
+// it is another holder's, or lapses on its own).
 func (l *leaseLock) Unlock() {
 	l.once.Do(func() {
 		l.stop()
@@ -292,14 +293,15 @@ func (l *leaseLock) Unlock() {
 		l.mu.Lock()
 		last, lost := l.held, l.lostErr != nil
 		l.mu.Unlock()
+		if lost {
+			// Another client holds it now, or the API server did not
+			// answer in time: either way it is not this lock's to delete.
+			return
+		}
 		uctx, cancel := l.unlockContext()
 		defer cancel()
 		if err := deleteHeld(uctx, l.leases, last); err != nil {
-			level := l.opts.Logger.Warn
-			if lost {
-				level = l.opts.Logger.Debug
-			}
-			level("release lock not released; it lapses on its own", "release", l.name, "namespace", l.namespace, "error", err)
+			l.opts.Logger.Warn("release lock not released; it lapses on its own", "release", l.name, "namespace", l.namespace, "error", err)
 		}
 	})
 }

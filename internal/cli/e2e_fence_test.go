@@ -2,9 +2,6 @@ package cli
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,30 +17,7 @@ import (
 // test's cluster and namespace.
 func (e *e2e) startHelm(version string, args ...string) *started {
 	e.t.Helper()
-	dir := os.Getenv("BARGE_TOOLS_BIN")
-	if dir == "" {
-		dir = repoPath(".cache/bin")
-	}
-	bin, err := filepath.Abs(filepath.Join(dir, "helm-"+version))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := os.Stat(bin); err != nil {
-		e.t.Fatalf("helm %s not found at %s: build it with `make tools`", version, bin)
-	}
-	if e.helmHome == "" {
-		e.helmHome = e.t.TempDir()
-	}
-	full := append([]string{"--kubeconfig", e.kubeconfig, "--namespace", e.ns}, args...)
-	cmd := exec.Command(bin, full...)
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + e.helmHome,
-		"HELM_CACHE_HOME=" + filepath.Join(e.helmHome, "cache"),
-		"HELM_CONFIG_HOME=" + filepath.Join(e.helmHome, "config"),
-		"HELM_DATA_HOME=" + filepath.Join(e.helmHome, "data"),
-	}
-	return e.startCmd(cmd)
+	return e.startCmd(e.helmCmd(context.Background(), version, args...))
 }
 
 // countDeployed returns how many revisions of statuses are deployed.

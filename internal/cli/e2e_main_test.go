@@ -167,8 +167,17 @@ func (e *e2e) mustBarge(args ...string) result {
 }
 
 // helm runs a reference Helm binary (helm-v3.22.0 or helm-v4.3.1) against
-// the test's cluster and namespace, skipping the test when it is not built.
+// the test's cluster and namespace, failing the test when it is not built.
 func (e *e2e) helm(version string, args ...string) result {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	return run(e.t, e.helmCmd(ctx, version, args...))
+}
+
+// helmCmd returns the command running a reference Helm binary against the
+// test's cluster and namespace, with a home of its own for the test.
+func (e *e2e) helmCmd(ctx context.Context, version string, args ...string) *exec.Cmd {
 	e.t.Helper()
 	dir := os.Getenv("BARGE_TOOLS_BIN")
 	if dir == "" {
@@ -184,8 +193,6 @@ func (e *e2e) helm(version string, args ...string) result {
 	if e.helmHome == "" {
 		e.helmHome = e.t.TempDir()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 	full := append([]string{"--kubeconfig", e.kubeconfig, "--namespace", e.ns}, args...)
 	cmd := exec.CommandContext(ctx, bin, full...)
 	cmd.Env = []string{
@@ -195,7 +202,7 @@ func (e *e2e) helm(version string, args ...string) result {
 		"HELM_CONFIG_HOME=" + filepath.Join(e.helmHome, "config"),
 		"HELM_DATA_HOME=" + filepath.Join(e.helmHome, "data"),
 	}
-	return run(e.t, cmd)
+	return cmd
 }
 
 // mustHelm runs helm and fails the test unless it succeeds.

@@ -126,15 +126,7 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 	rls.Info.Description = "Deletion in progress (or silently failed)"
 	timeout := opts.timeout()
 	if err := e.runHooks(ctx, rls, HookPreDelete, p.Hooks[HookPreDelete], timeout, opts.HookLogs); err != nil {
-		// Nothing was deleted: the record goes back to what it was.
-		fctx, cancel := finalContext(ctx)
-		defer cancel()
-		hooks := rls.Hooks
-		*rls.Info = before
-		rls.Hooks = hooks
-		if uerr := e.store.Update(fctx, rls); uerr != nil {
-			e.logger.WarnContext(ctx, "restoring the release record failed", "release", name, "error", uerr)
-		}
+		e.restore(ctx, rls, before)
 		return res, fmt.Errorf("release %q: uninstall stopped, nothing deleted: pre-delete hooks failed: %w", name, err)
 	}
 	if err := e.store.Update(ctx, rls); err != nil {
@@ -147,14 +139,7 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 	// marked the release may have written its revision since. Leave the
 	// release to it rather than delete what it deploys.
 	if newer, err := e.newerRevision(ctx, rls); err != nil || newer != nil {
-		fctx, cancel := finalContext(ctx)
-		defer cancel()
-		hooks := rls.Hooks
-		*rls.Info = before
-		rls.Hooks = hooks
-		if uerr := e.store.Update(fctx, rls); uerr != nil {
-			e.logger.WarnContext(ctx, "restoring the release record failed", "release", name, "error", uerr)
-		}
+		e.restore(ctx, rls, before)
 		if err != nil {
 			return res, fmt.Errorf("release %q: uninstall stopped, nothing deleted: %w", name, err)
 		}
@@ -216,6 +201,17 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 		return res, fmt.Errorf("release %q: uninstallation completed with %d error(s): %w", name, len(errs), errors.Join(errs...))
 	}
 	return res, nil
+}
+
+// restore writes back the info rls had before an uninstall that deleted
+// nothing, keeping the hook runs it recorded.
+func (e *Engine) restore(ctx context.Context, rls *Release, before Info) {
+	fctx, cancel := finalContext(ctx)
+	defer cancel()
+	*rls.Info = before
+	if err := e.store.Update(fctx, rls); err != nil {
+		e.logger.WarnContext(ctx, "restoring the release record failed", "release", rls.Name, "error", err)
+	}
 }
 
 // newerRevision returns the release's last revision if it is newer than

@@ -393,17 +393,18 @@ func TestRecoverStuckPendingRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A process died (kill -9) in the middle of revision 2: its record is
-	// pending and its lock lapsed.
+	// A process died (kill -9) in the middle of revision 2, which it began
+	// while holding its lock: its record is pending and its lock lapsed.
+	old := metav1.NewMicroTime(time.Now().Add(-5 * time.Minute))
 	stuck := *rls
 	info := *rls.Info
 	stuck.Info, stuck.Version = &info, 2
 	stuck.Info.Status, stuck.Info.Description = release.StatusPendingUpgrade, "Preparing upgrade"
+	stuck.Info.LastDeployed = old.Add(time.Second)
 	if err := e.store.Create(ctx, &stuck); err != nil {
 		t.Fatal(err)
 	}
 	holder, secs := "ghost@gone/1", int32(30)
-	old := metav1.NewMicroTime(time.Now().Add(-5 * time.Minute))
 	_, err = e.cs.CoordinationV1().Leases(e.ns).Create(ctx, &coordv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: "barge.release.web"},
 		Spec:       coordv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs, AcquireTime: &old, RenewTime: &old},

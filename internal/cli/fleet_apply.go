@@ -177,11 +177,12 @@ func (f *fleetFlags) profile() (func(), error) {
 
 // fleetApplyOptions are the flags of `barge apply`.
 type fleetApplyOptions struct {
-	fleet  fleetFlags
-	wait   waitFlags
-	atomic bool
-	prune  bool
-	dryRun bool
+	fleet    fleetFlags
+	wait     waitFlags
+	atomic   bool
+	takeOver bool
+	prune    bool
+	dryRun   bool
 }
 
 func newFleetApplyCmd(cfg *Config) *cobra.Command {
@@ -218,6 +219,7 @@ The fleet file format is described in docs/fleet.md.`,
 	o.wait.opts = new(release.WaitOptions)
 	o.wait.Bind(f)
 	f.BoolVar(&o.atomic, "atomic", false, "uninstall a release whose install fails, roll back one whose upgrade fails; implies --wait")
+	bindTakeOver(f, &o.takeOver)
 	f.BoolVar(&o.prune, "prune", false, "uninstall the releases this fleet owns (label barge.dev/fleet) that the file no longer lists")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan (as barge plan) and change nothing")
 	return cmd
@@ -250,7 +252,7 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 	disp := newFleetProgress(cfg.ErrOut, work)
 	disp.run()
 	rep := s.runner.Apply(ctx, plan, fleet.ApplyOptions{
-		WaitOptions: *o.wait.opts, Atomic: o.atomic, Concurrency: o.fleet.concurrency, Events: disp.event,
+		WaitOptions: *o.wait.opts, Atomic: o.atomic, TakeOver: o.takeOver, Concurrency: o.fleet.concurrency, Events: disp.event,
 		Namespaces: disp.preparing,
 	})
 	disp.finish()

@@ -13,8 +13,9 @@ import (
 
 // fleetDestroyOptions are the flags of `barge destroy`.
 type fleetDestroyOptions struct {
-	fleet fleetFlags
-	wait  release.WaitOptions
+	fleet    fleetFlags
+	wait     release.WaitOptions
+	takeOver bool
 }
 
 func newFleetDestroyCmd(cfg *Config) *cobra.Command {
@@ -36,6 +37,7 @@ the file names them. Records are deleted, as barge uninstall does.`,
 	f := cmd.Flags()
 	o.fleet.Bind(f)
 	(&waitFlags{opts: &o.wait, what: "destroy", perRelease: true}).Bind(f)
+	bindTakeOver(f, &o.takeOver)
 	return cmd
 }
 
@@ -48,7 +50,7 @@ func (o *fleetDestroyOptions) run(ctx context.Context, cfg *Config) error {
 	disp := newFleetProgress(cfg.ErrOut, 0)
 	disp.run()
 	rep, err := s.runner.Destroy(ctx, s.file.Metadata.Name, fleet.PlanOptions{Selector: s.selector},
-		fleet.ApplyOptions{WaitOptions: o.wait, Concurrency: o.fleet.concurrency, Events: disp.event})
+		fleet.ApplyOptions{WaitOptions: o.wait, TakeOver: o.takeOver, Concurrency: o.fleet.concurrency, Events: disp.event})
 	disp.finish()
 	if err != nil {
 		return err

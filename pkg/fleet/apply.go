@@ -56,6 +56,9 @@ type ApplyOptions struct {
 	// Atomic uninstalls a failed install and rolls back a failed upgrade;
 	// it implies Wait.
 	Atomic bool
+	// TakeOver recovers at once a young pending or uninstalling revision
+	// that no barge lock covers (release.UpgradeOptions.TakeOver).
+	TakeOver bool
 	// Concurrency bounds the releases being applied at once; zero means
 	// DefaultConcurrency.
 	Concurrency int
@@ -223,7 +226,7 @@ func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change
 			userProgress(s)
 		}
 	}
-	rls, err := r.do(ctx, cluster, c, wait, opts.Atomic, fresh)
+	rls, err := r.do(ctx, cluster, c, wait, opts, fresh)
 	res.Duration = time.Since(start)
 	if rls != nil {
 		res.Revision, res.Status = rls.Version, rls.Info.Status
@@ -272,16 +275,17 @@ func (r *readiness) summary() (ready, total int, pending string) {
 }
 
 // do runs the engine operation of c on cluster (the Runner's client when
-// nil). An install into a namespace of fresh waits for the namespace to be
-// ready for pods instead of making it.
-func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wait release.WaitOptions, atomic bool, fresh *freshNamespaces) (*release.Release, error) {
+// nil), waiting as wait says, with opts' Atomic and TakeOver. An install
+// into a namespace of fresh waits for the namespace to be ready for pods
+// instead of making it.
+func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wait release.WaitOptions, opts ApplyOptions, fresh *freshNamespaces) (*release.Release, error) {
 	eng, err := r.engine(c.Namespace, cluster)
 	if err != nil {
 		return nil, err
 	}
 	switch c.Action {
 	case ActionPrune:
-		_, err := eng.Uninstall(ctx, c.Name, release.UninstallOptions{WaitOptions: release.WaitOptions{Wait: wait.Wait, Timeout: wait.Timeout}, IgnoreNotFound: true})
+		_, err := eng.Uninstall(ctx, c.Name, release.UninstallOptions{WaitOptions: release.WaitOptions{Wait: wait.Wait, Timeout: wait.Timeout}, IgnoreNotFound: true, TakeOver: opts.TakeOver})
 		return nil, err
 	case ActionInstall, ActionUpgrade:
 	default:
@@ -300,11 +304,11 @@ func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wai
 		}
 		return eng.Install(ctx, rel.Name, ch, rel.Values, release.InstallOptions{
 			WaitOptions: wait, CreateNamespace: createNamespace, Replace: c.replace,
-			Atomic: atomic, Labels: rel.Labels,
+			Atomic: opts.Atomic, Labels: rel.Labels, TakeOver: opts.TakeOver,
 		})
 	}
 	return eng.Upgrade(ctx, rel.Name, ch, rel.Values, release.UpgradeOptions{
-		WaitOptions: wait, ResetValues: true, Atomic: atomic, Labels: rel.Labels,
-		ForceConflicts: c.force,
+		WaitOptions: wait, ResetValues: true, Atomic: opts.Atomic, Labels: rel.Labels,
+		ForceConflicts: c.force, TakeOver: opts.TakeOver,
 	})
 }

@@ -115,7 +115,7 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 		if opts.KeepHistory {
 			return nil, fmt.Errorf("the release named %q is already deleted", name)
 		}
-		if err := e.purge(ctx, name); err != nil {
+		if err := e.purge(ctx, name, rls.Version); err != nil {
 			return nil, fmt.Errorf("uninstall: failed to purge the release %q: %w", name, err)
 		}
 		return res, nil
@@ -186,7 +186,7 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 		}
 		errs = append(errs, err)
 	} else if !opts.KeepHistory {
-		if err := e.purge(fctx, name); err != nil {
+		if err := e.purge(fctx, name, rls.Version); err != nil {
 			errs = append(errs, fmt.Errorf("failed to purge the release: %w", err))
 		}
 	} else {
@@ -241,8 +241,13 @@ func (e *Engine) failUninstall(ctx context.Context, rls *Release, deleted int, e
 	return fmt.Errorf("release %q: %w (revision %d recorded failed)", rls.Name, err, rls.Version)
 }
 
-// purge deletes every record of a release.
-func (e *Engine) purge(ctx context.Context, name string) error {
+// purge deletes every record of a release, up to revision upTo, the one
+// the uninstall worked on, newest first. A revision above it, or one
+// numbered upTo once upTo is deleted, was written by another client (Helm
+// installing the release anew as soon as it was gone): purge stops there
+// and leaves it.
+func (e *Engine) purge(ctx context.Context, name string, upTo int) error {
+	ownDeleted := false
 	for {
 		last, err := e.store.Last(ctx, name)
 		if errors.Is(err, ErrNotFound) {
@@ -251,8 +256,16 @@ func (e *Engine) purge(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
+		if last.Version > upTo || last.Version == upTo && ownDeleted {
+			status := Status("")
+			if last.Info != nil {
+				status = last.Info.Status
+			}
+			return fmt.Errorf("another client wrote revision %d (%s) while this uninstall ran: left it and what it deployed", last.Version, status)
+		}
 		if _, err := e.store.Delete(ctx, name, last.Version); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
+		ownDeleted = ownDeleted || last.Version == upTo
 	}
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -113,6 +114,7 @@ func (s *Secrets) Lock(ctx context.Context, name string) (release.Lock, error) {
 			break
 		}
 		if !apierrors.IsAlreadyExists(err) {
+			s.dropUncertain(ctx, leases, leaseName, holder, now, err)
 			return nil, fmt.Errorf("release %q: lock: create Lease %s/%s: %w", name, s.namespace, leaseName, err)
 		}
 		cur, err := leases.Get(ctx, leaseName, metav1.GetOptions{})
@@ -141,6 +143,7 @@ func (s *Secrets) Lock(ctx context.Context, name string) (release.Lock, error) {
 			continue // someone else moved first; look again
 		}
 		if err != nil {
+			s.dropUncertain(ctx, leases, leaseName, holder, now, err)
 			return nil, fmt.Errorf("release %q: lock: take over Lease %s/%s: %w", name, s.namespace, leaseName, err)
 		}
 		s.opts.Logger.Warn("took over an expired release lock", "release", name, "namespace", s.namespace, "previousHolder", prev)
@@ -150,6 +153,34 @@ func (s *Secrets) Lock(ctx context.Context, name string) (release.Lock, error) {
 	l.start(ctx)
 	return l, nil
 }
+
+// dropUncertain deletes the Lease a create or take-over may have written
+// although it failed: a request cut short (Ctrl-C, a lost connection)
+// can reach the server all the same, which would leave the release locked
+// until the Lease lapses. The Lease is deleted only if it still records
+// this holder's acquisition at acquired; an answer from the server (err
+// is an API status) is certain, and nothing is done.
+func (s *Secrets) dropUncertain(ctx context.Context, leases leaseAPI, name, holder string, acquired time.Time, err error) {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
+	defer cancel()
+	cur, gerr := leases.Get(dctx, name, metav1.GetOptions{})
+	if gerr != nil {
+		return
+	}
+	mine := &coordv1.Lease{Spec: coordv1.LeaseSpec{HolderIdentity: &holder, AcquireTime: ptrMicro(metav1.NewMicroTime(acquired.Truncate(time.Microsecond)))}}
+	if !sameHolding(cur, mine) {
+		return
+	}
+	if derr := deleteHeld(dctx, leases, cur); derr != nil {
+		s.opts.Logger.Warn("release lock of a failed request not removed; it lapses on its own", "lease", name, "error", derr)
+	}
+}
+
+func ptrMicro(t metav1.MicroTime) *metav1.MicroTime { return &t }
 
 // leaseExpiry returns when a Lease lapses unless renewed.
 func leaseExpiry(l *coordv1.Lease) time.Time {

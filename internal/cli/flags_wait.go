@@ -15,8 +15,8 @@ type waitFlags struct {
 	// atomic says that the command has --atomic, which doubles its
 	// deadline (release.WithTimeout).
 	atomic bool
-	// perRelease says that --timeout bounds each release's waits and
-	// hooks, as in fleet commands, rather than the whole command.
+	// perRelease says that --timeout bounds each release's operation, as
+	// in fleet commands, rather than the whole command.
 	perRelease bool
 }
 
@@ -30,7 +30,7 @@ func (w *waitFlags) Bind(fs *pflag.FlagSet) {
 		timeoutHelp += " (with --atomic twice as long: the rollback has its own)"
 	}
 	if w.perRelease {
-		timeoutHelp = "time each release may wait for its objects (--wait) and for each of its hooks"
+		timeoutHelp = "time each release's operation may take (locking, hooks, applying, --wait), and connecting and planning before any release starts; when it runs out, the release is recorded failed"
 	}
 	fs.BoolVar(&w.opts.Wait, "wait", false, "if set, will wait until all the release's objects are ready (kstatus: Deployments, StatefulSets, DaemonSets rolled out, Pods ready, PVCs bound, Services with their load balancer...) before marking the "+w.what+" successful. It will wait for as long as --timeout")
 	fs.BoolVar(&w.opts.WaitForJobs, "wait-for-jobs", false, "if set and --wait enabled, will wait until all Jobs have been completed before marking the "+w.what+" successful. It will wait for as long as --timeout")

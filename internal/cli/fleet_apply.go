@@ -232,11 +232,16 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 	}
 	defer stop()
 	start := time.Now()
-	s, err := o.fleet.open(ctx, cfg, release.WaitOptions{Wait: o.wait.opts.Wait || o.atomic, Timeout: o.wait.opts.Timeout})
+	// Connecting and planning share one deadline, --timeout, so that a
+	// stalled API server cannot hold the command before any release
+	// starts; each release's operation then has its own.
+	pctx, cancel := release.WithTimeout(ctx, o.wait.opts.Timeout, false)
+	defer cancel()
+	s, err := o.fleet.open(pctx, cfg, release.WaitOptions{Wait: o.wait.opts.Wait || o.atomic, Timeout: o.wait.opts.Timeout})
 	if err != nil {
 		return err
 	}
-	plan, err := s.runner.Plan(ctx, s.file.Metadata.Name, s.releases, fleet.PlanOptions{
+	plan, err := s.runner.Plan(pctx, s.file.Metadata.Name, s.releases, fleet.PlanOptions{
 		Selector: s.selector, Prune: o.prune, Concurrency: o.fleet.concurrency, Objects: o.dryRun,
 	})
 	if err != nil {

@@ -155,7 +155,9 @@ func (r *Runner) run(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
 		defer w.Close()
 		cluster = sharedWaitCluster{Client: r.cfg.Kube, waiter: w}
 	}
-	fresh := r.prepareNamespaces(ctx, p.Changes, limit, opts.Namespaces)
+	nctx, cancel := release.WithTimeout(ctx, opts.Timeout, false)
+	fresh := r.prepareNamespaces(nctx, p.Changes, limit, opts.Namespaces)
+	cancel()
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for i := range p.Changes {
@@ -226,7 +228,11 @@ func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change
 			userProgress(s)
 		}
 	}
-	rls, err := r.do(ctx, cluster, c, wait, opts, fresh)
+	// Each release's operation has its own deadline, as one `barge
+	// upgrade` has: API stalls included.
+	octx, cancel := release.WithTimeout(ctx, wait.Timeout, opts.Atomic)
+	rls, err := r.do(octx, cluster, c, wait, opts, fresh)
+	cancel()
 	res.Duration = time.Since(start)
 	if rls != nil {
 		res.Revision, res.Status = rls.Version, rls.Info.Status

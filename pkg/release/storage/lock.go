@@ -21,7 +21,7 @@ const LeasePrefix = "barge.release."
 
 // unlockTimeout bounds the release of a lock, which runs even when the
 // operation's context was cancelled.
-const unlockTimeout = 10 * time.Second
+const unlockTimeout = 5 * time.Second
 
 // LockedError is returned by Lock when another client holds the release's
 // lock. It wraps release.ErrLocked.

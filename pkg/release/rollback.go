@@ -125,6 +125,7 @@ func (e *Engine) rollback(ctx context.Context, name string, opts RollbackOptions
 	if err != nil {
 		return nil, err
 	}
+	opts.ForceConflicts = opts.ForceConflicts || appliedClientSide(p.Current)
 	rls := p.Release
 	current, err := parseObjects("current manifest", p.Current.Manifest, p.Current.Namespace)
 	if err != nil {

@@ -280,6 +280,7 @@ func (e *Engine) upgrade(ctx context.Context, name string, ch *helmchart.Chart, 
 	if err != nil {
 		return nil, err
 	}
+	opts.ForceConflicts = opts.ForceConflicts || appliedClientSide(p.Current)
 	rls := p.Release
 	current, err := parseObjects("current manifest", p.Current.Manifest, p.Current.Namespace)
 	if err != nil {
@@ -372,6 +373,17 @@ func (e *Engine) failUpgrade(ctx, fctx context.Context, rls *Release, created []
 		return rls, fmt.Errorf("release %q: upgrade failed (%w), and rolling back to revision %d failed too: %v", rls.Name, err, target, rerr)
 	}
 	return rls, fmt.Errorf("release %s failed, and has been rolled back to revision %d due to atomic being set: %w", rls.Name, target, err)
+}
+
+// appliedClientSide reports whether the live objects of a release were
+// applied client-side by the revision current (Helm v3, or Helm v4 with
+// --server-side=false): their fields belong to Helm's "Update" manager,
+// which server-side apply sees as another owner, so an upgrade or
+// rollback from it takes them over, as Helm v4 does when it switches a
+// release to server-side apply. Interrupted or failed barge revisions
+// after it do not change whose the fields are.
+func appliedClientSide(current *Release) bool {
+	return current != nil && current.ApplyMethod != ApplyMethodServerSide
 }
 
 // lastSuccessful returns the highest revision below rev that is deployed or

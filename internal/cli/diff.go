@@ -216,7 +216,7 @@ func (o *diffUpgradeOptions) run(ctx context.Context, cfg *Config, name, chartPa
 	for _, w := range p.Warnings {
 		fmt.Fprintln(cfg.ErrOut, "WARNING:", w)
 	}
-	dopts, err := o.diff.options(d.forceConflicts || (!installing && forceAfterClientSide(ctx, cc.store, name)))
+	dopts, err := o.diff.options(d.forceConflicts)
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func (o *diffRollbackOptions) run(ctx context.Context, cfg *Config, name string,
 	if err != nil {
 		return err
 	}
-	dopts, err := o.diff.options(o.rollback.forceConflicts || forceAfterClientSide(ctx, cc.store, name))
+	dopts, err := o.diff.options(o.rollback.forceConflicts)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -67,22 +66,6 @@ func bindTakeOver(fs *pflag.FlagSet, v *bool) {
 const defaultFieldManager = "helm"
 
 const fieldManagerHelp = "the field manager the objects are applied as (server-side apply); the default is Helm v4's, so that Helm and barge take turns on a release without conflicts"
-
-// forceAfterClientSide reports whether an upgrade or rollback of a release
-// must take over conflicting fields because its live objects were applied
-// client-side (by Helm v3, or Helm v4 with --server-side=false): its last
-// revision or its deployed one was. The fields that apply set belong to
-// Helm's "Update" manager, which server-side apply sees as another owner.
-// Helm v4 migrates such fields when it switches a release to server-side
-// apply; taking them over is the same outcome. Both revisions count: after
-// Helm's upgrade, a barge revision that failed or was interrupted is the
-// last, while the live objects are still Helm's.
-func forceAfterClientSide(ctx context.Context, s lastReader, name string) bool {
-	clientSide := func(r *release.Release, err error) bool {
-		return err == nil && r.ApplyMethod != release.ApplyMethodServerSide
-	}
-	return clientSide(s.Last(ctx, name)) || clientSide(s.Deployed(ctx, name))
-}
 
 // historyLimit returns the engine's HistoryMax for --history-max n of
 // upgrade or rollback: Helm's 0, keep every revision, is the engine's -1.

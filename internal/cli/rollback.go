@@ -106,7 +106,7 @@ func (o *rollbackOptions) run(ctx context.Context, cfg *Config, name string, rev
 	opts.DryRun = o.dryRun
 	opts.CleanupOnFail = o.cleanupOnFail
 	opts.HistoryMax = historyLimit(o.historyMax)
-	opts.ForceConflicts = o.forceConflicts || forceAfterClientSide(ctx, cc.store, name)
+	opts.ForceConflicts = o.forceConflicts
 	opts.HookLogs = cfg.ErrOut
 	opts.TakeOver = o.takeOver
 	done := showProgress(cfg, &opts.WaitOptions, ns, false)

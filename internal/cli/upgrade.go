@@ -135,7 +135,7 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	opts.HistoryMax = historyLimit(o.historyMax)
 	opts.CleanupOnFail = o.cleanupOnFail
 	opts.Atomic = d.atomic
-	opts.ForceConflicts = d.forceConflicts || (!installing && forceAfterClientSide(ctx, cc.store, name))
+	opts.ForceConflicts = d.forceConflicts
 	opts.Description = d.description
 	opts.HookLogs = cfg.ErrOut
 	var changes *diff.ChangeSet

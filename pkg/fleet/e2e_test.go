@@ -601,7 +601,8 @@ func TestFleetWaitFailsOnlyTheStuckTenant(t *testing.T) {
 	err := rep.Err()
 	for _, want := range []string{
 		"release " + h.ns("stuck") + "/app-stuck: install:",
-		"timed out after 20s waiting for 1 of 3 objects to be ready",
+		"timed out after 20s while waiting for the objects to be ready",
+		"waiting for 1 of 3 objects to be ready",
 		"Deployment/app-stuck in namespace " + h.ns("stuck") + ": InProgress",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {

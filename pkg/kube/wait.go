@@ -64,6 +64,15 @@ type WaitOptions struct {
 	Progress func(Status)
 }
 
+// roundWait rounds a wait's timeout for messages: a wait given the time
+// left of an operation's deadline has an odd duration nobody asked for.
+func roundWait(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d
+}
+
 // WaitError reports the objects that did not reach the state waited for.
 type WaitError struct {
 	// Goal is what was waited for: "ready", "deleted" or "complete".
@@ -84,7 +93,7 @@ func (e *WaitError) Error() string {
 	var b strings.Builder
 	switch {
 	case errors.Is(e.Err, context.DeadlineExceeded):
-		fmt.Fprintf(&b, "timed out after %s waiting for %d of %d objects to be %s", e.Timeout, len(e.Pending), e.Total, e.Goal)
+		fmt.Fprintf(&b, "timed out after %s waiting for %d of %d objects to be %s", roundWait(e.Timeout), len(e.Pending), e.Total, e.Goal)
 	case e.Err != nil:
 		fmt.Fprintf(&b, "interrupted (%v) while waiting for %d of %d objects to be %s", e.Err, len(e.Pending), e.Total, e.Goal)
 	default:

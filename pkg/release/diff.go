@@ -62,7 +62,9 @@ func (e *Engine) diffOptions(o DiffOptions) diff.Options {
 // It changes nothing. The objects are checked concurrently, at most
 // opts.Concurrency at a time. An object the server refuses fails the diff
 // as it would fail the operation, except conflicts with other field
-// managers, reported on the object (see DiffOptions.ForceConflicts).
+// managers, reported on the object (see DiffOptions.ForceConflicts). An
+// upgrade or rollback from a revision applied client-side takes its fields
+// over, as the operation itself does, so such conflicts are not reported.
 func (e *Engine) DiffPlan(ctx context.Context, p *Plan, opts DiffOptions) (*diff.ChangeSet, error) {
 	if err := e.needCluster("diff"); err != nil {
 		return nil, err
@@ -81,7 +83,8 @@ func (e *Engine) DiffPlan(ctx context.Context, p *Plan, opts DiffOptions) (*diff
 		items = append(items, diffItem{obj: o, drop: true})
 	}
 	cs := &diff.ChangeSet{}
-	if err := e.compareItems(ctx, items, opts, opts.ForceConflicts, cs); err != nil {
+	force := opts.ForceConflicts || appliedClientSide(p.Current)
+	if err := e.compareItems(ctx, items, opts, force, cs); err != nil {
 		return nil, fmt.Errorf("release %q: diff: %w", p.Release.Name, err)
 	}
 	for _, k := range p.Kept {

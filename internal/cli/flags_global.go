@@ -12,27 +12,41 @@ type globalFlags struct {
 	cfg *Config
 }
 
-// envVars lists the environment variables of the global flags, in the order
-// `barge env` prints them.
-var envVars = []string{
-	"BARGE_DEBUG", "BARGE_KUBECONFIG", "BARGE_KUBECONTEXT", "BARGE_NAMESPACE",
-	"BARGE_KUBEAPISERVER", "BARGE_KUBETOKEN", "BARGE_KUBECAFILE",
-	"BARGE_KUBEINSECURE_SKIP_TLS_VERIFY", "BARGE_QPS", "BARGE_BURST_LIMIT",
+// settings lists barge's settings, in the order `barge env` prints them:
+// each is read from $BARGE_<name>, else from Helm's $HELM_<name> (except
+// KUBECONFIG, which Helm reads from kubectl's $KUBECONFIG).
+var settings = []string{
+	"DEBUG", "KUBECONFIG", "KUBECONTEXT", "NAMESPACE",
+	"KUBEAPISERVER", "KUBETOKEN", "KUBECAFILE",
+	"KUBEINSECURE_SKIP_TLS_VERIFY", "QPS", "BURST_LIMIT", "MAX_HISTORY",
 }
 
-// Bind registers the global flags on fs; getenv supplies the BARGE_* defaults.
-func (g *globalFlags) Bind(fs *pflag.FlagSet, getenv func(string) string) {
+// notHelms are the settings Helm has no $HELM_ variable for.
+var notHelms = map[string]bool{"KUBECONFIG": true}
+
+// Bind registers the global flags on fs; setting supplies their defaults
+// from barge's settings (see Config.Setting).
+func (g *globalFlags) Bind(fs *pflag.FlagSet, setting func(string) string) {
 	k := &g.cfg.Kube
-	fs.StringVar(&k.Kubeconfig, "kubeconfig", getenv("BARGE_KUBECONFIG"), "path to the kubeconfig file ($BARGE_KUBECONFIG, else $KUBECONFIG)")
-	fs.StringVar(&k.Context, "kube-context", getenv("BARGE_KUBECONTEXT"), "name of the kubeconfig context to use ($BARGE_KUBECONTEXT)")
-	fs.StringVarP(&k.Namespace, "namespace", "n", getenv("BARGE_NAMESPACE"), "namespace scope for this request ($BARGE_NAMESPACE)")
-	fs.StringVar(&k.APIServer, "kube-apiserver", getenv("BARGE_KUBEAPISERVER"), "the address and the port of the Kubernetes API server ($BARGE_KUBEAPISERVER)")
-	fs.StringVar(&k.Token, "kube-token", getenv("BARGE_KUBETOKEN"), "bearer token used for authentication ($BARGE_KUBETOKEN)")
-	fs.StringVar(&k.CAFile, "kube-ca-file", getenv("BARGE_KUBECAFILE"), "the certificate authority file for the Kubernetes API server connection ($BARGE_KUBECAFILE)")
-	fs.BoolVar(&k.Insecure, "kube-insecure-skip-tls-verify", envBool(getenv("BARGE_KUBEINSECURE_SKIP_TLS_VERIFY")), "skip verification of the Kubernetes API server's certificate ($BARGE_KUBEINSECURE_SKIP_TLS_VERIFY)")
-	fs.Float32Var(&k.QPS, "qps", envFloat(getenv("BARGE_QPS")), "queries per second to the Kubernetes API, 0 for barge's default of 200 ($BARGE_QPS)")
-	fs.IntVar(&k.Burst, "burst-limit", envInt(getenv("BARGE_BURST_LIMIT")), "client-side throttling burst, 0 for barge's default of 400 ($BARGE_BURST_LIMIT)")
-	fs.BoolVar(&g.cfg.Debug, "debug", envBool(getenv("BARGE_DEBUG")), "enable verbose output ($BARGE_DEBUG)")
+	fs.StringVar(&k.Kubeconfig, "kubeconfig", g.cfg.Getenv("BARGE_KUBECONFIG"), "path to the kubeconfig file ($BARGE_KUBECONFIG, else $KUBECONFIG)")
+	fs.StringVar(&k.Context, "kube-context", setting("KUBECONTEXT"), "name of the kubeconfig context to use ($BARGE_KUBECONTEXT, $HELM_KUBECONTEXT)")
+	fs.StringVarP(&k.Namespace, "namespace", "n", setting("NAMESPACE"), "namespace scope for this request ($BARGE_NAMESPACE, $HELM_NAMESPACE)")
+	fs.StringVar(&k.APIServer, "kube-apiserver", setting("KUBEAPISERVER"), "the address and the port of the Kubernetes API server ($BARGE_KUBEAPISERVER, $HELM_KUBEAPISERVER)")
+	fs.StringVar(&k.Token, "kube-token", setting("KUBETOKEN"), "bearer token used for authentication ($BARGE_KUBETOKEN, $HELM_KUBETOKEN)")
+	fs.StringVar(&k.CAFile, "kube-ca-file", setting("KUBECAFILE"), "the certificate authority file for the Kubernetes API server connection ($BARGE_KUBECAFILE, $HELM_KUBECAFILE)")
+	fs.BoolVar(&k.Insecure, "kube-insecure-skip-tls-verify", envBool(setting("KUBEINSECURE_SKIP_TLS_VERIFY")), "skip verification of the Kubernetes API server's certificate ($BARGE_KUBEINSECURE_SKIP_TLS_VERIFY, $HELM_KUBEINSECURE_SKIP_TLS_VERIFY)")
+	fs.Float32Var(&k.QPS, "qps", envFloat(setting("QPS")), "queries per second to the Kubernetes API, 0 for barge's default of 200 ($BARGE_QPS, $HELM_QPS)")
+	fs.IntVar(&k.Burst, "burst-limit", envInt(setting("BURST_LIMIT")), "client-side throttling burst, 0 for barge's default of 400 ($BARGE_BURST_LIMIT, $HELM_BURST_LIMIT)")
+	fs.BoolVar(&g.cfg.Debug, "debug", envBool(setting("DEBUG")), "enable verbose output ($BARGE_DEBUG, $HELM_DEBUG)")
+}
+
+// maxHistory is the default of --history-max: $BARGE_MAX_HISTORY or
+// $HELM_MAX_HISTORY, else Helm's 10.
+func (c *Config) maxHistory() int {
+	if n, err := strconv.Atoi(c.Setting("MAX_HISTORY")); err == nil {
+		return n
+	}
+	return 10
 }
 
 func envBool(s string) bool {

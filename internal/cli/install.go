@@ -23,6 +23,8 @@ type installOptions struct {
 	generateName bool
 	nameTemplate string
 	replace      bool
+	// helm2Name is Helm 2's --name NAME.
+	helm2Name string
 }
 
 func newInstallCmd(cfg *Config) *cobra.Command {
@@ -45,11 +47,17 @@ flags, each overriding what came before.`,
   barge install web ./mychart --dry-run=server -o yaml`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args, err := helm2Name(cfg.ErrOut, o.helm2Name, args, o.generateName)
+			if err != nil {
+				return err
+			}
 			return o.run(cmd.Context(), cfg, args)
 		},
 	}
 	f := cmd.Flags()
 	o.deploy.Bind(f)
+	f.StringVar(&o.helm2Name, "name", "", "Helm 2's spelling of the NAME argument")
+	_ = f.MarkHidden("name")
 	f.BoolVarP(&o.generateName, "generate-name", "g", false, "generate the name (and omit the NAME parameter)")
 	f.StringVar(&o.nameTemplate, "name-template", "", "specify template used to name the release")
 	f.BoolVar(&o.replace, "replace", false, "re-use the given name, only if that name is a deleted release which remains in the history. This is unsafe in production")

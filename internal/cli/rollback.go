@@ -24,7 +24,7 @@ type rollbackOptions struct {
 }
 
 func newRollbackCmd(cfg *Config) *cobra.Command {
-	o := &rollbackOptions{}
+	o := &rollbackOptions{historyMax: cfg.maxHistory()}
 	cmd := &cobra.Command{
 		Use:   "rollback RELEASE [REVISION]",
 		Short: "Roll back a release to a previous revision",
@@ -65,7 +65,7 @@ func (o *rollbackOptions) bind(fs *pflag.FlagSet, forDiff bool) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "simulate a rollback")
 	bindTakeOver(fs, &o.takeOver)
 	fs.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, "allow deletion of new resources created in this rollback when rollback fails")
-	fs.IntVar(&o.historyMax, "history-max", 10, "limit the maximum number of revisions saved per release. Use 0 for no limit")
+	fs.IntVar(&o.historyMax, "history-max", o.historyMax, "limit the maximum number of revisions saved per release. Use 0 for no limit ($BARGE_MAX_HISTORY, $HELM_MAX_HISTORY)")
 }
 
 // rollbackRevision reads the REVISION argument of rollback and diff rollback

@@ -42,12 +42,28 @@ type Config struct {
 
 // Getenv returns the value of an environment variable from Config.Env.
 func (c *Config) Getenv(key string) string {
+	v, _ := c.lookupEnv(key)
+	return v
+}
+
+// Setting returns the value of barge's setting name (DEBUG, NAMESPACE,
+// MAX_HISTORY...): $BARGE_<name> when it is set, else Helm's $HELM_<name>,
+// so that a CI configured for Helm configures barge too.
+func (c *Config) Setting(name string) string {
+	if v, ok := c.lookupEnv("BARGE_" + name); ok {
+		return v
+	}
+	return c.Getenv("HELM_" + name)
+}
+
+// lookupEnv is os.LookupEnv on Config.Env.
+func (c *Config) lookupEnv(key string) (string, bool) {
 	for i := len(c.Env) - 1; i >= 0; i-- {
 		if k, v, ok := strings.Cut(c.Env[i], "="); ok && k == key {
-			return v
+			return v, true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // Logger returns the logger commands pass to libraries: debug output on
@@ -84,7 +100,10 @@ that Helm and barge can work on the same releases.`,
 	root.SetOut(out)
 	root.SetErr(errOut)
 	flags := &globalFlags{cfg: cfg}
-	flags.Bind(root.PersistentFlags(), cfg.Getenv)
+	flags.Bind(root.PersistentFlags(), cfg.Setting)
+	spelling := &helm2Spelling{}
+	root.SetGlobalNormalizationFunc(spelling.normalize)
+	root.PersistentPreRun = func(*cobra.Command, []string) { spelling.note(cfg.ErrOut) }
 
 	root.AddCommand(
 		newVersionCmd(cfg),

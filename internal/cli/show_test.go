@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"os"
 	"os/exec"
@@ -48,11 +47,8 @@ func referenceHelm() string {
 
 // execBarge runs barge in-process with args and returns its stdout and error.
 func execBarge(args ...string) (string, error) {
-	var out, errOut bytes.Buffer
-	root := NewRootCmd(strings.NewReader(""), &out, &errOut, nil)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return out.String(), err
+	out, _, err := execBargeEnv(nil, args...)
+	return out, err
 }
 
 // checkAgainstHelm compares barge's output for args with the golden file,

@@ -25,7 +25,7 @@ type upgradeOptions struct {
 }
 
 func newUpgradeCmd(cfg *Config) *cobra.Command {
-	o := &upgradeOptions{}
+	o := &upgradeOptions{historyMax: cfg.maxHistory()}
 	cmd := &cobra.Command{
 		Use:   "upgrade RELEASE CHART",
 		Short: "Upgrade a release",
@@ -56,7 +56,7 @@ successful revision.`,
 // says which flags only change how an upgrade runs.
 func (o *upgradeOptions) bind(fs *pflag.FlagSet, forDiff bool) {
 	installHelp := "if a release by this name doesn't already exist, run an install"
-	historyMaxHelp := "limit the maximum number of revisions saved per release. Use 0 for no limit"
+	historyMaxHelp := "limit the maximum number of revisions saved per release. Use 0 for no limit ($BARGE_MAX_HISTORY, $HELM_MAX_HISTORY)"
 	cleanupHelp := "allow deletion of new resources created in this upgrade when upgrade fails"
 	if forDiff {
 		installHelp = "if a release by this name doesn't already exist, show what an install would create"
@@ -69,7 +69,7 @@ func (o *upgradeOptions) bind(fs *pflag.FlagSet, forDiff bool) {
 	fs.BoolVar(&o.reuseValues, "reuse-values", false, "when upgrading, reuse the last release's values and merge in any overrides from the command line via --set and -f. If '--reset-values' is specified, this is ignored")
 	fs.BoolVar(&o.resetValues, "reset-values", false, "when upgrading, reset the values to the ones built into the chart")
 	fs.BoolVar(&o.resetThenReuseValues, "reset-then-reuse-values", false, "when upgrading, reset the values to the ones built into the chart, apply the last release's values and merge in any overrides from the command line via --set and -f. If '--reset-values' or '--reuse-values' is specified, this is ignored")
-	fs.IntVar(&o.historyMax, "history-max", 10, historyMaxHelp)
+	fs.IntVar(&o.historyMax, "history-max", o.historyMax, historyMaxHelp)
 	fs.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, cleanupHelp)
 }
 

@@ -149,7 +149,7 @@ func parseIndex(data []byte, source string, limit int64) (*Index, error) {
 		err = yaml.Unmarshal(data, &raw)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s; the file is not a valid index.yaml", source, sanitize(oneLine(err.Error())))
+		return nil, fmt.Errorf("%s: %s; the file is not a valid index.yaml", source, sanitize(yamlReason(err)))
 	}
 	if raw.APIVersion == "" {
 		return nil, fmt.Errorf("%s: %w; the file is not a valid index.yaml", source, ErrNoAPIVersion)
@@ -424,6 +424,7 @@ var rawTypes = regexp.MustCompile(`(\[\])?\*?repo\.raw[A-Za-z]+`)
 func yamlReason(err error) string {
 	s := strings.TrimPrefix(oneLine(err.Error()), "yaml: unmarshal errors: ")
 	s = strings.TrimPrefix(s, "json: ")
+	s = strings.ReplaceAll(s, "map[string]*repo.rawChart", "a mapping of charts")
 	return rawTypes.ReplaceAllStringFunc(s, func(t string) string {
 		if strings.HasPrefix(t, "[]") {
 			return "a list"

@@ -72,7 +72,7 @@ func TestParseIndexErrors(t *testing.T) {
 		{name: "empty", data: " \n", want: `src: empty index.yaml file`, is: ErrEmptyIndex},
 		{name: "no apiVersion", data: "entries: {}\n", want: `src: no API version specified; the file is not a valid index.yaml`, is: ErrNoAPIVersion},
 		{name: "not yaml", data: "<html>\n  <body>: [\n", want: `src: yaml: line 2: mapping values are not allowed in this context; the file is not a valid index.yaml`},
-		{name: "entries not a map", data: "apiVersion: v1\nentries: [1]\n", want: "src: yaml: unmarshal errors: line 2: cannot unmarshal !!seq into map[string]*repo.rawChart; the file is not a valid index.yaml"},
+		{name: "entries not a map", data: "apiVersion: v1\nentries: [1]\n", want: "src: line 2: cannot unmarshal !!seq into a mapping of charts; the file is not a valid index.yaml"},
 		{name: "deep", data: strings.Repeat("[", 20000), want: "src: yaml: exceeded max depth of 10000; the file is not a valid index.yaml"},
 		{name: "aliases", data: billionLaughs, want: "src: yaml: document contains excessive aliasing; the file is not a valid index.yaml"},
 	}

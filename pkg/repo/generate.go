@@ -19,7 +19,8 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/bargehq/barge/pkg/chart/archive"
 )
 
 // IndexDirectory indexes the chart archives in dir as "helm repo index"
@@ -113,12 +114,10 @@ func findArchives(dir string) ([]string, error) {
 	return files, nil
 }
 
-// archiveMetadata reads the Chart.yaml of the chart archive at path.
-//
-// It uses Helm's loader until barge's bounded archive reader
-// (pkg/chart/archive) is available.
+// archiveMetadata reads the Chart.yaml of the chart archive at path, with
+// the checks and limits of package archive (an archive is untrusted).
 func archiveMetadata(path string) (*chart.Metadata, error) {
-	ch, err := loader.LoadFile(path)
+	ch, err := archive.LoadFile(path, archive.DefaultLimits())
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bargehq/barge/pkg/chart/archive"
+	"github.com/bargehq/barge/pkg/repo/getter"
 	"github.com/bargehq/barge/pkg/repo/internal/repotest"
 )
 
@@ -233,5 +235,11 @@ generated: "2020-01-01T00:00:00Z"
 	}
 	if _, err := ParseIndex(data, "json"); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestArchiveLimitAgrees(t *testing.T) {
+	if got, want := getter.DefaultMaxArchiveSize, archive.DefaultLimits().MaxArchive; got != want {
+		t.Errorf("getter.DefaultMaxArchiveSize = %d, archive's default limit %d: a download the loader refuses", got, want)
 	}
 }

@@ -20,8 +20,9 @@ const (
 	DefaultTimeout = 120 * time.Second
 	// DefaultMaxIndexSize bounds an index.yaml (after decompression).
 	DefaultMaxIndexSize int64 = 128 << 20
-	// DefaultMaxArchiveSize bounds a chart archive (.tgz).
-	DefaultMaxArchiveSize int64 = 64 << 20
+	// DefaultMaxArchiveSize bounds a chart archive (.tgz): the default
+	// limit of package chart/archive, over which a chart cannot be loaded.
+	DefaultMaxArchiveSize int64 = 20 << 20
 )
 
 // Kind says what a request fetches: it picks the size limit, the Accept

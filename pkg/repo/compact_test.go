@@ -2,9 +2,11 @@ package repo
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/json"
 	"errors"
+	"hash/crc32"
 	"testing"
 	"time"
 
@@ -153,4 +155,10 @@ func BenchmarkLoad10kJSON(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// putCRC sets the checksum of a compact file.
+func putCRC(b []byte) {
+	h := len(compactMagic)
+	binary.LittleEndian.PutUint32(b[h:], crc32.Checksum(b[h+4:], castagnoli))
 }

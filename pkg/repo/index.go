@@ -478,6 +478,9 @@ func sanitize(s string) string {
 }
 
 func sanitizeAll(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
 	for i, s := range ss {
 		ss[i] = sanitize(s)
 	}

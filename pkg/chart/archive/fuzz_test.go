@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"archive/tar"
 	"bytes"
 	"errors"
 	"flag"
@@ -20,11 +21,52 @@ var update = flag.Bool("update", false, "rewrite the fuzz seed corpus under test
 // fuzzLimits are small, so that the fuzzer reaches them.
 var fuzzLimits = Limits{MaxArchive: 1 << 20, MaxFile: 64 << 10, MaxTotal: 256 << 10, MaxFiles: 64}
 
-// fuzzInput turns a fuzz input into an archive: the fuzzer finds more in a
-// tar it can change freely, compressed here, than in gzip's checked bytes.
-func fuzzInput(t *testing.T, data []byte, compress bool) []byte {
-	if compress {
+// The kinds of fuzz input; see fuzzInput.
+const (
+	fuzzRaw  = iota // the archive as it is
+	fuzzTar         // a tar, compressed by fuzzInput
+	fuzzSpec        // entries, written as a tar by fuzzInput
+)
+
+// fuzzInput turns a fuzz input into an archive. The fuzzer finds little in
+// gzip's and tar's checksummed bytes; given a tar it finds more, and given
+// a list of entries, written with tar.Writer (which gets the checksums
+// right), it tries names, types and clashes freely. A list of entries holds
+// one a line: the type flag, the name, "=", then the data (or a link's
+// target). It returns nil for a list tar.Writer cannot write.
+func fuzzInput(t *testing.T, data []byte, kind uint8) []byte {
+	switch kind % 3 {
+	case fuzzTar:
 		return gz(t, data)
+	case fuzzSpec:
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			if len(line) == 0 {
+				continue
+			}
+			name, body, _ := bytes.Cut(line[1:], []byte("="))
+			hd := &tar.Header{Typeflag: line[0], Name: string(name), Mode: 0o644}
+			switch hd.Typeflag {
+			case tar.TypeSymlink, tar.TypeLink:
+				hd.Linkname = string(body)
+				body = nil
+			case tar.TypeReg, '\x00': // '\x00' is the old TypeRegA
+				hd.Size = int64(len(body))
+			default:
+				body = nil
+			}
+			if tw.WriteHeader(hd) != nil {
+				return nil
+			}
+			if _, err := tw.Write(body); err != nil {
+				return nil
+			}
+		}
+		if tw.Close() != nil {
+			return nil
+		}
+		return gz(t, buf.Bytes())
 	}
 	return data
 }
@@ -34,8 +76,11 @@ func fuzzInput(t *testing.T, data []byte, compress bool) []byte {
 // Helm's own archive reader refuses (but names starting with "..", which
 // Helm takes for a parent directory) or reads otherwise.
 func FuzzRead(f *testing.F) {
-	f.Fuzz(func(t *testing.T, data []byte, compress bool) {
-		in := fuzzInput(t, data, compress)
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
+		in := fuzzInput(t, data, kind)
+		if in == nil {
+			return
+		}
 		files, err := Read(bytes.NewReader(in), "fuzz.tgz", fuzzLimits)
 		if err != nil {
 			var e *Error
@@ -90,8 +135,11 @@ func checkAccepted(t *testing.T, files []*loader.BufferedFile) {
 // FuzzUntar checks that Untar writes nothing outside its destination, and
 // on error nothing at all, and on success exactly the files Read gives.
 func FuzzUntar(f *testing.F) {
-	f.Fuzz(func(t *testing.T, data []byte, compress bool) {
-		in := fuzzInput(t, data, compress)
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
+		in := fuzzInput(t, data, kind)
+		if in == nil {
+			return
+		}
 		parent := t.TempDir()
 		dest := filepath.Join(parent, "dest")
 		outside := filepath.Join(parent, "outside")
@@ -136,40 +184,45 @@ const maxSeed = 32 << 10
 // untarSeed names the seeds FuzzUntar gets too: the rest of FuzzRead's add
 // little to what FuzzUntar checks.
 var untarSeed = map[string]bool{
-	"ok": true, "helm-create": true, "tar-ok": true, "tar-dirs": true, "tar-subchart": true,
-	"tar-parent": true, "tar-symlink": true, "tar-duplicate": true,
-	"bad-absolute": true, "bad-parent in the middle": true, "bad-two top directories": true,
+	"ok": true, "helm-create": true, "tar-ok": true, "tar-subchart": true,
+	"spec-ok": true, "spec-dirs": true, "spec-parent": true, "spec-absolute": true,
+	"spec-symlink": true, "spec-clash": true, "spec-top": true, "spec-odd-names": true,
 }
 
-// TestFuzzSeeds rewrites the fuzz targets' seed corpus with -update: the
-// archives of the table tests, each as it is, and tars of entries worth
-// changing, to be compressed by the target.
+// TestFuzzSeeds rewrites the fuzz targets' seed corpus with -update (the
+// files named seed-*): the archives of the table tests, and tars and lists
+// of entries worth changing (see fuzzInput).
 func TestFuzzSeeds(t *testing.T) {
 	if !*update {
 		t.Skip("run with -update to rewrite the seed corpus")
 	}
 	type seed struct {
-		name     string
-		data     []byte
-		compress bool
+		name string
+		data []byte
+		kind uint8
 	}
 	var seeds []seed
 	for _, tc := range badArchives() {
-		seeds = append(seeds, seed{"bad-" + tc.name, tc.data(t, "/tmp/parent"), false})
+		seeds = append(seeds, seed{"bad-" + tc.name, tc.data(t, "/tmp/parent"), fuzzRaw})
 	}
+	const chart = "0demo/Chart.yaml={apiVersion: v2, name: demo, version: 0.1.0}\n0demo/values.yaml=a: 1\n0demo/templates/cm.yaml=kind: ConfigMap\n"
 	seeds = append(seeds,
-		seed{"ok", okTgz(t), false},
-		seed{"tar-ok", makeTar(t, chartEnts("demo")...), true},
-		seed{"tar-dirs", makeTar(t, append([]ent{dirEnt("demo/"), dirEnt("demo/templates/")}, chartEnts("demo")...)...), true},
-		seed{"tar-subchart", makeTar(t, append(chartEnts("demo"), file("demo/charts/sub.tgz", string(okTgz(t))))...), true},
-		seed{"tar-parent", makeTar(t, append(chartEnts("demo"), file("demo/../x", "x"))...), true},
-		seed{"tar-symlink", makeTar(t, append(chartEnts("demo"), special('2', "demo/l", "../x"))...), true},
-		seed{"tar-duplicate", makeTar(t, append(chartEnts("demo"), file("demo/a", "1"), file("demo/a/b", "2"))...), true},
-		seed{"tar-long-name", makeTar(t, append(chartEnts("demo"), file("demo/"+strings.Repeat("x", 150), "x"))...), true},
-		seed{"tar-pax", withPAX(t, chartEnts("demo"), 1, paxRecord("path", "demo/pax-name"), paxRecord("size", "3")), true},
+		seed{"ok", okTgz(t), fuzzRaw},
+		seed{"tar-ok", makeTar(t, chartEnts("demo")...), fuzzTar},
+		seed{"tar-subchart", makeTar(t, append(chartEnts("demo"), file("demo/charts/sub.tgz", string(okTgz(t))))...), fuzzTar},
+		seed{"tar-pax", withPAX(t, chartEnts("demo"), 1, paxRecord("path", "demo/pax-name"), paxRecord("size", "3")), fuzzTar},
+		seed{"spec-ok", []byte(chart), fuzzSpec},
+		seed{"spec-dirs", []byte("5demo/\n5demo/templates/\n" + chart), fuzzSpec},
+		seed{"spec-parent", []byte(chart + "0demo/../x=x\n"), fuzzSpec},
+		seed{"spec-absolute", []byte(chart + "0/tmp/x=x\n"), fuzzSpec},
+		seed{"spec-symlink", []byte(chart + "2demo/l=../x\n1demo/h=demo/Chart.yaml\n"), fuzzSpec},
+		seed{"spec-clash", []byte(chart + "0demo/a=1\n0demo/a/b=2\n5demo/values.yaml/\n"), fuzzSpec},
+		seed{"spec-top", []byte(chart + "0other/x=1\n0README=x\n"), fuzzSpec},
+		seed{"spec-odd-names", []byte(chart + "0demo/..x=1\n0demo/a\\b=2\n0demo/c:x=3\n0demo/./y=4\n"), fuzzSpec},
+		seed{"spec-devices", []byte(chart + "3demo/c=\n4demo/b=\n6demo/f=\n"), fuzzSpec},
 	)
 	if bin := helmBinOrEmpty(helm3); bin != "" {
-		seeds = append(seeds, seed{"helm-create", readFileT(t, helmPackage(t, helm3, helmCreate(t, helm3, "demo"))), false})
+		seeds = append(seeds, seed{"helm-create", readFileT(t, helmPackage(t, helm3, helmCreate(t, helm3, "demo"))), fuzzRaw})
 	}
 	clean := regexp.MustCompile(`[^a-zA-Z0-9-]+`)
 	for _, target := range []string{"FuzzRead", "FuzzUntar"} {
@@ -190,7 +243,7 @@ func TestFuzzSeeds(t *testing.T) {
 			if len(s.data) > maxSeed || target == "FuzzUntar" && !untarSeed[s.name] {
 				continue
 			}
-			body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbool(%v)\n", s.data, s.compress)
+			body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nuint8(%d)\n", s.data, s.kind)
 			name := "seed-" + strings.Trim(clean.ReplaceAllString(strings.ToLower(s.name), "-"), "-")
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 				t.Fatal(err)

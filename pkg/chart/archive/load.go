@@ -17,6 +17,11 @@ import (
 // loader refuses (a missing or invalid Chart.yaml, a values.yaml that does not
 // parse, a broken subchart), is reported as an *Error naming the archive
 // (name, a path or URL) and, where it can tell, the file at fault.
+//
+// Helm's loader reads subchart archives under charts/ itself, with its own
+// limits (5 MiB a file, 100 MiB in all) and checks, after Read has checked
+// them with lim: a subchart that passes lim but not Helm's limits, when lim
+// is raised above them, is refused by Helm's loader.
 func Load(r io.Reader, name string, lim Limits) (*chart.Chart, error) {
 	files, top, err := read(r, name, lim)
 	if err != nil {

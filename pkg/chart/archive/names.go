@@ -11,6 +11,13 @@ import (
 // them.
 const maxNameLen = 4096
 
+// maxDepth bounds the number of components in an entry's name. Helm has no
+// such limit, but no chart comes near it (charts/a/charts/b/templates/x.yaml
+// is six), and unpacking a deep path costs a system call a level, for each
+// file: an archive of many files thousands of levels deep would take Untar
+// many minutes.
+const maxDepth = 64
+
 // The fixes that end most reasons.
 const (
 	fixRepackage = "repackage the chart with `helm package` or `barge package`"
@@ -39,6 +46,9 @@ func checkName(name string, dir bool) ([]string, string) {
 		name = strings.TrimSuffix(name, "/")
 	}
 	parts := strings.Split(name, "/")
+	if len(parts) > maxDepth {
+		return nil, fmt.Sprintf("the path is %d levels deep, over the %d allowed; %s", len(parts), maxDepth, fixRepackage)
+	}
 	for _, p := range parts {
 		if p == ".." {
 			return nil, "the path climbs out of its directory with \"..\"; " + fixUnsafe

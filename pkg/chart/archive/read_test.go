@@ -108,6 +108,7 @@ func badArchives() []badCase {
 		}, lim: Limits{MaxTotal: 1 << 20}, reason: "decompression bomb"},
 		{name: "too many entries", data: withEnts(file("demo/a", ""), file("demo/b", "")), lim: Limits{MaxFiles: 4}, entry: "demo/b", reason: "MaxFiles"},
 		{name: "too many directories", data: withEnts(dirEnt("demo/a/"), dirEnt("demo/b/")), lim: Limits{MaxFiles: 4}, entry: "demo/b/", reason: "MaxFiles"},
+		{name: "path too deep", data: withEnts(file("demo/"+strings.Repeat("a/", maxDepth-1)+"x", "")), entry: "demo/" + strings.Repeat("a/", maxDepth-1) + "x", reason: "levels deep"},
 		{name: "name too long", data: withEnts(file("demo/"+strings.Repeat("x", 5000), "")), entry: "demo/" + strings.Repeat("x", 5000), reason: "bytes long"},
 
 		// Paths outside the chart's directory.
@@ -415,6 +416,8 @@ func TestCheckName(t *testing.T) {
 		{name: "demo//x", reason: "empty"},
 		{name: "./demo/x", reason: `"."`},
 		{name: "demo/" + strings.Repeat("x", maxNameLen), reason: "bytes long"},
+		{name: strings.Repeat("a/", maxDepth-1) + "x", want: strings.Split(strings.Repeat("a/", maxDepth-1)+"x", "/")},
+		{name: strings.Repeat("a/", maxDepth) + "x", reason: "levels deep"},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%q", tc.name), func(t *testing.T) {

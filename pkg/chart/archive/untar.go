@@ -136,10 +136,16 @@ func writeFiles(dir, chartName string, files []*loader.BufferedFile) error {
 	if err := root.Mkdir(chartName, 0o755); err != nil {
 		return err
 	}
+	made := map[string]bool{chartName: true}
 	for _, f := range files {
 		p := path.Join(chartName, f.Name)
-		if err := root.MkdirAll(filepath.FromSlash(path.Dir(p)), 0o755); err != nil {
-			return err
+		if d := path.Dir(p); !made[d] {
+			if err := root.MkdirAll(filepath.FromSlash(d), 0o755); err != nil {
+				return err
+			}
+			for ; !made[d]; d = path.Dir(d) {
+				made[d] = true
+			}
 		}
 		if err := writeFile(root, filepath.FromSlash(p), f.Data); err != nil {
 			return err

@@ -215,12 +215,14 @@ func (rd *reader) read(r io.Reader, name string, maxArchive int64, depth int) ([
 		}
 		var buf bytes.Buffer
 		buf.Grow(int(min(hd.Size, 64<<10)))
-		if _, err := io.Copy(&buf, io.LimitReader(tr, rd.lim.MaxFile+1)); err != nil {
+		// The tar reader gives Size bytes, no more, and the stream is counted.
+		if _, err := io.Copy(&buf, tr); err != nil {
 			return nil, "", rd.streamError(s, hd.Name, err, true)
 		}
 		if int64(buf.Len()) != hd.Size {
-			// The tar reader gives exactly Size bytes of a plain file, so
-			// this is a bug, not a bad archive; refuse all the same.
+			// The tar reader gives exactly Size bytes of a plain file, or
+			// fails, so this is a bug, not a bad archive; refuse all the
+			// same.
 			return nil, "", s.fail(hd.Name, fmt.Sprintf("the file holds %d bytes where its header says %d; %s", buf.Len(), hd.Size, fixRepackage), nil)
 		}
 		data := bytes.TrimPrefix(buf.Bytes(), utf8BOM)

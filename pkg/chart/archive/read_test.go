@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -336,6 +337,7 @@ func TestReadLimitsExact(t *testing.T) {
 		lim  Limits
 		ok   bool
 	}{
+		{name: "no limits", lim: Limits{MaxArchive: math.MaxInt64, MaxFile: math.MaxInt64, MaxTotal: math.MaxInt64, MaxFiles: math.MaxInt}, ok: true},
 		{name: "MaxArchive at", lim: Limits{MaxArchive: int64(len(data))}, ok: true},
 		{name: "MaxArchive under", lim: Limits{MaxArchive: int64(len(data)) - 1}},
 		{name: "MaxFile at", lim: Limits{MaxFile: 1000}, ok: true},

@@ -91,7 +91,7 @@ func Untar(r io.Reader, name, dest string, lim Limits) (dir string, err error) {
 }
 
 // checkAbsent returns an *ExistsError if p exists, nil if it does not.
-// Other errors are wrapped with p.
+// Other errors are returned wrapped.
 func checkAbsent(p string) error {
 	_, err := os.Lstat(p)
 	switch {

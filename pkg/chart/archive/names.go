@@ -20,7 +20,7 @@ const maxDepth = 64
 
 // The fixes that end most reasons.
 const (
-	fixRepackage = "repackage the chart with `helm package` or `barge package`"
+	fixRepackage = "repackage the chart with `helm package`"
 	fixUnsafe    = "the archive was not made by `helm package` and is unsafe to unpack: do not use it, and get the chart again from a source you trust"
 	fixDownload  = "download the archive again"
 )

@@ -150,7 +150,7 @@ func TestCacheRebuild(t *testing.T) {
 	}
 
 	// Damaged: rebuilt from the YAML.
-	os.WriteFile(filepath.Join(dir, "stable-index.barge"), []byte("BARGEIX\x01garbage"), 0o644)
+	os.WriteFile(filepath.Join(dir, "stable-index.barge"), []byte(compactMagic+"garbage"), 0o644)
 	if idx, err := c.Load("stable"); err != nil || idx.Entries["nginx"][0].Version != "1.1.0" {
 		t.Fatalf("damaged: %v", err)
 	}

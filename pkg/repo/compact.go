@@ -19,18 +19,18 @@ import (
 //	magic "BARGEIX" and a format byte
 //	CRC-32C of the rest (4 bytes, little endian)
 //	source: size (uvarint), mtime (varint, Unix ns), SHA-256 (32 bytes)
-//	apiVersion (string), generated (varint, Unix ns, 0 for none)
+//	apiVersion (string), generated (a time)
 //	skipped entries (uvarint count; chart, version, reason strings and
 //	  position uvarint each)
 //	charts (uvarint count), each: name (string), versions (uvarint count),
 //	  each: name, version, appVersion, description, digest (strings),
-//	  flags (uvarint: 1 deprecated, 2 removed), created (varint),
+//	  flags (uvarint: 1 deprecated, 2 removed), created (a time),
 //	  keywords and urls (lists)
 //
 // A string is uvarint(len+1) and its bytes; a list is uvarint(n+1) and n
-// strings. Within a chart's versions, 0 stands for "the same as the version
+// strings; a time is uvarint(ns+1) and varint(Unix seconds), or 0 for none. Within a chart's versions, 0 stands for "the same as the version
 // before", which keeps descriptions, keywords and names once per chart.
-const compactMagic = "BARGEIX\x01"
+const compactMagic = "BARGEIX\x02"
 
 // errCompact is a compact file that is damaged or of another format.
 var errCompact = errors.New("not a valid compact index")
@@ -137,12 +137,15 @@ func (e *encoder) list(ss []string, same bool) {
 	}
 }
 
+// time writes t as uvarint(nanoseconds+1) and varint(Unix seconds), or 0
+// for the zero time: any year fits, where Unix nanoseconds would not.
 func (e *encoder) time(t time.Time) {
 	if t.IsZero() {
-		e.varint(0)
+		e.uvarint(0)
 		return
 	}
-	e.varint(t.UnixNano())
+	e.uvarint(uint64(t.Nanosecond()) + 1)
+	e.varint(t.Unix())
 }
 
 // decodeCompact reads a compact index and the stamp of the index.yaml it was
@@ -330,9 +333,13 @@ func (d *decoder) list() ([]string, bool) {
 }
 
 func (d *decoder) time() time.Time {
-	ns := d.varint()
+	ns := d.uvarint()
 	if ns == 0 {
 		return time.Time{}
 	}
-	return time.Unix(0, ns).UTC()
+	if ns > 1e9 {
+		d.fail()
+		return time.Time{}
+	}
+	return time.Unix(d.varint(), int64(ns-1)).UTC()
 }

@@ -244,7 +244,7 @@ func (r *Resolver) fetchURLIndex(ctx context.Context, repo getter.Repo) (*Index,
 			return nil, err
 		}
 		if resp.NotModified {
-			idx, err := cache.Load(name)
+			idx, err := cache.Load(ctx, name)
 			if err == nil && attempt == 0 {
 				r.debug("repository index unchanged: using the cached copy", "repository", getter.Redact(repo.URL))
 				idx.Repo, idx.Source = repo.URL, source

@@ -111,8 +111,9 @@ func (c *Cache) write(name string, data []byte, idx *Index) error {
 // when the compact form is missing or damaged). The Index holds only what
 // lookups and searches use (see Index). Entries left out when the index was
 // checked are in its Skipped. A repository never downloaded fails with an
-// error wrapping ErrNoCache that says to run "barge repo update".
-func (c *Cache) Load(name string) (*Index, error) {
+// error wrapping ErrNoCache that says to run "barge repo update". ctx stops
+// a rebuild before it starts.
+func (c *Cache) Load(ctx context.Context, name string) (*Index, error) {
 	yamlPath := c.Paths.IndexFile(name)
 	fi, err := os.Stat(yamlPath)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -138,6 +139,9 @@ func (c *Cache) Load(name string) (*Index, error) {
 	}
 
 	// The index.yaml changed, or has no compact form yet.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(yamlPath)
 	if err != nil {
 		return nil, fmt.Errorf("repository %q: %w", name, err)

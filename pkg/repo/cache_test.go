@@ -89,7 +89,7 @@ func TestCacheUpdateLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	loaded, err := c.Load("stable")
+	loaded, err := c.Load(context.Background(), "stable")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestCacheUpdateLoad(t *testing.T) {
 		t.Fatalf("lookup: %v %v", cv, err)
 	}
 
-	if _, err := c.Load("nope"); !errors.Is(err, ErrNoCache) || !strings.Contains(err.Error(), "run 'barge repo update nope'") {
+	if _, err := c.Load(context.Background(), "nope"); !errors.Is(err, ErrNoCache) || !strings.Contains(err.Error(), "run 'barge repo update nope'") {
 		t.Errorf("missing: %v", err)
 	}
 	if err := c.Remove("stable"); err != nil {
@@ -129,7 +129,7 @@ func TestCacheRebuild(t *testing.T) {
 	if err := os.WriteFile(yamlPath, []byte(changed), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	idx, err := c.Load("stable")
+	idx, err := c.Load(context.Background(), "stable")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,19 +145,19 @@ func TestCacheRebuild(t *testing.T) {
 	// Touched but the same content: the compact form is kept (and stamped anew).
 	later := time.Now().Add(time.Hour)
 	os.Chtimes(yamlPath, later, later)
-	if idx, err := c.Load("stable"); err != nil || idx.Entries["nginx"][0].Version != "1.1.0" {
+	if idx, err := c.Load(context.Background(), "stable"); err != nil || idx.Entries["nginx"][0].Version != "1.1.0" {
 		t.Fatalf("touched: %v", err)
 	}
 
 	// Damaged: rebuilt from the YAML.
 	os.WriteFile(filepath.Join(dir, "stable-index.barge"), []byte(compactMagic+"garbage"), 0o644)
-	if idx, err := c.Load("stable"); err != nil || idx.Entries["nginx"][0].Version != "1.1.0" {
+	if idx, err := c.Load(context.Background(), "stable"); err != nil || idx.Entries["nginx"][0].Version != "1.1.0" {
 		t.Fatalf("damaged: %v", err)
 	}
 
 	// A broken YAML is an error that says what to do.
 	os.WriteFile(yamlPath, []byte("entries: {}\n"), 0o644)
-	if _, err := c.Load("stable"); err == nil || !strings.Contains(err.Error(), "no API version specified; the file is not a valid index.yaml; run 'barge repo update stable'") {
+	if _, err := c.Load(context.Background(), "stable"); err == nil || !strings.Contains(err.Error(), "no API version specified; the file is not a valid index.yaml; run 'barge repo update stable'") {
 		t.Errorf("broken: %v", err)
 	}
 }
@@ -189,7 +189,7 @@ func TestCacheHelmUpdate(t *testing.T) {
 	paths := Paths{Config: filepath.Join(dir, "repositories.yaml"), Cache: filepath.Join(dir, "cache")}
 	c := &Cache{Paths: paths}
 	runHelm(t, helm, paths, "repo", "add", "stable", srv.URL)
-	idx, err := c.Load("stable")
+	idx, err := c.Load(context.Background(), "stable")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestCacheHelmUpdate(t *testing.T) {
 	}
 	srv.index.Store([]byte(strings.Replace(smallIndex, "version: 1.0.0", "version: 1.2.0", 1)))
 	runHelm(t, helm, paths, "repo", "update")
-	idx, err = c.Load("stable")
+	idx, err = c.Load(context.Background(), "stable")
 	if err != nil {
 		t.Fatal(err)
 	}

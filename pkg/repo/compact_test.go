@@ -2,6 +2,7 @@ package repo
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/gob"
 	"encoding/json"
@@ -168,7 +169,7 @@ func putCRC(b []byte) {
 func BenchmarkCacheLoad10k(b *testing.B) {
 	c := benchCache(b)
 	for b.Loop() {
-		if _, err := c.Load("big"); err != nil {
+		if _, err := c.Load(context.Background(), "big"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -86,7 +86,7 @@ func ExampleCache_Search() {
 	if _, err := cache.Update(context.Background(), cfg.Get("example")); err != nil {
 		log.Fatal(err)
 	}
-	res, err := cache.Search(cfg, repo.SearchOptions{Keyword: "hello", Versions: true})
+	res, err := cache.Search(context.Background(), cfg, repo.SearchOptions{Keyword: "hello", Versions: true})
 	if err != nil {
 		log.Fatal(err)
 	}

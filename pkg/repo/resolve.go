@@ -206,7 +206,7 @@ func (r *Resolver) config() (*Config, error) {
 
 // repoIndex returns the cached index of the configured repository name,
 // loaded once.
-func (r *Resolver) repoIndex(name string) (*Index, error) {
+func (r *Resolver) repoIndex(ctx context.Context, name string) (*Index, error) {
 	r.mu.Lock()
 	idx := r.indexes[name]
 	r.mu.Unlock()
@@ -215,7 +215,7 @@ func (r *Resolver) repoIndex(name string) (*Index, error) {
 	}
 	v, err, _ := r.flights.Do("index:"+name, func() (any, error) {
 		c := &Cache{Paths: r.Paths, Client: r.client, Logger: r.Logger}
-		idx, err := c.Load(name)
+		idx, err := c.Load(ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -269,7 +269,7 @@ func (r *Resolver) locateInRepo(ctx context.Context, ref Ref, repoName, chartNam
 	if e.URL == "" {
 		return nil, fmt.Errorf("no URL found for repository %s in %s; add it again with 'barge repo add --force-update %s URL'", repoName, r.Paths.Config, repoName)
 	}
-	idx, err := r.repoIndex(repoName)
+	idx, err := r.repoIndex(ctx, repoName)
 	if err != nil {
 		return nil, err
 	}
@@ -301,9 +301,12 @@ func (r *Resolver) locateInURLRepo(ctx context.Context, ref Ref, chartName, vers
 // digest of the configured repository whose index lists it, if any (Helm's
 // rule), else with the flags' credentials for chartURL's host.
 func (r *Resolver) locateURL(ctx context.Context, ref Ref, chartURL string) (*Located, error) {
-	if cfg, err := r.config(); err == nil {
+	cfg, err := r.config()
+	if err != nil {
+		r.debug("no configured repository searched for the chart URL", "error", err)
+	} else {
 		for _, e := range cfg.Repositories {
-			idx, err := r.repoIndex(e.Name)
+			idx, err := r.repoIndex(ctx, e.Name)
 			if err != nil {
 				r.debug("repository not searched for the chart URL", "repository", e.Name, "error", err)
 				continue

@@ -394,7 +394,7 @@ func TestLocateDigestMismatch(t *testing.T) {
 	repo := newChartRepo(t, "", "")
 	repo.add(t, "alpine", "0.1.0")
 	res, paths := setupResolver(t, map[string]*chartRepo{"stable": repo})
-	idx, _ := (&Cache{Paths: paths}).Load("stable")
+	idx, _ := (&Cache{Paths: paths}).Load(context.Background(), "stable")
 	want := idx.Entries["alpine"][0].Digest
 	// The archive is replaced after the index was downloaded.
 	tampered := repotest.Archive(t, "alpine", "0.1.0", "description: evil\n")

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"path"
@@ -61,14 +62,17 @@ type SearchResults struct {
 // "helm search repo" does (see SearchOptions and SearchIndexes). A
 // repository without a usable cache is skipped with a warning. It fails
 // with ErrNoRepositories when cfg lists none.
-func (c *Cache) Search(cfg *Config, opts SearchOptions) (*SearchResults, error) {
+func (c *Cache) Search(ctx context.Context, cfg *Config, opts SearchOptions) (*SearchResults, error) {
 	if cfg == nil || len(cfg.Repositories) == 0 {
 		return nil, fmt.Errorf("%w; add one with 'barge repo add NAME URL'", ErrNoRepositories)
 	}
 	res := &SearchResults{}
 	var repos []NamedIndex
 	for _, e := range cfg.Repositories {
-		idx, err := c.Load(e.Name)
+		idx, err := c.Load(ctx, e.Name)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if err != nil {
 			res.Warnings = append(res.Warnings, fmt.Errorf("repository %q is corrupt or missing, not searched: %w", e.Name, err))
 			continue

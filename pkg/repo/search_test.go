@@ -103,7 +103,7 @@ func TestCacheSearch(t *testing.T) {
 	srv := newRepoServer(t, []byte(searchIndexA))
 	dir := t.TempDir()
 	c := &Cache{Paths: Paths{Cache: dir, Config: filepath.Join(dir, "repositories.yaml")}}
-	if _, err := c.Search(&Config{}, SearchOptions{}); !errors.Is(err, ErrNoRepositories) {
+	if _, err := c.Search(context.Background(), &Config{}, SearchOptions{}); !errors.Is(err, ErrNoRepositories) {
 		t.Errorf("no repositories: %v", err)
 	}
 	cfg := &Config{}
@@ -112,7 +112,7 @@ func TestCacheSearch(t *testing.T) {
 	if _, err := c.Update(context.Background(), cfg.Get("a")); err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Search(cfg, SearchOptions{Keyword: "ingress"})
+	res, err := c.Search(context.Background(), cfg, SearchOptions{Keyword: "ingress"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestSearchLikeHelm(t *testing.T) {
 					opts.Keyword = args[i]
 				}
 			}
-			res, err := c.Search(cfg, opts)
+			res, err := c.Search(context.Background(), cfg, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -95,6 +95,11 @@ func TestGenerateIndexLikeHelm(t *testing.T) {
 	helmDir := t.TempDir()
 	paths := Paths{Config: filepath.Join(helmDir, "repositories.yaml"), Cache: filepath.Join(helmDir, "cache")}
 
+	// A chart as "helm create" and "helm package" make it, too.
+	work := t.TempDir()
+	runHelm(t, helm, paths, "create", filepath.Join(work, "made"))
+	runHelm(t, helm, paths, "package", filepath.Join(work, "made"), "--destination", filepath.Join(dir, "packaged"))
+
 	runHelm(t, helm, paths, "repo", "index", dir, "--url", "https://charts.example.com")
 	helmData, err := os.ReadFile(filepath.Join(dir, "index.yaml"))
 	if err != nil {
@@ -151,7 +156,7 @@ func TestGenerateIndexLikeHelm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mi, err := ParseIndex(merged, "merged"); err != nil || len(mi.Entries) != 3 {
+	if mi, err := ParseIndex(merged, "merged"); err != nil || len(mi.Entries) != 4 {
 		t.Fatalf("helm's merge of barge's index: %v %v", err, mi)
 	}
 	for _, h := range []string{helm, helmBinary(t, "v4.3.1")} {

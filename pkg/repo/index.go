@@ -94,6 +94,8 @@ type EntryError struct {
 	Reason string
 }
 
+// Error returns the message: the index, the chart, the version or position,
+// why, and that the entry was skipped.
 func (e *EntryError) Error() string {
 	var b strings.Builder
 	if e.Source != "" {

@@ -43,6 +43,8 @@ type NotFoundError struct {
 	Similar []string
 }
 
+// Error returns the message: what was asked, where, what there is instead,
+// and what to do.
 func (e *NotFoundError) Error() string {
 	var b strings.Builder
 	where := e.Repo + " index"

@@ -50,6 +50,7 @@ type Error struct {
 	Hint string
 }
 
+// Error returns the one-line message.
 func (e *Error) Error() string {
 	var b strings.Builder
 	switch {

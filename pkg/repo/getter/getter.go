@@ -264,6 +264,7 @@ func (c *Client) Get(ctx context.Context, req Request, w io.Writer) (*Response, 
 // errDeadline is the cause of a request's context when its timeout fires.
 var errDeadline = errors.New("request timeout")
 
+// String names the kind for messages ("an index", "a chart archive").
 func (k Kind) String() string {
 	switch k {
 	case KindIndex:

@@ -49,6 +49,32 @@ func TestE2EHelmInterop(t *testing.T) {
 			}
 		})
 
+		t.Run("barge upgrade after a failed helm-"+v+" upgrade", func(t *testing.T) {
+			e := e.sub(t)
+			e.mustBarge("install", "hf", chartPath, "--set", "message=one", "--wait", "--timeout", "1m")
+			// The upgrade applies the ConfigMap, then times out waiting for
+			// pods no node can take: its failed revision is the last, the
+			// barge one deployed, and the ConfigMap's message is Helm's.
+			args := []string{"upgrade", "hf", chartPath, "--set", "message=two", "--set", "nodeSelector.none=none", "--wait", "--timeout", "3s"}
+			if v == "v4.3.1" {
+				args = append(args, "--server-side=false")
+			}
+			if r := e.helm(v, args...); r.code == 0 {
+				t.Fatalf("helm upgrade with unschedulable pods succeeded:\n%s", r.stdout)
+			}
+			if st := e.revisionStatuses("hf"); st[1] != "deployed" || st[2] != "failed" {
+				t.Fatalf("history after helm's failed upgrade: %v", st)
+			}
+			d := e.mustBarge("diff", "upgrade", "hf", chartPath, "--set", "message=three", "-o", "json").stdout
+			if strings.Contains(d, `"conflict"`) {
+				t.Errorf("barge diff upgrade after helm's failed upgrade reports a conflict:\n%s", d)
+			}
+			e.mustBarge("upgrade", "hf", chartPath, "--set", "message=three", "--wait", "--timeout", "1m")
+			if m := e.configMapData("hf-config")["message"]; m != "three" {
+				t.Errorf("after barge upgrade, message = %q, want three", m)
+			}
+		})
+
 		t.Run("barge on a helm-"+v+" release", func(t *testing.T) {
 			e := e.sub(t)
 			e.mustHelm(v, "install", "h2b", chartPath, "--set", "message=one", "--wait")

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/util/csaupgrade"
 )
 
 // DefaultFieldManager is the field manager barge applies as.
@@ -34,6 +38,13 @@ type ApplyOptions struct {
 	// the other, are applied at once; zero means DefaultApplyConcurrency
 	// and 1 applies strictly in order.
 	Concurrency int
+	// MigrateClientSide names the field managers whose client-side
+	// ("Update") fields on a live object become the apply field manager's
+	// before the object is applied, as kubectl and Helm v4 do when an
+	// object moves to server-side apply: the apply then owns them, so the
+	// fields it no longer sets are removed instead of left behind. Ignored
+	// on a dry run, which must change nothing.
+	MigrateClientSide []string
 }
 
 func (o ApplyOptions) fieldManager() string {
@@ -154,6 +165,11 @@ func (c *Client) applyOne(ctx context.Context, obj *unstructured.Unstructured, o
 		return Result{Ref: refOrEmpty(obj), Err: err}
 	}
 	ref := r.ref()
+	if len(opts.MigrateClientSide) > 0 && !opts.DryRun {
+		if err := c.migrateClientSide(ctx, r, opts); err != nil {
+			return Result{Ref: ref, Err: fmt.Errorf("%s: moving the fields applied client-side to field manager %q: %w", ref, opts.fieldManager(), err)}
+		}
+	}
 	var out *unstructured.Unstructured
 	err = c.retry(ctx, "apply "+ref.String(), func(ctx context.Context) error {
 		var err error
@@ -171,6 +187,35 @@ func (c *Client) applyOne(ctx context.Context, obj *unstructured.Unstructured, o
 	}
 	c.logger.DebugContext(ctx, "applied", "object", ref.String(), "dryRun", opts.DryRun)
 	return Result{Ref: ref, Object: out}
+}
+
+// migrateClientSide gives the fields the managers opts.MigrateClientSide
+// own by client-side writes on the live object of r to the apply field
+// manager (see ApplyOptions.MigrateClientSide). An object that does not
+// exist, or that has no such fields, is left alone. The patch is
+// conditional on the object's resourceVersion; on a conflict the object is
+// read again.
+func (c *Client) migrateClientSide(ctx context.Context, r resolved, opts ApplyOptions) error {
+	managers := sets.New(opts.MigrateClientSide...)
+	return c.retry(ctx, "migrate fields of "+r.ref().String(), func(ctx context.Context) error {
+		for attempt := 0; ; attempt++ {
+			live, err := c.resource(r).Get(ctx, r.obj.GetName(), metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			patch, err := csaupgrade.UpgradeManagedFieldsPatch(live, managers, opts.fieldManager())
+			if err != nil || patch == nil {
+				return err
+			}
+			_, err = c.resource(r).Patch(ctx, r.obj.GetName(), types.JSONPatchType, patch, metav1.PatchOptions{})
+			if !apierrors.IsConflict(err) || attempt >= 3 {
+				return err
+			}
+		}
+	})
 }
 
 func refOrEmpty(obj *unstructured.Unstructured) ObjectRef {

@@ -83,7 +83,7 @@ func (e *Engine) DiffPlan(ctx context.Context, p *Plan, opts DiffOptions) (*diff
 		items = append(items, diffItem{obj: o, drop: true})
 	}
 	cs := &diff.ChangeSet{}
-	force := opts.ForceConflicts || appliedClientSide(p.Current)
+	force := opts.ForceConflicts || p.ClientSide
 	if err := e.compareItems(ctx, items, opts, force, cs); err != nil {
 		return nil, fmt.Errorf("release %q: diff: %w", p.Release.Name, err)
 	}

@@ -141,7 +141,11 @@ func (e *Engine) execute(ctx context.Context, p *Plan, x execOptions) ([]*unstru
 	if err := e.runHooks(ctx, p.Release, x.pre, p.Hooks[x.pre], timeout, x.hookLogs); err != nil {
 		return nil, atStage("running "+string(x.pre)+" hooks", 0, 0, fmt.Errorf("%s hooks failed: %w", x.pre, err))
 	}
-	results, err := e.cluster.Apply(ctx, p.Apply, e.applyOptions(x.force, false))
+	ao := e.applyOptions(x.force, false)
+	if p.ClientSide {
+		ao.MigrateClientSide = []string{HelmFieldManager, e.fieldManager}
+	}
+	results, err := e.cluster.Apply(ctx, p.Apply, ao)
 	var created []*unstructured.Unstructured
 	applied := 0
 	for i, r := range results {

@@ -53,6 +53,13 @@ type Plan struct {
 	// Current is the revision the operation replaces (upgrade: the last
 	// deployed one; rollback: the last one); nil for install and uninstall.
 	Current *Release
+	// ClientSide says the live objects may hold fields applied client-side
+	// (by Helm v3, or Helm v4 with --server-side=false): Current, or a
+	// later revision that failed or was interrupted, was applied so. Those
+	// fields belong to Helm's "Update" manager, which server-side apply sees
+	// as another owner, so the operation takes them over, as Helm v4 does
+	// when it switches a release to server-side apply.
+	ClientSide bool
 	// Replaces is the last revision of a release being reinstalled with
 	// Replace; nil otherwise.
 	Replaces *Release

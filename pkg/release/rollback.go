@@ -65,7 +65,7 @@ func (e *Engine) PlanRollback(ctx context.Context, name string, opts RollbackOpt
 		c := *h
 		hooks[i] = &c
 	}
-	p := &Plan{Operation: OpRollback, Current: current}
+	p := &Plan{Operation: OpRollback, Current: current, ClientSide: appliedClientSide(current)}
 	p.Release = &Release{
 		Name:      name,
 		Namespace: current.Namespace,
@@ -125,7 +125,7 @@ func (e *Engine) rollback(ctx context.Context, name string, opts RollbackOptions
 	if err != nil {
 		return nil, err
 	}
-	opts.ForceConflicts = opts.ForceConflicts || appliedClientSide(p.Current)
+	opts.ForceConflicts = opts.ForceConflicts || p.ClientSide
 	rls := p.Release
 	current, err := parseObjects("current manifest", p.Current.Manifest, p.Current.Namespace)
 	if err != nil {

@@ -115,7 +115,8 @@ func (e *Engine) PlanUpgrade(ctx context.Context, name string, ch *helmchart.Cha
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Operation: OpUpgrade, Current: current, Warnings: res.Warnings}
+	p := &Plan{Operation: OpUpgrade, Current: current, Warnings: res.Warnings,
+		ClientSide: appliedClientSide(current) || appliedClientSide(last)}
 	p.Release = &Release{
 		Name:      name,
 		Namespace: current.Namespace,
@@ -280,7 +281,7 @@ func (e *Engine) upgrade(ctx context.Context, name string, ch *helmchart.Chart, 
 	if err != nil {
 		return nil, err
 	}
-	opts.ForceConflicts = opts.ForceConflicts || appliedClientSide(p.Current)
+	opts.ForceConflicts = opts.ForceConflicts || p.ClientSide
 	rls := p.Release
 	current, err := parseObjects("current manifest", p.Current.Manifest, p.Current.Namespace)
 	if err != nil {
@@ -375,13 +376,8 @@ func (e *Engine) failUpgrade(ctx, fctx context.Context, rls *Release, created []
 	return rls, fmt.Errorf("release %s failed, and has been rolled back to revision %d due to atomic being set: %w", rls.Name, target, err)
 }
 
-// appliedClientSide reports whether the live objects of a release were
-// applied client-side by the revision current (Helm v3, or Helm v4 with
-// --server-side=false): their fields belong to Helm's "Update" manager,
-// which server-side apply sees as another owner, so an upgrade or
-// rollback from it takes them over, as Helm v4 does when it switches a
-// release to server-side apply. Interrupted or failed barge revisions
-// after it do not change whose the fields are.
+// appliedClientSide reports whether revision r was applied client-side
+// (see Plan.ClientSide).
 func appliedClientSide(current *Release) bool {
 	return current != nil && current.ApplyMethod != ApplyMethodServerSide
 }

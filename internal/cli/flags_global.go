@@ -37,6 +37,8 @@ func (g *globalFlags) Bind(fs *pflag.FlagSet, setting func(string) string) {
 	fs.BoolVar(&k.Insecure, "kube-insecure-skip-tls-verify", envBool(setting("KUBEINSECURE_SKIP_TLS_VERIFY")), "skip verification of the Kubernetes API server's certificate ($BARGE_KUBEINSECURE_SKIP_TLS_VERIFY, $HELM_KUBEINSECURE_SKIP_TLS_VERIFY)")
 	fs.Float32Var(&k.QPS, "qps", envFloat(setting("QPS")), "queries per second to the Kubernetes API, 0 for barge's default of 200 ($BARGE_QPS, $HELM_QPS)")
 	fs.IntVar(&k.Burst, "burst-limit", envInt(setting("BURST_LIMIT")), "client-side throttling burst, 0 for barge's default of 400 ($BARGE_BURST_LIMIT, $HELM_BURST_LIMIT)")
+	fs.StringVar(&g.cfg.RepositoryConfig, "repository-config", "", "path to the file of chart repositories (default: Helm's repositories.yaml, $BARGE_REPOSITORY_CONFIG, $HELM_REPOSITORY_CONFIG)")
+	fs.StringVar(&g.cfg.RepositoryCache, "repository-cache", "", "path to the directory of cached repository indexes and charts (default: Helm's, $BARGE_REPOSITORY_CACHE, $HELM_REPOSITORY_CACHE)")
 	fs.BoolVar(&g.cfg.Debug, "debug", envBool(setting("DEBUG")), "enable verbose output ($BARGE_DEBUG, $HELM_DEBUG)")
 }
 

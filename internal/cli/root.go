@@ -38,6 +38,9 @@ type Config struct {
 	ErrOut io.Writer
 	// Env is the process environment as KEY=VALUE pairs.
 	Env []string
+	// RepositoryConfig and RepositoryCache are --repository-config and
+	// --repository-cache; empty means Helm's files (see repoPaths).
+	RepositoryConfig, RepositoryCache string
 }
 
 // Getenv returns the value of an environment variable from Config.Env.

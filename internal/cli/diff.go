@@ -183,7 +183,7 @@ func (o *diffUpgradeOptions) run(ctx context.Context, cfg *Config, name, chartPa
 	if err := o.diff.check(); err != nil {
 		return err
 	}
-	vals, ch, err := d.inputs(cfg, chartPath)
+	vals, ch, err := d.inputs(ctx, cfg, chartPath)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 // dry runs, ownership and the record's description and labels.
 type deployFlags struct {
 	values          values.Options
+	chart           chartFlags
 	wait            release.WaitOptions
 	output          outputFlags
 	dryRun          string
@@ -35,6 +36,7 @@ type deployFlags struct {
 // Bind registers the shared flags on fs.
 func (d *deployFlags) Bind(fs *pflag.FlagSet) {
 	(&valuesFlags{opts: &d.values}).Bind(fs)
+	d.chart.Bind(fs, true)
 	(&waitFlags{opts: &d.wait, what: d.what, atomic: true}).Bind(fs)
 	d.output.Bind(fs)
 	fs.StringVar(&d.dryRun, "dry-run", "", "simulate an "+d.what+". If --dry-run is set with no option being specified or as '--dry-run=client', it will not attempt cluster connections. Setting '--dry-run=server' allows attempting cluster connections.")

@@ -154,7 +154,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 	}
 	s.runner, err = fleet.NewRunner(fleet.Config{
 		Kube: kcl, Store: store, Capabilities: caps, Lookup: lookuper{kcl},
-		FieldManager: defaultFieldManager, Logger: logger,
+		FieldManager: defaultFieldManager, Logger: logger, Charts: cfg.resolver(),
 	})
 	return s, err
 }

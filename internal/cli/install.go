@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 	helmchart "helm.sh/helm/v3/pkg/chart"
 
-	"github.com/bargehq/barge/pkg/chart"
 	"github.com/bargehq/barge/pkg/release"
 )
 
@@ -79,7 +78,7 @@ func (o *installOptions) run(ctx context.Context, cfg *Config, args []string) er
 	if err != nil {
 		return err
 	}
-	vals, ch, err := d.inputs(cfg, chartPath)
+	vals, ch, err := d.inputs(ctx, cfg, chartPath)
 	if err != nil {
 		return err
 	}
@@ -109,16 +108,16 @@ func (o *installOptions) run(ctx context.Context, cfg *Config, args []string) er
 
 // inputs merges the values flags and loads the chart at chartPath: what an
 // install or upgrade renders.
-func (d *deployFlags) inputs(cfg *Config, chartPath string) (map[string]any, *helmchart.Chart, error) {
+func (d *deployFlags) inputs(ctx context.Context, cfg *Config, chartPath string) (map[string]any, *helmchart.Chart, error) {
 	vals, err := d.values.Merge(cfg.In)
 	if err != nil {
 		return nil, nil, err
 	}
-	ch, err := loadChart(cfg, chartPath)
+	opened, err := d.chart.open(ctx, cfg, chartPath, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	return vals, ch, nil
+	return vals, opened.Chart, nil
 }
 
 // installPlanOptions returns the options that decide what an install does:
@@ -159,24 +158,6 @@ func (d *deployFlags) print(cfg *Config, rls *release.Release) error {
 		v.computed = computed
 	}
 	return d.output.format.write(cfg.Out, v)
-}
-
-// loadChart loads a chart directory or archive and checks it can be installed.
-func loadChart(cfg *Config, path string) (*helmchart.Chart, error) {
-	ch, err := chart.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := chart.CheckInstallable(ch); err != nil {
-		return nil, err
-	}
-	if ch.Metadata.Deprecated {
-		fmt.Fprintln(cfg.ErrOut, "WARNING: This chart is deprecated")
-	}
-	if err := chart.CheckDependencies(ch); err != nil {
-		return nil, err
-	}
-	return ch, nil
 }
 
 // showProgress makes an operation that waits report the objects' readiness

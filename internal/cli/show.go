@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"k8s.io/client-go/util/jsonpath"
 	"sigs.k8s.io/yaml"
 )
@@ -51,19 +50,21 @@ func newShowCmd(cfg *Config) *cobra.Command {
 	}
 	for _, s := range subs {
 		opts := &showOptions{}
+		from := &chartFlags{}
 		sub := &cobra.Command{
 			Use:   string(s.part) + " CHART",
 			Short: s.short,
-			Long:  s.long + "\n\nCHART is a chart directory or a packaged chart (.tgz).",
+			Long:  s.long + "\n\nCHART is a chart directory, a packaged chart (.tgz), repo/chart from a repository added with `barge repo add`, a chart name with --repo URL, or the URL of a chart archive.",
 			Args:  cobra.ExactArgs(1),
-			RunE: func(_ *cobra.Command, args []string) error {
-				c, err := loader.Load(args[0])
+			RunE: func(cmd *cobra.Command, args []string) error {
+				opened, err := from.open(cmd.Context(), cfg, args[0], false)
 				if err != nil {
-					return fmt.Errorf("chart %s: %w", args[0], err)
+					return err
 				}
-				return writeShow(cfg.Out, c, s.part, opts)
+				return writeShow(cfg.Out, opened.Chart, s.part, opts)
 			},
 		}
+		from.Bind(sub.Flags(), false)
 		if s.part == showValues {
 			sub.Flags().StringVar(&opts.JSONPath, "jsonpath", "", "print only the values a JSONPath template selects, e.g. '{.image.tag}'")
 		}

@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/bargehq/barge/pkg/chart"
 	"github.com/bargehq/barge/pkg/chart/render"
 	"github.com/bargehq/barge/pkg/chart/values"
 	"github.com/bargehq/barge/pkg/kube"
@@ -28,6 +27,7 @@ import (
 // templateOptions are the flags of `barge template`.
 type templateOptions struct {
 	values           values.Options
+	chart            chartFlags
 	generateName     bool
 	nameTemplate     string
 	includeCRDs      bool
@@ -54,9 +54,9 @@ type templateOptions struct {
 		labels                          map[string]string
 		wait, waitForJobs, atomic       bool
 		createNamespace, replace, force bool
-		disableOpenAPIValidation, devel bool
+		disableOpenAPIValidation        bool
 		takeOwnership, hideNotes        bool
-		hideSecret, dependencyUpdate    bool
+		hideSecret                      bool
 		enableDNS, skipSchemaValidation bool
 	}
 }
@@ -97,6 +97,7 @@ and the capabilities are Kubernetes v1.37.0's unless --kube-version and
 	f.StringVar(&o.kubeVersion, "kube-version", "", "Kubernetes version used for Capabilities.KubeVersion")
 	f.StringVar(&o.postRenderer, "post-renderer", "", "the path to an executable to be used for post rendering. If it exists in $PATH, the binary will be used, otherwise it will try to look for the executable at the given path")
 	f.StringArrayVar(&o.postRendererArgs, "post-renderer-args", []string{}, "an argument to the post-renderer (can specify multiple)")
+	o.chart.Bind(f, true)
 	o.bindHelmCompat(f)
 	return cmd
 }
@@ -114,16 +115,16 @@ func (o *templateOptions) bindHelmCompat(f *pflag.FlagSet) {
 	for name, p := range map[string]*bool{
 		"wait": &g.wait, "wait-for-jobs": &g.waitForJobs, "atomic": &g.atomic,
 		"create-namespace": &g.createNamespace, "replace": &g.replace, "force": &g.force,
-		"disable-openapi-validation": &g.disableOpenAPIValidation, "devel": &g.devel,
-		"take-ownership": &g.takeOwnership, "hide-notes": &g.hideNotes, "hide-secret": &g.hideSecret,
-		"dependency-update": &g.dependencyUpdate, "enable-dns": &g.enableDNS,
+		"disable-openapi-validation": &g.disableOpenAPIValidation,
+		"take-ownership":             &g.takeOwnership, "hide-notes": &g.hideNotes, "hide-secret": &g.hideSecret,
+		"enable-dns":             &g.enableDNS,
 		"skip-schema-validation": &g.skipSchemaValidation,
 	} {
 		f.BoolVar(p, name, false, "ignored by template")
 	}
 	for _, name := range []string{"dry-run", "timeout", "description", "labels", "wait", "wait-for-jobs", "atomic",
-		"create-namespace", "replace", "force", "disable-openapi-validation", "devel", "take-ownership",
-		"hide-notes", "hide-secret", "dependency-update", "enable-dns", "skip-schema-validation"} {
+		"create-namespace", "replace", "force", "disable-openapi-validation", "take-ownership",
+		"hide-notes", "hide-secret", "enable-dns", "skip-schema-validation"} {
 		_ = f.MarkHidden(name)
 	}
 }
@@ -170,22 +171,14 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 	if err != nil {
 		return err
 	}
-	ch, err := chart.Load(chartPath)
-	if err != nil {
-		return err
-	}
-	if err := chart.CheckInstallable(ch); err != nil {
-		return err
-	}
-	if ch.Metadata.Deprecated {
-		fmt.Fprintln(cfg.ErrOut, "WARNING: This chart is deprecated")
-	}
-	if err := chart.CheckDependencies(ch); err != nil {
-		return err
-	}
 	if err := validateReleaseName(name); err != nil {
 		return err
 	}
+	opened, err := o.chart.open(ctx, cfg, chartPath, true)
+	if err != nil {
+		return err
+	}
+	ch := opened.Chart
 	r, err := render.New(ch)
 	if err != nil {
 		return err

@@ -100,7 +100,7 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	if err != nil {
 		return err
 	}
-	vals, ch, err := d.inputs(cfg, chartPath)
+	vals, ch, err := d.inputs(ctx, cfg, chartPath)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/bargehq/barge/pkg/chart/archive"
 )
 
 // ErrNotFound is returned by Load when no chart directory or archive exists at
@@ -42,46 +44,35 @@ func Load(path string) (*helmchart.Chart, error) {
 		}
 		return nil, fmt.Errorf("chart %s: %w", path, err)
 	}
-	ch, err := loader.Load(path)
+	if !fi.IsDir() {
+		// An archive is untrusted: read it bounded and checked.
+		ch, err := archive.LoadFile(path, archive.DefaultLimits())
+		if err != nil {
+			return nil, &archiveError{err: err}
+		}
+		return ch, nil
+	}
+	ch, err := loader.LoadDir(path)
 	if err == nil {
 		return ch, nil
 	}
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "Chart.yaml file is missing"):
-		if fi.IsDir() {
-			return nil, fmt.Errorf("chart %s: %w: %s; a chart directory needs a Chart.yaml with at least apiVersion, name and version", path, ErrChartYAML, msg)
-		}
-		return nil, fmt.Errorf("chart %s: %w: %s", path, ErrCorruptArchive, msg)
+		return nil, fmt.Errorf("chart %s: %w: %s; a chart directory needs a Chart.yaml with at least apiVersion, name and version", path, ErrChartYAML, msg)
 	case strings.Contains(msg, "cannot load Chart.yaml"):
 		return nil, fmt.Errorf("chart %s: %w: %s; fix the YAML syntax of Chart.yaml", path, ErrChartYAML, strings.TrimPrefix(msg, "cannot load Chart.yaml: "))
-	case !fi.IsDir() && isArchiveError(msg):
-		return nil, fmt.Errorf("chart %s: %w: %s; repackage the chart with `helm package`, or download it again", path, ErrCorruptArchive, msg)
 	}
 	return nil, fmt.Errorf("chart %s: %w", path, err)
 }
 
-// isArchiveError reports whether a loader error message is about the archive
-// itself rather than about the chart inside it.
-func isArchiveError(msg string) bool {
-	for _, s := range []string{
-		"does not appear to be a valid chart file",
-		"does not appear to be a gzipped archive",
-		"expected a gzipped archive",
-		"cannot be read",
-		"no files in chart archive",
-		"unexpected EOF",
-		"gzip:",
-		"archive/tar:",
-		"illegally",
-		"chart yaml not in base directory",
-	} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
+// archiveError is an archive refused by pkg/chart/archive, whose message
+// names the archive already: it wraps ErrCorruptArchive too.
+type archiveError struct{ err error }
+
+func (e *archiveError) Error() string { return e.err.Error() }
+
+func (e *archiveError) Unwrap() []error { return []error{ErrCorruptArchive, e.err} }
 
 // CheckInstallable returns an error wrapping ErrNotInstallable when ch cannot
 // be installed or rendered on its own: only charts of type "application"
@@ -121,7 +112,7 @@ func CheckDependencies(ch *helmchart.Chart) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("chart %s: %w: found in Chart.yaml, but missing in charts/ directory: %s; run `helm dependency build` to fetch them", ch.Name(), ErrMissingDependencies, strings.Join(missing, ", "))
+		return fmt.Errorf("chart %s: %w: found in Chart.yaml, but missing in charts/ directory: %s; run `barge dependency build` to fetch them", ch.Name(), ErrMissingDependencies, strings.Join(missing, ", "))
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ func TestLoad(t *testing.T) {
 	}{
 		{name: "chart directory", path: "good"},
 		{name: "missing", path: "nope", wantErr: ErrNotFound, wantText: []string{"testdata/charts/nope", "no chart directory or .tgz archive"}},
-		{name: "not a gzip archive", path: "corrupt.tgz", wantErr: ErrCorruptArchive, wantText: []string{"corrupt.tgz", "does not appear to be a gzipped archive"}},
+		{name: "not a gzip archive", path: "corrupt.tgz", wantErr: ErrCorruptArchive, wantText: []string{"corrupt.tgz", "corrupt.tgz: the archive is not gzip-compressed"}},
 		{name: "truncated archive", path: "truncated.tgz", wantErr: ErrCorruptArchive, wantText: []string{"truncated.tgz"}},
 		{name: "Chart.yaml does not parse", path: "bad-chart-yaml", wantErr: ErrChartYAML, wantText: []string{"bad-chart-yaml", "Chart.yaml", "line 2"}},
 		{name: "directory without Chart.yaml", path: ".", wantErr: ErrChartYAML, wantText: []string{"Chart.yaml file is missing"}},

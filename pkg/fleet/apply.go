@@ -298,7 +298,7 @@ func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wai
 		return nil, fmt.Errorf("unknown action %q", c.Action)
 	}
 	rel := c.Release
-	ch, err := r.chart(rel)
+	ch, err := r.chart(ctx, rel)
 	if err != nil {
 		return nil, err
 	}

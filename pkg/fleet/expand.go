@@ -19,8 +19,13 @@ import (
 type Release struct {
 	// Name and Namespace identify the release.
 	Name, Namespace string
-	// Chart is the chart's path; Version, when set, the version it must have.
+	// Chart is the chart: a path (made absolute against the fleet file's
+	// directory), repo/chart, or a chart URL. Version, when set, is the
+	// version a local chart must have, or the version (or SemVer range) to
+	// take from a repository.
 	Chart, Version string
+	// Repo is a repository URL to find Chart in (helm's --repo).
+	Repo string
 	// Values are the user values (values files, inline values and set
 	// values merged), as `helm install -f ... --set ...` would give them.
 	Values map[string]any
@@ -106,6 +111,9 @@ func withDefaults(spec ReleaseSpec, d *ReleaseSpec) ReleaseSpec {
 	if out.Version == "" {
 		out.Version = d.Version
 	}
+	if out.Repo == "" {
+		out.Repo = d.Repo
+	}
 	if out.CreateNamespace == nil {
 		out.CreateNamespace = d.CreateNamespace
 	}
@@ -187,11 +195,11 @@ func (x *expander) release(spec ReleaseSpec, source string, t Tenant) (*Release,
 		return nil, fail(fmt.Errorf("namespace %q: %s", ns, strings.Join(errs, "; ")))
 	}
 	if spec.Chart == "" {
-		return nil, fail(errors.New("chart is empty: give the chart's path, relative to the fleet file"))
+		return nil, fail(errors.New("chart is empty: give the chart's path, relative to the fleet file, or repo/chart, or a chart URL"))
 	}
 	r := &Release{
 		Name: name, Namespace: ns, Source: source,
-		Chart: x.file.resolve(spec.Chart), Version: spec.Version,
+		Chart: x.file.chart(spec.Chart, spec.Repo), Version: spec.Version, Repo: spec.Repo,
 		CreateNamespace: spec.CreateNamespace == nil || *spec.CreateNamespace,
 		Labels:          map[string]string{FleetLabel: x.file.Metadata.Name},
 	}

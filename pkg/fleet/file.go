@@ -83,10 +83,18 @@ type ReleaseSpec struct {
 	Name string `json:"name,omitempty"`
 	// Namespace is the release namespace.
 	Namespace string `json:"namespace,omitempty"`
-	// Chart is a chart directory or archive, relative to the fleet file.
+	// Chart is a chart directory or archive, relative to the fleet file;
+	// or repo/chart from a repository added with `barge repo add`; or a
+	// chart name with Repo; or the URL of a chart archive. A local path
+	// wins, as in Helm.
 	Chart string `json:"chart,omitempty"`
-	// Version, when set, must be the chart's version.
+	// Version, when set, must be a local chart's version; for a chart from
+	// a repository, it is the version or SemVer range to take (the newest
+	// stable version when empty).
 	Version string `json:"version,omitempty"`
+	// Repo is the URL of a chart repository to find Chart in, without
+	// adding it (helm's --repo).
+	Repo string `json:"repo,omitempty"`
 	// Values are values files (strings: paths relative to the fleet file)
 	// and inline values (maps), merged in order, later ones winning, as
 	// helm's -f flags are.
@@ -180,6 +188,20 @@ func (f *File) resolve(p string) string {
 		return p
 	}
 	return filepath.Join(f.dir(), p)
+}
+
+// chart returns the chart reference c as the releases take it: a path
+// that exists relative to the file, or starts with ".", is made relative
+// to the file; repo/chart and URLs are left as they are.
+func (f *File) chart(c, repoURL string) string {
+	if c == "" || filepath.IsAbs(c) || strings.Contains(c, "://") {
+		return c
+	}
+	p := f.resolve(c)
+	if _, err := os.Stat(p); err == nil || strings.HasPrefix(c, ".") || repoURL == "" && !strings.Contains(c, "/") {
+		return p
+	}
+	return c
 }
 
 // tenants returns the tenants of the file: those of Tenants.File, then the

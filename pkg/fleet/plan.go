@@ -220,7 +220,7 @@ func (r *Runner) owned(ctx context.Context, fleet string, selector labels.Select
 // chart parsed and the objects its lookups ask for listed (lk lists a
 // kind at its first lookup). Errors are left for the plan to meet.
 func (r *Runner) warm(ctx context.Context, rel *Release, lk render.Lookuper) {
-	ch, err := r.chart(rel)
+	ch, err := r.chart(ctx, rel)
 	if err != nil {
 		return
 	}
@@ -261,7 +261,7 @@ const (
 // manifest, since a chart's lookups can make it depend on the cluster.
 func (r *Runner) planQuick(ctx context.Context, rel *Release, idx *recordIndex, lk render.Lookuper, objects bool) (Change, quickOutcome) {
 	c := Change{Name: rel.Name, Namespace: rel.Namespace, Release: rel}
-	ch, err := r.chart(rel)
+	ch, err := r.chart(ctx, rel)
 	if err != nil {
 		c.Err = err
 		return c, quickDecided
@@ -307,7 +307,7 @@ func (r *Runner) planOne(ctx context.Context, rel *Release, idx *recordIndex, lk
 		c.Err = err
 		return c
 	}
-	ch, err := r.chart(rel)
+	ch, err := r.chart(ctx, rel)
 	if err != nil {
 		return fail(err)
 	}

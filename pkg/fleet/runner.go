@@ -9,11 +9,12 @@ import (
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
 
-	"github.com/bargehq/barge/pkg/chart"
 	"github.com/bargehq/barge/pkg/chart/render"
+	"github.com/bargehq/barge/pkg/chart/source"
 	"github.com/bargehq/barge/pkg/kube"
 	"github.com/bargehq/barge/pkg/release"
 	"github.com/bargehq/barge/pkg/release/storage"
+	"github.com/bargehq/barge/pkg/repo"
 )
 
 // DefaultConcurrency is how many releases a Runner works on at once when
@@ -39,6 +40,9 @@ type Config struct {
 	FieldManager string
 	// Logger receives debug messages and warnings; nil discards them.
 	Logger *slog.Logger
+	// Charts finds the releases' charts in repositories (repo/chart,
+	// repo:, chart URLs); nil takes charts as local paths only.
+	Charts *repo.Resolver
 }
 
 // Runner plans and executes fleets on one cluster.
@@ -54,9 +58,9 @@ type Runner struct {
 }
 
 type loadedChart struct {
-	once sync.Once
-	ch   *helmchart.Chart
-	err  error
+	once   sync.Once
+	opened *source.Opened
+	err    error
 }
 
 // NewRunner returns a Runner.
@@ -76,32 +80,32 @@ func NewRunner(cfg Config) (*Runner, error) {
 	return &Runner{cfg: cfg, charts: map[string]*loadedChart{}, renderers: map[*helmchart.Chart]*render.Renderer{}}, nil
 }
 
-// chart loads the chart at path once and checks its version.
-func (r *Runner) chart(rel *Release) (*helmchart.Chart, error) {
+// chart loads the chart of rel once (per reference, version and
+// repository) and checks it can be installed, and that a local chart has
+// the version rel asks for.
+func (r *Runner) chart(ctx context.Context, rel *Release) (*helmchart.Chart, error) {
+	key := rel.Chart + "\x00" + rel.Version + "\x00" + rel.Repo
 	r.mu.Lock()
-	lc, ok := r.charts[rel.Chart]
+	lc, ok := r.charts[key]
 	if !ok {
 		lc = &loadedChart{}
-		r.charts[rel.Chart] = lc
+		r.charts[key] = lc
 	}
 	r.mu.Unlock()
 	lc.once.Do(func() {
-		lc.ch, lc.err = chart.Load(rel.Chart)
-		if lc.err == nil {
-			lc.err = chart.CheckInstallable(lc.ch)
-		}
-		if lc.err == nil {
-			lc.err = chart.CheckDependencies(lc.ch)
-		}
+		lc.opened, lc.err = source.Open(ctx, repo.Ref{Chart: rel.Chart, Version: rel.Version, RepoURL: rel.Repo},
+			source.Options{Resolver: r.cfg.Charts, Installable: true})
 	})
 	if lc.err != nil {
 		return nil, fmt.Errorf("%s: chart %s: %w", rel.Source, rel.Chart, lc.err)
 	}
-	if rel.Version != "" && lc.ch.Metadata.Version != rel.Version {
+	ch := lc.opened.Chart
+	local := lc.opened.Located == nil || lc.opened.Located.URL == ""
+	if local && rel.Version != "" && ch.Metadata.Version != rel.Version {
 		return nil, fmt.Errorf("%s: chart %s is version %s, but the fleet file asks for %s: change version, or point chart at the right version",
-			rel.Source, rel.Chart, lc.ch.Metadata.Version, rel.Version)
+			rel.Source, rel.Chart, ch.Metadata.Version, rel.Version)
 	}
-	return lc.ch, nil
+	return ch, nil
 }
 
 // renderer returns the one renderer of ch.

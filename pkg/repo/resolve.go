@@ -263,6 +263,10 @@ func (r *Resolver) locateInRepo(ctx context.Context, ref Ref, repoName, chartNam
 		return nil, err
 	}
 	e := cfg.Get(repoName)
+	if e == nil && isDir(repoName) {
+		// A mistyped local path reads as repo/chart: say both.
+		return nil, fmt.Errorf("chart %s not found: %w: there is no such path (and no repository %q in %s); check the path", ref.Chart, ErrPathNotFound, repoName, r.Paths.Config)
+	}
 	if e == nil {
 		return nil, fmt.Errorf("repo %s not found: %w: no repository %q in %s; add it with 'barge repo add %s URL', or pass a path or --repo URL", repoName, ErrRepoNotFound, repoName, r.Paths.Config, repoName)
 	}
@@ -367,4 +371,10 @@ func (r *Resolver) download(ctx context.Context, repo getter.Repo, cv *ChartVers
 		return nil, err
 	}
 	return &Located{Path: path, Version: cv.Version, Repo: label, URL: chartURL, Digest: digest}, nil
+}
+
+// isDir reports whether path is a directory.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/bargehq/barge/pkg/chart/source"
+	"github.com/bargehq/barge/pkg/repo"
+)
+
+// chartFlags are Helm's flags that say where a command's CHART comes from:
+// its version, a repository URL, and how to reach it.
+type chartFlags struct {
+	ref              repo.Ref
+	verify           bool
+	keyring          string
+	dependencyUpdate bool
+	// updateDependencies runs `dependency update` on a chart directory; set
+	// by the commands that take --dependency-update.
+	updateDependencies func(ctx context.Context, cfg *Config, dir string) error
+}
+
+// Bind registers the flags on fs; withDeps adds --dependency-update.
+func (c *chartFlags) Bind(fs *pflag.FlagSet, withDeps bool) {
+	r := &c.ref
+	fs.StringVar(&r.Version, "version", "", "specify a version constraint for the chart version to use. This constraint can be a specific tag (e.g. 1.1.1) or it may reference a valid range (e.g. ^2.0.0). If this is not specified, the latest version is used")
+	fs.BoolVar(&r.Devel, "devel", false, "use development versions, too. Equivalent to version '>0.0.0-0'. If --version is set, this is ignored")
+	fs.StringVar(&r.RepoURL, "repo", "", "chart repository url where to locate the requested chart")
+	fs.StringVar(&r.Username, "username", "", "chart repository username where to locate the requested chart")
+	fs.StringVar(&r.Password, "password", "", "chart repository password where to locate the requested chart")
+	fs.StringVar(&r.CertFile, "cert-file", "", "identify HTTPS client using this SSL certificate file")
+	fs.StringVar(&r.KeyFile, "key-file", "", "identify HTTPS client using this SSL key file")
+	fs.StringVar(&r.CAFile, "ca-file", "", "verify certificates of HTTPS-enabled servers using this CA bundle")
+	fs.BoolVar(&r.Insecure, "insecure-skip-tls-verify", false, "skip tls certificate checks for the chart download")
+	fs.BoolVar(&r.PassCredentials, "pass-credentials", false, "pass credentials to all domains")
+	fs.BoolVar(&c.verify, "verify", false, "verify the package before using it (not supported yet)")
+	fs.StringVar(&c.keyring, "keyring", "", "location of public keys used for verification (not supported yet)")
+	if withDeps {
+		fs.BoolVar(&c.dependencyUpdate, "dependency-update", false, "update dependencies if they are missing before installing the chart")
+	}
+}
+
+// open finds, loads and checks the chart name with the flags.
+func (c *chartFlags) open(ctx context.Context, cfg *Config, name string, installable bool) (*source.Opened, error) {
+	if c.verify {
+		return nil, errors.New("--verify: verifying a chart's provenance is not supported yet; drop --verify")
+	}
+	ref := c.ref
+	ref.Chart = name
+	opts := source.Options{Resolver: cfg.resolver(), Installable: installable}
+	if c.dependencyUpdate && c.updateDependencies != nil {
+		opts.UpdateDependencies = func(ctx context.Context, dir string) error { return c.updateDependencies(ctx, cfg, dir) }
+	}
+	o, err := source.Open(ctx, ref, opts)
+	if err != nil {
+		return nil, err
+	}
+	if o.Chart.Metadata.Deprecated {
+		fmt.Fprintln(cfg.ErrOut, "WARNING: This chart is deprecated")
+	}
+	return o, nil
+}

@@ -22,6 +22,26 @@ bin/barge-cluster up --dir "$dir"
 step "barge reaches the cluster"
 run $barge version
 
+step "the talk's three commands, as written: a chart repository named stable, serving charts/joomla"
+talk=$(mktemp -d)
+export HELM_REPOSITORY_CONFIG=$talk/repositories.yaml HELM_REPOSITORY_CACHE=$talk/cache
+mkdir -p "$talk/repo"
+run $barge package charts/joomla -d "$talk/repo"
+run $barge repo index "$talk/repo"
+go build -o bin/barge-serve ./hack/serve
+bin/barge-serve "$talk/repo" > "$talk/url" &
+serve_pid=$!
+trap 'kill $serve_pid 2>/dev/null || true; rm -rf "$talk"; cleanup' EXIT
+for _ in $(seq 50); do [ -s "$talk/url" ] && break; sleep 0.1; done
+run $barge repo add stable "$(cat "$talk/url")"
+cp charts/joomla/examples/talk-values.yaml "$talk/config.yaml"
+(
+  cd "$talk"
+  run $OLDPWD/$barge install --name joomla1 --f config.yaml stable/joomla
+  run $OLDPWD/$barge upgrade joomla1 --f config.yaml stable/joomla
+  run $OLDPWD/$barge delete --purge joomla1
+)
+
 step "100 Joomla in 30 seconds? First, one: the talk's values, unchanged"
 run cat charts/joomla/examples/talk-values.yaml
 run $barge install joomla1 ./charts/joomla -f charts/joomla/examples/talk-values.yaml --create-namespace -n demo --wait

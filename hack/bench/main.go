@@ -5,8 +5,8 @@
 //
 //	bench [-runs N] [section...]
 //
-// Sections: cluster, template, render, install, list, diff, fleet. With no
-// section, all run. Sections that need a cluster share one, started here.
+// Sections: cluster, template, render, install, list, diff, repo,
+// install-repo, fleet. With no section, all run. Sections that need a cluster share one, started here.
 package main
 
 import (
@@ -52,6 +52,8 @@ func sections() []section {
 		{"install", true, benchInstall},
 		{"list", true, benchList},
 		{"diff", true, benchDiff},
+		{"repo", false, benchRepoSection},
+		{"install-repo", true, benchInstallRepo},
 		{"fleet", false, benchFleet}, // a fresh cluster for each run
 	}
 }

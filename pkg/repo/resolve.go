@@ -47,6 +47,10 @@ type Ref struct {
 	// PassCredentials is --pass-credentials: send the credentials to every
 	// host, not only the repository's.
 	PassCredentials bool
+	// RemoteOnly never takes Chart for a local path, as Helm's pull does:
+	// "web" with RepoURL is looked up in the repository even where a
+	// directory called web exists (say, unpacked by an earlier pull).
+	RemoteOnly bool
 }
 
 // Located is where a chart reference led.
@@ -118,9 +122,10 @@ func (r *Resolver) init() {
 // pull and show do:
 //
 //  1. an existing local path (directory or archive) wins, even with RepoURL
-//     (a warning is logged) or Version (ignored, as in Helm);
+//     (a warning is logged) or Version (ignored, as in Helm), unless
+//     RemoteOnly (Helm's pull);
 //  2. a path that does not exist (absolute, or starting with ".") is an
-//     error wrapping ErrPathNotFound;
+//     error wrapping ErrPathNotFound, unless RemoteOnly;
 //  3. with RepoURL, Chart is looked up in that repository's index, which is
 //     downloaded once per Resolver and kept under Paths.URLIndexDir() (a
 //     conditional request reuses it while it is unchanged); the credentials
@@ -142,6 +147,9 @@ func (r *Resolver) Locate(ctx context.Context, ref Ref) (*Located, error) {
 	if name == "" {
 		return nil, errors.New("no chart given: name a chart directory, an archive, repo/chart, or a chart URL")
 	}
+	if ref.RemoteOnly {
+		return r.locateRemote(ctx, ref, name, version)
+	}
 	if _, err := os.Stat(name); err == nil {
 		abs, err := filepath.Abs(name)
 		if err != nil {
@@ -158,6 +166,12 @@ func (r *Resolver) Locate(ctx context.Context, ref Ref) (*Located, error) {
 	if filepath.IsAbs(name) || strings.HasPrefix(name, ".") {
 		return nil, fmt.Errorf("path %q not found: %w: no chart directory or archive there; check the path", name, ErrPathNotFound)
 	}
+	return r.locateRemote(ctx, ref, name, version)
+}
+
+// locateRemote is Locate for a reference that is not a local path: rules 3
+// to 5.
+func (r *Resolver) locateRemote(ctx context.Context, ref Ref, name, version string) (*Located, error) {
 	if strings.HasPrefix(name, "oci://") {
 		return nil, fmt.Errorf("chart %s: %w: OCI registries are not supported here yet", name, ErrUnsupportedRef)
 	}

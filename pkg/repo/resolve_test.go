@@ -256,6 +256,33 @@ func TestLocateLocal(t *testing.T) {
 	}
 }
 
+// TestLocateRemoteOnly checks that, for pull, a local directory named as
+// the chart does not shadow the repository.
+func TestLocateRemoteOnly(t *testing.T) {
+	r := newChartRepo(t, "", "")
+	r.add(t, "alpine", "0.1.0")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("alpine", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	paths := Paths{Config: filepath.Join(dir, "repositories.yaml"), Cache: filepath.Join(dir, "cache")}
+	ctx := context.Background()
+	loc, err := (&Resolver{Paths: paths}).Locate(ctx, Ref{Chart: "alpine", RepoURL: r.URL, RemoteOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc.URL == "" || loc.Version != "0.1.0" {
+		t.Errorf("RemoteOnly: %+v, want the repository's chart", loc)
+	}
+	if loc, err := (&Resolver{Paths: paths}).Locate(ctx, Ref{Chart: "alpine", RepoURL: r.URL}); err != nil || loc.URL != "" {
+		t.Errorf("without RemoteOnly: %+v, %v; want the local directory", loc, err)
+	}
+	if loc, err := (&Resolver{Paths: paths}).Locate(ctx, Ref{Chart: "./alpine", RemoteOnly: true}); err == nil {
+		t.Errorf("RemoteOnly with a path: %+v, want an error (Helm's pull takes no local chart)", loc)
+	}
+}
+
 // TestLocateURLRepo looks charts up with --repo: credentials for the
 // repository's host only, the index downloaded once per Resolver and
 // revalidated by later ones.

@@ -1,8 +1,187 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bargehq/barge/pkg/chart/archive"
+	"github.com/bargehq/barge/pkg/repo"
+	"github.com/bargehq/barge/pkg/repo/getter"
+)
+
+// pullOptions are the flags of `barge pull`.
+type pullOptions struct {
+	ref      repo.Ref
+	untar    bool
+	untarDir string
+	dest     string
+	prov     bool
+	verify   bool
+	keyring  string
+}
 
 func newPullCmd(cfg *Config) *cobra.Command {
-	_ = cfg
-	return &cobra.Command{Use: "pull", Short: "Download a chart from a repository and (optionally) unpack it in a local directory", Hidden: true}
+	o := &pullOptions{}
+	cmd := &cobra.Command{
+		Use:     "pull [chart URL | repo/chartname] [...]",
+		Aliases: []string{"fetch"},
+		Short:   "Download a chart from a repository and (optionally) unpack it in local directory",
+		Long: `Download a chart from a repository and save it as NAME-VERSION.tgz in the
+destination directory (-d), or unpack it there with --untar.
+
+CHART is repo/chart for a repository you have added, a chart name with
+--repo URL, or the URL of a chart archive. The version is the newest stable
+one, or the newest matching --version (a version or a SemVer range such as
+^1.2); --devel admits pre-releases.
+
+The archive is checked before anything is written: against the digest in the
+repository's index, and entry by entry (no path leaving the chart's
+directory, no links, bounded sizes). An archive that fails is refused, naming
+the archive and the entry at fault.
+
+Provenance files (--prov, --verify) are not supported yet: they come with
+OCI support.`,
+		Example: `  barge pull bitnami/nginx --version '^15'
+  barge pull nginx --repo https://charts.bitnami.com/bitnami --untar --untardir ./vendor
+  barge pull https://charts.example.com/web-1.2.0.tgz -d ./charts`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.Context(), cfg, args)
+		},
+	}
+	f := cmd.Flags()
+	r := &o.ref
+	f.BoolVar(&r.Devel, "devel", false, "use development versions, too. Equivalent to version '>0.0.0-0'. If --version is set, this is ignored.")
+	f.BoolVar(&o.untar, "untar", false, "if set to true, will untar the chart after downloading it")
+	f.BoolVar(&o.prov, "prov", false, "fetch the provenance file, but don't perform verification (not supported yet)")
+	f.StringVar(&o.untarDir, "untardir", ".", "if untar is specified, this flag specifies the name of the directory into which the chart is expanded")
+	f.StringVarP(&o.dest, "destination", "d", ".", "location to write the chart. If this and untardir are specified, untardir is appended to this")
+	f.StringVar(&r.Version, "version", "", "specify a version constraint for the chart version to use. This constraint can be a specific tag (e.g. 1.1.1) or it may reference a valid range (e.g. ^2.0.0). If this is not specified, the latest version is used")
+	f.BoolVar(&o.verify, "verify", false, "verify the package before using it (not supported yet)")
+	f.StringVar(&o.keyring, "keyring", "", "location of public keys used for verification (not supported yet)")
+	f.StringVar(&r.RepoURL, "repo", "", "chart repository url where to locate the requested chart")
+	f.StringVar(&r.Username, "username", "", "chart repository username where to locate the requested chart")
+	f.StringVar(&r.Password, "password", "", "chart repository password where to locate the requested chart")
+	f.StringVar(&r.CertFile, "cert-file", "", "identify HTTPS client using this SSL certificate file")
+	f.StringVar(&r.KeyFile, "key-file", "", "identify HTTPS client using this SSL key file")
+	f.BoolVar(&r.Insecure, "insecure-skip-tls-verify", false, "skip tls certificate checks for the chart download")
+	f.StringVar(&r.CAFile, "ca-file", "", "verify certificates of HTTPS-enabled servers using this CA bundle")
+	f.BoolVar(&r.PassCredentials, "pass-credentials", false, "pass credentials to all domains")
+	return cmd
+}
+
+func (o *pullOptions) run(ctx context.Context, cfg *Config, charts []string) error {
+	switch {
+	case o.verify:
+		return errors.New("--verify: verifying a chart's provenance is not supported yet (it comes with OCI support); pull without --verify")
+	case o.prov:
+		return errors.New("--prov: provenance files are not supported yet (they come with OCI support); pull without --prov")
+	case o.keyring != "":
+		cfg.warn("--keyring is ignored: provenance files are not supported yet")
+	}
+	resolver := cfg.resolver()
+	for _, name := range charts {
+		if filepath.IsAbs(name) || strings.HasPrefix(name, ".") {
+			return fmt.Errorf("chart %s: pull downloads charts from repositories, not local paths; name the chart as repo/chart, as a name with --repo URL, or by its URL", name)
+		}
+		ref := o.ref
+		ref.Chart = name
+		// As in Helm, pull takes no local chart: a directory called like
+		// the chart (unpacked by an earlier pull) does not shadow it.
+		ref.RemoteOnly = true
+		loc, err := resolver.Locate(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if o.untar {
+			err = o.unpack(loc)
+		} else {
+			err = o.save(loc)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unpack unpacks the downloaded archive into the untar directory: under
+// the destination, unless it is absolute (as Helm does).
+func (o *pullOptions) unpack(loc *repo.Located) error {
+	dir := o.untarDir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(o.dest, dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--untardir: %w", err)
+	}
+	f, err := os.Open(loc.Path)
+	if err != nil {
+		return fmt.Errorf("chart archive %s: %w", getter.Redact(loc.URL), err)
+	}
+	defer f.Close()
+	_, err = archive.Untar(f, getter.Redact(loc.URL), dir, archive.Limits{})
+	return err
+}
+
+// save copies the downloaded archive, once read and checked whole, into the
+// destination as NAME-VERSION.tgz, the name and version of its Chart.yaml.
+func (o *pullOptions) save(loc *repo.Located) error {
+	label := getter.Redact(loc.URL)
+	f, err := os.Open(loc.Path)
+	if err != nil {
+		return fmt.Errorf("chart archive %s: %w", label, err)
+	}
+	defer f.Close()
+	ch, err := archive.Load(f, label, archive.Limits{})
+	if err != nil {
+		return err
+	}
+	file := ch.Metadata.Name + "-" + ch.Metadata.Version + ".tgz"
+	if file != filepath.Base(file) || strings.ContainsAny(file, `/\`) || strings.HasPrefix(file, ".") {
+		return fmt.Errorf("chart archive %s: its name %q and version %q do not make a file name; tell the repository's maintainers", label, ch.Metadata.Name, ch.Metadata.Version)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("chart archive %s: %w", label, err)
+	}
+	if err := os.MkdirAll(o.dest, 0o755); err != nil {
+		return fmt.Errorf("--destination: %w", err)
+	}
+	return pullCopy(f, filepath.Join(o.dest, file))
+}
+
+// pullCopy writes r to path through a temporary file in the same
+// directory, renamed into place once complete, so that an interrupted pull
+// leaves no partial archive.
+func pullCopy(r io.Reader, path string) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("saving %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := io.Copy(tmp, r); err != nil {
+		return fmt.Errorf("saving %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("saving %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("saving %s: %w", path, err)
+	}
+	return nil
 }

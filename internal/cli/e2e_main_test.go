@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/bargehq/barge/internal/localcluster"
+	"github.com/bargehq/barge/internal/syncbuf"
 )
 
 // e2eBinaries holds the barge binary the end-to-end tests run, built once
@@ -271,7 +271,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 // started is a barge command running in the background.
 type started struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *syncbuf.Buffer
 	done           chan result
 }
 
@@ -287,7 +287,7 @@ func (e *e2e) start(args ...string) *started {
 // startCmd starts cmd in the background, killed when the test ends.
 func (e *e2e) startCmd(cmd *exec.Cmd) *started {
 	e.t.Helper()
-	s := &started{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan result, 1)}
+	s := &started{cmd: cmd, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan result, 1)}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
@@ -317,22 +317,4 @@ func (s *started) wait(t *testing.T, timeout time.Duration) result {
 		t.Fatalf("%s still running after %s\n--- stderr so far\n%s", s.cmd, timeout, s.stderr.String())
 	}
 	return result{}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -21,6 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/bargehq/barge/internal/syncbuf"
 )
 
 // leasePrefix starts the name of the Lease that locks a release (barge's
@@ -52,7 +54,7 @@ type world struct {
 type proc struct {
 	label    string
 	cmd      *exec.Cmd
-	out, err syncBuffer
+	out, err syncbuf.Buffer
 	start    time.Time
 	done     chan struct{}
 	end      time.Time
@@ -415,22 +417,4 @@ func (w *world) checkBystanders(ctx context.Context) (string, error) {
 	was := w.bystander
 	w.bystander = now
 	return fmt.Sprintf("the bystander releases changed\n--- was\n%s--- now\n%s", was, now), nil
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and readers at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -157,7 +157,7 @@ func exitCode(err error) int {
 // 1.0.0, 1.2.0 and 2.0.0-rc.1 packaged by barge's archive.Package; db
 // 0.9.0, 1.0.0 and 1.1.0-beta.1, whose description is long (the table cuts
 // it) and partly Japanese (wide characters); and cache 3.0.0, found by its
-// keywords.
+// keywords, whose description is partly Japanese too.
 func repoChartSet(t *testing.T, dir string) {
 	t.Helper()
 	src := t.TempDir()
@@ -177,7 +177,7 @@ func repoChartSet(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 	}
-	writeChart(t, filepath.Join(src, "cache"), "cache", "3.0.0", "In-memory store", "keywords: [redis, web]\n")
+	writeChart(t, filepath.Join(src, "cache"), "cache", "3.0.0", "In-memory store — キャッシュ", "keywords: [redis, web]\n")
 	if _, err := archive.Package(filepath.Join(src, "cache"), dir, archive.PackageOptions{}); err != nil {
 		t.Fatal(err)
 	}

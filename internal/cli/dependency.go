@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,21 +11,188 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/bargehq/barge/pkg/chart/dependency"
 )
 
 func newDependencyCmd(cfg *Config) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "dependency list",
+		Use:     "dependency update|build|list",
 		Aliases: []string{"dep", "dependencies"},
 		Short:   "Manage a chart's dependencies",
 		Long: `Manage the dependencies of a chart: the charts listed under "dependencies" in
-its Chart.yaml, stored in its charts/ directory.`,
+its Chart.yaml (or requirements.yaml, for apiVersion v1 charts), stored in its
+charts/ directory.
+
+A dependency's repository is the URL of a chart repository (its index is at
+URL/index.yaml), "@NAME" or "alias:NAME" for a repository added with
+'barge repo add', "file://PATH" for a chart directory (relative to the
+chart), or empty for a chart unpacked in charts/ already. Its version is a
+version or a range (^1.2, ~1.2.0, >=1 <2):
+
+    # Chart.yaml
+    dependencies:
+    - name: nginx
+      version: "^1.2"
+      repository: "https://example.com/charts"
+    - name: common
+      version: "2.x"
+      repository: "@bitnami"
+    - name: lib
+      version: "0.1.0"
+      repository: "file://../lib"
+
+'update' picks the newest versions allowed and records them in Chart.lock;
+'build' fetches the versions Chart.lock records. barge and Helm read and
+write the same Chart.lock, and share the repositories and their cache.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newDependencyListCmd(cfg))
+	cmd.AddCommand(newDependencyListCmd(cfg), newDependencyUpdateCmd(cfg), newDependencyBuildCmd(cfg))
 	return cmd
+}
+
+func newDependencyUpdateCmd(cfg *Config) *cobra.Command {
+	var flags dependencyFlags
+	cmd := &cobra.Command{
+		Use:     "update CHART",
+		Aliases: []string{"up"},
+		Short:   "Update charts/ based on the contents of Chart.yaml",
+		Long: `Update the dependencies in charts/ to mirror Chart.yaml.
+
+For each dependency, the newest version its constraint allows is fetched
+into charts/, in place of the dependency's older archives, and the versions
+are recorded in Chart.lock (requirements.lock for apiVersion v1 charts),
+which 'barge dependency build' and 'helm dependency build' rebuild from.
+The indexes of the repositories involved are downloaded anew first, unless
+--skip-refresh. A repository given by URL need not be added: its index is
+fetched from the URL, without credentials.
+
+Nothing in charts/ changes unless every dependency is fetched. Archives of
+charts that Chart.yaml does not list are left alone. CHART is a chart
+directory, "." by default.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := flags.options(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			return dependency.Update(cmd.Context(), chartDirArg(args), opts)
+		},
+	}
+	flags.Bind(cmd.Flags())
+	return cmd
+}
+
+func newDependencyBuildCmd(cfg *Config) *cobra.Command {
+	var flags dependencyFlags
+	cmd := &cobra.Command{
+		Use:   "build CHART",
+		Short: "Rebuild the charts/ directory based on the Chart.lock file",
+		Long: `Build out the charts/ directory from the Chart.lock file.
+
+Build fetches the versions Chart.lock records (requirements.lock for
+apiVersion v1 charts), as 'helm dependency build' does: it does not pick new
+versions, as 'barge dependency update' does. A lock that no longer matches
+Chart.yaml is an error. As in Helm, repositories given by URL must have been
+added ('barge repo add'); their indexes are downloaded anew first, unless
+--skip-refresh.
+
+Without a lock file, build does what 'barge dependency update' does. CHART is
+a chart directory, "." by default.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := flags.options(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			return dependency.Build(cmd.Context(), chartDirArg(args), opts)
+		},
+	}
+	flags.Bind(cmd.Flags())
+	return cmd
+}
+
+// chartDirArg is the CHART argument of a dependency command, "." if none.
+func chartDirArg(args []string) string {
+	if len(args) > 0 {
+		return filepath.Clean(args[0])
+	}
+	return "."
+}
+
+// errNoProvenance refuses the flags that verify or sign provenance files.
+func errNoProvenance(flag string) error {
+	return fmt.Errorf("--%s is not supported yet: provenance comes with OCI support; run without --%s", flag, flag)
+}
+
+// dependencyFlags are the flags of dependency update and build.
+type dependencyFlags struct {
+	skipRefresh bool
+	verify      bool
+	keyring     string
+	registry    registryFlags
+}
+
+// Bind registers the flags on fs.
+func (f *dependencyFlags) Bind(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.verify, "verify", false, "verify the packages against signatures (not supported yet)")
+	fs.StringVar(&f.keyring, "keyring", "", "keyring containing public keys, for --verify (not supported yet)")
+	fs.BoolVar(&f.skipRefresh, "skip-refresh", false, "do not refresh the local repository cache")
+	f.registry.Bind(fs)
+}
+
+// options checks the flags and returns the options of a run.
+func (f *dependencyFlags) options(cmd *cobra.Command, cfg *Config) (dependency.Options, error) {
+	if f.verify {
+		return dependency.Options{}, errNoProvenance("verify")
+	}
+	f.registry.warnIgnored(cmd, cfg)
+	return dependency.Options{Resolver: cfg.resolver(), SkipRefresh: f.skipRefresh, Out: cfg.Out, Logger: cfg.warnLogger()}, nil
+}
+
+// updateDependencies runs 'dependency update' on the chart directory dir,
+// its progress lines on out, as install, upgrade and template do with
+// --dependency-update and package with -u.
+func updateDependencies(ctx context.Context, cfg *Config, dir string, out io.Writer) error {
+	return dependency.Update(ctx, dir, dependency.Options{Resolver: cfg.resolver(), Out: out, Logger: cfg.warnLogger()})
+}
+
+// registryFlags are the flags Helm's dependency and package commands take
+// for OCI registries. barge speaks no OCI yet: they are accepted, so that
+// scripts written for Helm run, and ignored with a warning.
+type registryFlags struct {
+	username, password, certFile, keyFile, caFile string
+	insecure, plainHTTP                           bool
+}
+
+// registryFlagNames are the names of registryFlags' flags.
+var registryFlagNames = []string{"username", "password", "cert-file", "key-file", "ca-file", "insecure-skip-tls-verify", "plain-http"}
+
+// Bind registers the flags on fs.
+func (f *registryFlags) Bind(fs *pflag.FlagSet) {
+	fs.StringVar(&f.username, "username", "", "chart registry username (OCI registries: not supported yet, ignored)")
+	fs.StringVar(&f.password, "password", "", "chart registry password (OCI registries: not supported yet, ignored)")
+	fs.StringVar(&f.certFile, "cert-file", "", "identify registry client using this SSL certificate file (OCI registries: not supported yet, ignored)")
+	fs.StringVar(&f.keyFile, "key-file", "", "identify registry client using this SSL key file (OCI registries: not supported yet, ignored)")
+	fs.StringVar(&f.caFile, "ca-file", "", "verify certificates of HTTPS-enabled registries using this CA bundle (OCI registries: not supported yet, ignored)")
+	fs.BoolVar(&f.insecure, "insecure-skip-tls-verify", false, "skip tls certificate checks for the registry (OCI registries: not supported yet, ignored)")
+	fs.BoolVar(&f.plainHTTP, "plain-http", false, "use insecure HTTP connections for the registry (OCI registries: not supported yet, ignored)")
+}
+
+// warnIgnored warns about the registry flags given, which do nothing.
+func (f *registryFlags) warnIgnored(cmd *cobra.Command, cfg *Config) {
+	var set []string
+	for _, name := range registryFlagNames {
+		if cmd.Flags().Changed(name) {
+			set = append(set, "--"+name)
+		}
+	}
+	if len(set) > 0 {
+		cfg.warn(strings.Join(set, ", ") + ": ignored: in Helm these flags are for OCI registries, which barge does not support yet; a chart repository's credentials and certificates come from 'barge repo add'")
+	}
 }
 
 func newDependencyListCmd(cfg *Config) *cobra.Command {

@@ -194,7 +194,7 @@ func (r *run) download(ctx context.Context, it item, chartURL, staging string) (
 	if res == nil {
 		return "", fmt.Errorf("chart %s: dependency %q: no repository resolver given (dependency.Options.Resolver)", r.dir, it.dep.Name)
 	}
-	ref := repo.Ref{Chart: chartURL}
+	ref := repo.Ref{Chart: chartURL, RemoteOnly: true}
 	if e := it.src.entry; e != nil {
 		ref.Username, ref.Password = e.Username, e.Password
 		ref.CertFile, ref.KeyFile, ref.CAFile = e.CertFile, e.KeyFile, e.CAFile

@@ -132,15 +132,26 @@ func helm2Digest(req []*chart.Dependency) (string, error) {
 	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
-// writeLock writes the lock of the chart in dir, in Helm's format,
-// atomically. Like Helm, it refuses to write through a symbolic link.
-func writeLock(dir string, cf *chartFiles, deps []*chart.Dependency, digest string, now time.Time) error {
+// checkLockPath refuses a lock file that is a symbolic link, as Helm does:
+// writing it would write wherever it points.
+func checkLockPath(dir string, cf *chartFiles) error {
 	name := cf.lockName()
 	dest := filepath.Join(dir, name)
 	if fi, err := os.Lstat(dest); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		target, _ := os.Readlink(dest)
 		return fmt.Errorf("chart %s: the %s file is a symlink to %q; replace it with a regular file (or remove it) and run the update again", dir, name, target)
 	}
+	return nil
+}
+
+// writeLock writes the lock of the chart in dir, in Helm's format,
+// atomically. Like Helm, it refuses to write through a symbolic link.
+func writeLock(dir string, cf *chartFiles, deps []*chart.Dependency, digest string, now time.Time) error {
+	if err := checkLockPath(dir, cf); err != nil {
+		return err
+	}
+	name := cf.lockName()
+	dest := filepath.Join(dir, name)
 	data, err := yaml.Marshal(&chart.Lock{Generated: now, Digest: digest, Dependencies: deps})
 	if err != nil {
 		return fmt.Errorf("chart %s: writing %s: %w", dir, name, err)

@@ -170,6 +170,9 @@ func (r *run) update(ctx context.Context, cf *chartFiles) error {
 	if len(req) == 0 {
 		return nil
 	}
+	if err := checkLockPath(r.dir, cf); err != nil {
+		return err
+	}
 	srcs, err := r.declaredSources(req)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chart"
@@ -49,6 +50,7 @@ func (r *run) install(ctx context.Context, items []item) error {
 	if err != nil {
 		return fmt.Errorf("chart %s: %w", r.dir, err)
 	}
+	r.removeStale(chartsDir, before)
 	staging, err := os.MkdirTemp(chartsDir, stagingPrefix)
 	if err != nil {
 		return fmt.Errorf("chart %s: %w", r.dir, err)
@@ -105,6 +107,28 @@ func (r *run) install(ctx context.Context, items []item) error {
 	fmt.Fprintln(r.out, "Deleting outdated charts")
 	r.removeOutdated(chartsDir, before, staged, items)
 	return nil
+}
+
+// staleAfter is the age after which a staging directory is taken for one
+// left by a process that was killed.
+const staleAfter = time.Hour
+
+// removeStale removes the staging directories, among the entries of
+// charts/, that killed processes left: Helm's loader skips them, but
+// packaging the chart would take their files along.
+func (r *run) removeStale(chartsDir string, entries []fs.DirEntry) {
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), stagingPrefix) {
+			continue
+		}
+		if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < staleAfter {
+			continue
+		}
+		p := filepath.Join(chartsDir, e.Name())
+		if err := os.RemoveAll(p); err != nil {
+			r.log.Warn("could not remove a staging directory left by an interrupted update", "directory", p, "error", err)
+		}
+	}
 }
 
 // chartsDir makes sure dir, the chart's charts/, is a directory of the
@@ -206,9 +230,6 @@ func (r *run) download(ctx context.Context, it item, chartURL, staging string) (
 			return "", fmt.Errorf("chart %s: dependency %q: %w (a repository given by URL only gets no credentials: add it with 'barge repo add NAME %s --username ... --password ...', and barge uses them)", r.dir, it.dep.Name, err, getter.Redact(it.src.url))
 		}
 		return "", fmt.Errorf("chart %s: dependency %q: %w", r.dir, it.dep.Name, err)
-	}
-	if loc.URL == "" {
-		return "", fmt.Errorf("chart %s: dependency %q: %s is a local path here, not a download; run barge from another directory", r.dir, it.dep.Name, chartURL)
 	}
 	if want := normalDigest(it.cv.Digest); want != "" && loc.Digest != want {
 		return "", fmt.Errorf("chart %s: dependency %q: chart archive %s: %w: the index of %s says sha256:%s, the download is sha256:%s; the archive changed since the index was made: tell the repository's maintainers",

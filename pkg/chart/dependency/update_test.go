@@ -449,3 +449,80 @@ func repoArchive(t *testing.T, srv *repoServer, name string) []byte {
 	}
 	return data
 }
+
+func TestUpdateKeepsUnchangedLockAndCleansStaging(t *testing.T) {
+	srv := newRepoServer(t, "sub@1.2.0")
+	e := newEnv(t)
+	e.addRepo(t, &repo.Entry{Name: "myrepo", URL: srv.URL})
+	dir := parentChart(t, "- name: sub\n  version: ^1\n  repository: \"@myrepo\"\n  alias: one\n- name: sub\n  version: 1.2.0\n  repository: \"@myrepo\"\n  alias: two\n")
+	var out bytes.Buffer
+	if err := Update(context.Background(), dir, e.opts(&out)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Downloading sub from repo "+srv.URL+"\nAlready downloaded sub from repo "+srv.URL+"\n") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	lock := mustRead(t, filepath.Join(dir, "Chart.lock"))
+
+	// A staging directory left by a killed update, an hour old, and one
+	// that may be another update's, just made.
+	stale := filepath.Join(dir, "charts", stagingPrefix+"killed")
+	fresh := filepath.Join(dir, "charts", stagingPrefix+"running")
+	writeFile(t, filepath.Join(stale, "sub-1.2.0.tgz"), "partial")
+	writeFile(t, filepath.Join(fresh, "sub-1.2.0.tgz"), "partial")
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	opts := e.opts(&bytes.Buffer{})
+	opts.Now = func() time.Time { return fixedNow.Add(time.Hour) }
+	if err := Update(context.Background(), dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	if after := mustRead(t, filepath.Join(dir, "Chart.lock")); !bytes.Equal(lock, after) {
+		t.Errorf("an unchanged lock was written again:\n%s", after)
+	}
+	if diff := cmp.Diff([]string{stagingPrefix + "running", "sub-1.2.0.tgz"}, chartsList(t, dir)); diff != "" {
+		t.Errorf("charts/ (-want +got):\n%s", diff)
+	}
+}
+
+// TestUpdateWritesOnlyInsideTheChart refuses a charts/ or a lock file that
+// is a symbolic link, which would lead writes out of the chart.
+func TestUpdateWritesOnlyInsideTheChart(t *testing.T) {
+	root := t.TempDir()
+	writeChart(t, filepath.Join(root, "lib"), map[string]string{"Chart.yaml": "apiVersion: v2\nname: lib\nversion: 0.1.0\n"})
+	deps := "- name: lib\n  version: 0.1.0\n  repository: file://" + filepath.Join(root, "lib") + "\n"
+	outside := t.TempDir()
+
+	t.Run("charts is a link", func(t *testing.T) {
+		dir := parentChart(t, deps)
+		if err := os.Symlink(outside, filepath.Join(dir, "charts")); err != nil {
+			t.Fatal(err)
+		}
+		err := Update(context.Background(), dir, Options{})
+		if err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+			t.Errorf("error = %v", err)
+		}
+		if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+			t.Errorf("written outside the chart: %v", entries)
+		}
+	})
+	t.Run("lock is a link", func(t *testing.T) {
+		dir := parentChart(t, deps)
+		target := filepath.Join(outside, "elsewhere.lock")
+		if err := os.Symlink(target, filepath.Join(dir, "Chart.lock")); err != nil {
+			t.Fatal(err)
+		}
+		err := Update(context.Background(), dir, Options{})
+		if err == nil || !strings.Contains(err.Error(), "the Chart.lock file is a symlink to") {
+			t.Errorf("error = %v", err)
+		}
+		if _, err := os.Stat(target); err == nil {
+			t.Error("the lock was written through the link")
+		}
+		if _, err := os.Stat(filepath.Join(dir, "charts")); err == nil {
+			t.Error("charts/ made before the lock was refused")
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/pflag"
 
@@ -18,9 +19,9 @@ type chartFlags struct {
 	verify           bool
 	keyring          string
 	dependencyUpdate bool
-	// updateDependencies runs `dependency update` on a chart directory; set
-	// by the commands that take --dependency-update.
-	updateDependencies func(ctx context.Context, cfg *Config, dir string) error
+	// progress receives the progress lines of --dependency-update: stdout,
+	// or stderr for template, whose stdout is the rendered YAML.
+	progress func(cfg *Config) io.Writer
 }
 
 // Bind registers the flags on fs; withDeps adds --dependency-update.
@@ -51,8 +52,12 @@ func (c *chartFlags) open(ctx context.Context, cfg *Config, name string, install
 	ref := c.ref
 	ref.Chart = name
 	opts := source.Options{Resolver: cfg.resolver(), Installable: installable}
-	if c.dependencyUpdate && c.updateDependencies != nil {
-		opts.UpdateDependencies = func(ctx context.Context, dir string) error { return c.updateDependencies(ctx, cfg, dir) }
+	if c.dependencyUpdate {
+		out := cfg.Out
+		if c.progress != nil {
+			out = c.progress(cfg)
+		}
+		opts.UpdateDependencies = func(ctx context.Context, dir string) error { return updateDependencies(ctx, cfg, dir, out) }
 	}
 	o, err := source.Open(ctx, ref, opts)
 	if err != nil {

@@ -98,6 +98,7 @@ and the capabilities are Kubernetes v1.37.0's unless --kube-version and
 	f.StringVar(&o.postRenderer, "post-renderer", "", "the path to an executable to be used for post rendering. If it exists in $PATH, the binary will be used, otherwise it will try to look for the executable at the given path")
 	f.StringArrayVar(&o.postRendererArgs, "post-renderer-args", []string{}, "an argument to the post-renderer (can specify multiple)")
 	o.chart.Bind(f, true)
+	o.chart.progress = func(cfg *Config) io.Writer { return cfg.ErrOut }
 	o.bindHelmCompat(f)
 	return cmd
 }

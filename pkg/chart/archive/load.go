@@ -94,7 +94,7 @@ func loadError(name, top string, err error) *Error {
 		// "error unpacking subchart NAME in PARENT: ..."
 		sub, _, _ := strings.Cut(strings.TrimPrefix(msg, "error unpacking subchart "), " ")
 		entry = "charts/" + sub
-		fix = "fix the subchart, or run `helm dependency build` to fetch it again, and " + fixRepackage
+		fix = "fix the subchart, or run `barge dependency build` to fetch it again, and " + fixRepackage
 	}
 	if entry != "" {
 		entry = top + "/" + entry

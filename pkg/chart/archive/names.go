@@ -20,8 +20,8 @@ const maxDepth = 64
 
 // The fixes that end most reasons.
 const (
-	fixRepackage = "repackage the chart with `helm package`"
-	fixUnsafe    = "the archive was not made by `helm package` and is unsafe to unpack: do not use it, and get the chart again from a source you trust"
+	fixRepackage = "repackage the chart with `barge package` (or `helm package`)"
+	fixUnsafe    = "the archive was not made by `barge package` or `helm package` and is unsafe to unpack: do not use it, and get the chart again from a source you trust"
 	fixDownload  = "download the archive again"
 )
 

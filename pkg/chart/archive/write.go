@@ -229,7 +229,7 @@ func checkDependencies(ch *chart.Chart) error {
 		missing = append(missing, d.Name)
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("found in Chart.yaml, but missing in charts/ directory: %s; run `helm dependency build` to fetch them", strings.Join(missing, ", "))
+		return fmt.Errorf("found in Chart.yaml, but missing in charts/ directory: %s; run `barge dependency build` to fetch them", strings.Join(missing, ", "))
 	}
 	return nil
 }

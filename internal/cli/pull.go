@@ -18,13 +18,11 @@ import (
 
 // pullOptions are the flags of `barge pull`.
 type pullOptions struct {
-	ref      repo.Ref
+	chart    chartFlags
 	untar    bool
 	untarDir string
 	dest     string
 	prov     bool
-	verify   bool
-	keyring  string
 }
 
 func newPullCmd(cfg *Config) *cobra.Command {
@@ -57,33 +55,21 @@ OCI support.`,
 		},
 	}
 	f := cmd.Flags()
-	r := &o.ref
-	f.BoolVar(&r.Devel, "devel", false, "use development versions, too. Equivalent to version '>0.0.0-0'. If --version is set, this is ignored.")
+	o.chart.Bind(f, false)
 	f.BoolVar(&o.untar, "untar", false, "if set to true, will untar the chart after downloading it")
 	f.BoolVar(&o.prov, "prov", false, "fetch the provenance file, but don't perform verification (not supported yet)")
 	f.StringVar(&o.untarDir, "untardir", ".", "if untar is specified, this flag specifies the name of the directory into which the chart is expanded")
 	f.StringVarP(&o.dest, "destination", "d", ".", "location to write the chart. If this and untardir are specified, untardir is appended to this")
-	f.StringVar(&r.Version, "version", "", "specify a version constraint for the chart version to use. This constraint can be a specific tag (e.g. 1.1.1) or it may reference a valid range (e.g. ^2.0.0). If this is not specified, the latest version is used")
-	f.BoolVar(&o.verify, "verify", false, "verify the package before using it (not supported yet)")
-	f.StringVar(&o.keyring, "keyring", "", "location of public keys used for verification (not supported yet)")
-	f.StringVar(&r.RepoURL, "repo", "", "chart repository url where to locate the requested chart")
-	f.StringVar(&r.Username, "username", "", "chart repository username where to locate the requested chart")
-	f.StringVar(&r.Password, "password", "", "chart repository password where to locate the requested chart")
-	f.StringVar(&r.CertFile, "cert-file", "", "identify HTTPS client using this SSL certificate file")
-	f.StringVar(&r.KeyFile, "key-file", "", "identify HTTPS client using this SSL key file")
-	f.BoolVar(&r.Insecure, "insecure-skip-tls-verify", false, "skip tls certificate checks for the chart download")
-	f.StringVar(&r.CAFile, "ca-file", "", "verify certificates of HTTPS-enabled servers using this CA bundle")
-	f.BoolVar(&r.PassCredentials, "pass-credentials", false, "pass credentials to all domains")
 	return cmd
 }
 
 func (o *pullOptions) run(ctx context.Context, cfg *Config, charts []string) error {
 	switch {
-	case o.verify:
+	case o.chart.verify:
 		return errors.New("--verify: verifying a chart's provenance is not supported yet (it comes with OCI support); pull without --verify")
 	case o.prov:
 		return errors.New("--prov: provenance files are not supported yet (they come with OCI support); pull without --prov")
-	case o.keyring != "":
+	case o.chart.keyring != "":
 		cfg.warn("--keyring is ignored: provenance files are not supported yet")
 	}
 	resolver := cfg.resolver()
@@ -91,7 +77,7 @@ func (o *pullOptions) run(ctx context.Context, cfg *Config, charts []string) err
 		if filepath.IsAbs(name) || strings.HasPrefix(name, ".") {
 			return fmt.Errorf("chart %s: pull downloads charts from repositories, not local paths; name the chart as repo/chart, as a name with --repo URL, or by its URL", name)
 		}
-		ref := o.ref
+		ref := o.chart.ref
 		ref.Chart = name
 		// As in Helm, pull takes no local chart: a directory called like
 		// the chart (unpacked by an earlier pull) does not shadow it.

@@ -74,9 +74,13 @@ func quietClientGo(root *cobra.Command) {
 	// for the user: printed as kubectl does, "Warning: ...", once each,
 	// rather than through klog.
 	rest.SetDefaultWarningHandler(rest.NewWarningWriter(os.Stderr, rest.WarningWriterOptions{Deduplicate: true}))
-	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+	next := root.PersistentPreRun
+	root.PersistentPreRun = func(cmd *cobra.Command, args []string) {
 		if f := cmd.Flags().Lookup("debug"); f != nil && f.Value.String() == "true" {
 			klog.ClearLogger()
+		}
+		if next != nil {
+			next(cmd, args)
 		}
 	}
 }

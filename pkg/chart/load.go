@@ -45,12 +45,7 @@ func Load(path string) (*helmchart.Chart, error) {
 		return nil, fmt.Errorf("chart %s: %w", path, err)
 	}
 	if !fi.IsDir() {
-		// An archive is untrusted: read it bounded and checked.
-		ch, err := archive.LoadFile(path, archive.DefaultLimits())
-		if err != nil {
-			return nil, &archiveError{err: err}
-		}
-		return ch, nil
+		return LoadArchive(path, path)
 	}
 	ch, err := loader.LoadDir(path)
 	if err == nil {
@@ -64,6 +59,18 @@ func Load(path string) (*helmchart.Chart, error) {
 		return nil, fmt.Errorf("chart %s: %w: %s; fix the YAML syntax of Chart.yaml", path, ErrChartYAML, strings.TrimPrefix(msg, "cannot load Chart.yaml: "))
 	}
 	return nil, fmt.Errorf("chart %s: %w", path, err)
+}
+
+// LoadArchive loads the chart archive at path, which users know as name
+// (its path, or the URL it was downloaded from): an archive is untrusted,
+// and read bounded and checked. Errors name name and wrap
+// ErrCorruptArchive.
+func LoadArchive(path, name string) (*helmchart.Chart, error) {
+	ch, err := archive.LoadFileAs(path, name, archive.DefaultLimits())
+	if err != nil {
+		return nil, &archiveError{err: err}
+	}
+	return ch, nil
 }
 
 // archiveError is an archive refused by pkg/chart/archive, whose message

@@ -37,26 +37,32 @@ func Load(r io.Reader, name string, lim Limits) (*chart.Chart, error) {
 // LoadFile loads the chart archive at path, as Load does. An archive file
 // larger than lim.MaxArchive is refused before it is read.
 func LoadFile(path string, lim Limits) (*chart.Chart, error) {
+	return LoadFileAs(path, path, lim)
+}
+
+// LoadFileAs is LoadFile for an archive known to users by another name
+// than its path (the URL a cached download came from): errors name it so.
+func LoadFileAs(path, name string, lim Limits) (*chart.Chart, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("chart archive %s: %w; check the path", path, err)
+			return nil, fmt.Errorf("chart archive %s: %w; check the path", name, err)
 		}
-		return nil, fmt.Errorf("chart archive %s: %w", path, err)
+		return nil, fmt.Errorf("chart archive %s: %w", name, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("chart archive %s: %w", path, err)
+		return nil, fmt.Errorf("chart archive %s: %w", name, err)
 	}
 	if fi.IsDir() {
-		return nil, fmt.Errorf("chart archive %s: is a directory; pass a .tgz file, or load a chart directory with loader.LoadDir", path)
+		return nil, fmt.Errorf("chart archive %s: is a directory; pass a .tgz file, or load a chart directory with loader.LoadDir", name)
 	}
 	lim = lim.orDefaults()
 	if fi.Mode().IsRegular() && fi.Size() > lim.MaxArchive {
-		return nil, &Error{Archive: path, Reason: fmt.Sprintf("the archive is %d bytes, over the limit of %d (MaxArchive); a chart this large could not be installed (release records are limited to a few MiB); if you mean only to unpack it, raise the limit", fi.Size(), lim.MaxArchive), Err: errArchiveTooBig}
+		return nil, &Error{Archive: name, Reason: fmt.Sprintf("the archive is %d bytes, over the limit of %d (MaxArchive); a chart this large could not be installed (release records are limited to a few MiB); if you mean only to unpack it, raise the limit", fi.Size(), lim.MaxArchive), Err: errArchiveTooBig}
 	}
-	return Load(f, path, lim)
+	return Load(f, name, lim)
 }
 
 // loadFiles is loader.LoadFiles, turning a panic into an error: the files

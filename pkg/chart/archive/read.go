@@ -270,9 +270,9 @@ func checkType(hd *tar.Header) string {
 		}
 		return ""
 	case tar.TypeSymlink:
-		return fmt.Sprintf("the entry is a symbolic link (to %q); %s, and a link could reach outside the chart; repackage the chart with `helm package`, which stores what a link points to as a regular file", hd.Linkname, only)
+		return fmt.Sprintf("the entry is a symbolic link (to %q); %s, and a link could reach outside the chart; repackage the chart with `barge package` (or `helm package`), which stores what a link points to as a regular file", hd.Linkname, only)
 	case tar.TypeLink:
-		return fmt.Sprintf("the entry is a hard link (to %q); %s; repackage the chart with `helm package`, which stores each file in full", hd.Linkname, only)
+		return fmt.Sprintf("the entry is a hard link (to %q); %s; repackage the chart with `barge package` (or `helm package`), which stores each file in full", hd.Linkname, only)
 	case tar.TypeChar:
 		return "the entry is a character device; " + only + "; " + fixUnsafe
 	case tar.TypeBlock:

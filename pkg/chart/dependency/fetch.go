@@ -40,11 +40,21 @@ const stagingPrefix = ".barge-deps-"
 // install puts the dependencies items into charts/, printing Helm's lines:
 // it fetches or packages each into a staging directory under charts/, and
 // only once all are there moves them into charts/ and removes the archives
-// they replace. A failure before the moves leaves charts/ as it was.
-func (r *run) install(ctx context.Context, items []item) error {
+// they replace. A failure before the moves leaves charts/ as it was (and
+// absent if it was).
+func (r *run) install(ctx context.Context, items []item) (err error) {
 	chartsDir := filepath.Join(r.dir, "charts")
-	if err := r.chartsDir(chartsDir); err != nil {
+	made, err := r.chartsDir(chartsDir)
+	if err != nil {
 		return err
+	}
+	if made {
+		defer func() {
+			if err != nil {
+				// Empty unless the moves began: then it stays.
+				_ = os.Remove(chartsDir)
+			}
+		}()
 	}
 	before, err := os.ReadDir(chartsDir)
 	if err != nil {
@@ -132,24 +142,24 @@ func (r *run) removeStale(chartsDir string, entries []fs.DirEntry) {
 }
 
 // chartsDir makes sure dir, the chart's charts/, is a directory of the
-// chart's own, creating it if need be.
-func (r *run) chartsDir(dir string) error {
+// chart's own, creating it if need be (made is then true).
+func (r *run) chartsDir(dir string) (made bool, err error) {
 	fi, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.Mkdir(dir, 0o755); err != nil {
-			return fmt.Errorf("chart %s: %w", r.dir, err)
+			return false, fmt.Errorf("chart %s: %w", r.dir, err)
 		}
-		return nil
+		return true, nil
 	case err != nil:
-		return fmt.Errorf("chart %s: %w", r.dir, err)
+		return false, fmt.Errorf("chart %s: %w", r.dir, err)
 	case fi.Mode()&fs.ModeSymlink != 0:
 		target, _ := os.Readlink(dir)
-		return fmt.Errorf("chart %s: %q is a symbolic link (to %q): barge writes dependencies only into the chart's own charts/ directory; replace the link with a directory", r.dir, dir, target)
+		return false, fmt.Errorf("chart %s: %q is a symbolic link (to %q): barge writes dependencies only into the chart's own charts/ directory; replace the link with a directory", r.dir, dir, target)
 	case !fi.IsDir():
-		return fmt.Errorf("chart %s: %q is not a directory; remove or rename it, so that the dependencies can be saved there", r.dir, dir)
+		return false, fmt.Errorf("chart %s: %q is not a directory; remove or rename it, so that the dependencies can be saved there", r.dir, dir)
 	}
-	return nil
+	return false, nil
 }
 
 // checkUnpacked checks that the dependency dep, without repository, is
@@ -235,9 +245,9 @@ func (r *run) download(ctx context.Context, it item, chartURL, staging string) (
 		return "", fmt.Errorf("chart %s: dependency %q: chart archive %s: %w: the index of %s says sha256:%s, the download is sha256:%s; the archive changed since the index was made: tell the repository's maintainers",
 			r.dir, it.dep.Name, getter.Redact(chartURL), repo.ErrDigestMismatch, it.src.label(), want, loc.Digest)
 	}
-	ch, err := archive.LoadFile(loc.Path, archive.DefaultLimits())
+	ch, err := archive.LoadFileAs(loc.Path, getter.Redact(chartURL), archive.DefaultLimits())
 	if err != nil {
-		return "", fmt.Errorf("chart %s: dependency %q: %s: %w", r.dir, it.dep.Name, getter.Redact(chartURL), err)
+		return "", fmt.Errorf("chart %s: dependency %q: %w", r.dir, it.dep.Name, err)
 	}
 	if ch.Name() != it.dep.Name {
 		return "", fmt.Errorf("chart %s: dependency %q: the archive %s holds the chart %q; the repository's index is wrong: tell its maintainers", r.dir, it.dep.Name, getter.Redact(chartURL), ch.Name())

@@ -124,22 +124,9 @@ func (r *run) config() (*repo.Config, error) {
 // the lock, and its digest, hold URLs. Repositories that are neither
 // configured nor URLs are reported together, in Helm's words.
 func (r *run) declaredSources(deps []*chart.Dependency) ([]source, error) {
-	srcs := make([]source, len(deps))
-	var missing []string
-	for i, d := range deps {
-		if d.Repository == "" {
-			srcs[i] = source{origin: fromCharts}
-			continue
-		}
-		s, ok, err := r.classify(d, true)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			missing = append(missing, d.Repository)
-			continue
-		}
-		srcs[i] = s
+	srcs, missing, err := r.sources(deps, true)
+	if err != nil {
+		return nil, err
 	}
 	if len(missing) == 0 {
 		return srcs, nil
@@ -160,19 +147,36 @@ repository, use "https://charts.example.com/" or "@example" instead of
 // lockedSources finds where each dependency of the lock comes from, for
 // Build: as in Helm, a repository URL must be a configured repository's.
 func (r *run) lockedSources(deps []*chart.Dependency) ([]source, error) {
-	srcs := make([]source, len(deps))
-	var missing []string
+	srcs, missing, err := r.sources(deps, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		return nil, kindErrorf(ErrNoRepository, "chart %s: %s for %s. Please add the missing repos via 'barge repo add NAME URL': 'dependency build' fetches from configured repositories only, as Helm's does ('dependency update' fetches from a repository URL without it, and locks the versions anew)",
+			r.dir, ErrNoRepository, strings.Join(redactAll(missing), ", "))
+	}
+	return srcs, nil
+}
+
+// sources classifies each dependency of deps (see classify), and returns
+// the repositories that have no definition apart, for the caller to report
+// in its own words.
+func (r *run) sources(deps []*chart.Dependency, declared bool) (srcs []source, missing []string, err error) {
+	srcs = make([]source, len(deps))
 	for i, d := range deps {
 		if d == nil {
-			return nil, fmt.Errorf("chart %s: the lock file holds an empty dependency; run 'barge dependency update %s' to write it anew", r.dir, r.dir)
+			if declared {
+				return nil, nil, fmt.Errorf("chart %s: Chart.yaml lists an empty dependency; remove it", r.dir)
+			}
+			return nil, nil, fmt.Errorf("chart %s: the lock file holds an empty dependency; run 'barge dependency update %s' to write it anew", r.dir, r.dir)
 		}
 		if d.Repository == "" {
 			srcs[i] = source{origin: fromCharts}
 			continue
 		}
-		s, ok, err := r.classify(d, false)
+		s, ok, err := r.classify(d, declared)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !ok {
 			missing = append(missing, d.Repository)
@@ -180,11 +184,7 @@ func (r *run) lockedSources(deps []*chart.Dependency) ([]source, error) {
 		}
 		srcs[i] = s
 	}
-	if len(missing) > 0 {
-		return nil, kindErrorf(ErrNoRepository, "chart %s: %s for %s. Please add the missing repos via 'barge repo add NAME URL': 'dependency build' fetches from configured repositories only, as Helm's does ('dependency update' fetches from a repository URL without it, and locks the versions anew)",
-			r.dir, ErrNoRepository, strings.Join(redactAll(missing), ", "))
-	}
-	return srcs, nil
+	return srcs, missing, nil
 }
 
 // classify finds where the dependency d, whose repository is not empty,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bargehq/barge/pkg/chart"
 	"github.com/bargehq/barge/pkg/repo"
+	"github.com/bargehq/barge/pkg/repo/getter"
 )
 
 // Options tune Open.
@@ -45,7 +46,7 @@ func Open(ctx context.Context, ref repo.Ref, opts Options) (*Opened, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch, err := chart.Load(loc.Path)
+	ch, err := load(loc)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +70,15 @@ func Open(ctx context.Context, ref repo.Ref, opts Options) (*Opened, error) {
 		return nil, err
 	}
 	return &Opened{Chart: ch, Located: loc}, nil
+}
+
+// load loads the chart loc found: a downloaded archive's errors name its
+// URL, not the cache's file.
+func load(loc *repo.Located) (*helmchart.Chart, error) {
+	if loc.URL == "" {
+		return chart.Load(loc.Path)
+	}
+	return chart.LoadArchive(loc.Path, getter.Redact(loc.URL))
 }
 
 // locate finds ref with r, or as a local path without one.

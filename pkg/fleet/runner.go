@@ -57,8 +57,11 @@ type Runner struct {
 	renderers map[*helmchart.Chart]*render.Renderer
 }
 
+// loadedChart is one chart of the fleet, opened by the first release that
+// needs it while the others wait.
 type loadedChart struct {
-	once   sync.Once
+	mu     sync.Mutex
+	done   bool
 	opened *source.Opened
 	err    error
 }
@@ -92,15 +95,26 @@ func (r *Runner) chart(ctx context.Context, rel *Release) (*helmchart.Chart, err
 		r.charts[key] = lc
 	}
 	r.mu.Unlock()
-	lc.once.Do(func() {
-		lc.opened, lc.err = source.Open(ctx, repo.Ref{Chart: rel.Chart, Version: rel.Version, RepoURL: rel.Repo},
+	lc.mu.Lock()
+	if !lc.done {
+		opened, err := source.Open(ctx, repo.Ref{Chart: rel.Chart, Version: rel.Version, RepoURL: rel.Repo},
 			source.Options{Resolver: r.cfg.Charts, Installable: true})
-	})
-	if lc.err != nil {
-		return nil, fmt.Errorf("%s: chart %s: %w", rel.Source, rel.Chart, lc.err)
+		// The end of this release's own context (its deadline, its
+		// cancellation) says nothing of the chart: the next release
+		// that needs it tries again.
+		if err != nil && ctx.Err() != nil {
+			lc.mu.Unlock()
+			return nil, fmt.Errorf("%s: chart %s: %w", rel.Source, rel.Chart, err)
+		}
+		lc.opened, lc.err, lc.done = opened, err, true
 	}
-	ch := lc.opened.Chart
-	local := lc.opened.Located == nil || lc.opened.Located.URL == ""
+	opened, err := lc.opened, lc.err
+	lc.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("%s: chart %s: %w", rel.Source, rel.Chart, err)
+	}
+	ch := opened.Chart
+	local := opened.Located == nil || opened.Located.URL == ""
 	if local && rel.Version != "" && ch.Metadata.Version != rel.Version {
 		return nil, fmt.Errorf("%s: chart %s is version %s, but the fleet file asks for %s: change version, or point chart at the right version",
 			rel.Source, rel.Chart, ch.Metadata.Version, rel.Version)

@@ -32,9 +32,7 @@ func (c *chartFlags) Bind(fs *pflag.FlagSet, withDeps bool) {
 	fs.StringVar(&r.RepoURL, "repo", "", "chart repository url where to locate the requested chart")
 	fs.StringVar(&r.Username, "username", "", "chart repository username where to locate the requested chart")
 	fs.StringVar(&r.Password, "password", "", "chart repository password where to locate the requested chart")
-	fs.StringVar(&r.CertFile, "cert-file", "", "identify HTTPS client using this SSL certificate file")
-	fs.StringVar(&r.KeyFile, "key-file", "", "identify HTTPS client using this SSL key file")
-	fs.StringVar(&r.CAFile, "ca-file", "", "verify certificates of HTTPS-enabled servers using this CA bundle")
+	bindTLSFiles(fs, &r.CertFile, &r.KeyFile, &r.CAFile)
 	fs.BoolVar(&r.Insecure, "insecure-skip-tls-verify", false, "skip tls certificate checks for the chart download")
 	fs.BoolVar(&r.PassCredentials, "pass-credentials", false, "pass credentials to all domains")
 	fs.BoolVar(&c.verify, "verify", false, "verify the package before using it (not supported yet)")
@@ -42,6 +40,14 @@ func (c *chartFlags) Bind(fs *pflag.FlagSet, withDeps bool) {
 	if withDeps {
 		fs.BoolVar(&c.dependencyUpdate, "dependency-update", false, "update dependencies if they are missing before installing the chart")
 	}
+}
+
+// bindTLSFiles registers Helm's --cert-file, --key-file and --ca-file, for
+// a chart repository's HTTPS, on fs.
+func bindTLSFiles(fs *pflag.FlagSet, cert, key, ca *string) {
+	fs.StringVar(cert, "cert-file", "", "identify HTTPS client using this SSL certificate file")
+	fs.StringVar(key, "key-file", "", "identify HTTPS client using this SSL key file")
+	fs.StringVar(ca, "ca-file", "", "verify certificates of HTTPS-enabled servers using this CA bundle")
 }
 
 // open finds, loads and checks the chart name with the flags.

@@ -42,18 +42,10 @@ func depParent(t *testing.T, deps string) string {
 	return dir
 }
 
-// chartsDirList lists the entries of the charts/ directory of the chart dir.
+// chartsDirList lists what the charts/ directory of the chart dir holds.
 func chartsDirList(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(dir, "charts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	return out
+	return listFiles(t, filepath.Join(dir, "charts"))
 }
 
 // lockWithoutDate is the chart's Chart.lock without its generated line.

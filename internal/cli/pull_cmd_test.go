@@ -19,10 +19,8 @@ import (
 // the archive saved is the one served, named as Helm names it.
 func TestPull(t *testing.T) {
 	t.Parallel()
-	charts := t.TempDir()
-	repoChartSet(t, charts)
 	e := newRepoEnv(t)
-	e.mustBarge("repo", "index", charts)
+	charts := e.indexedCharts("")
 	srv := newRepoServer(t, charts, "", "")
 	e.mustBarge("repo", "add", "b", srv.URL)
 
@@ -223,10 +221,8 @@ func TestPullRefusesBadArchives(t *testing.T) {
 // printed nor logged with --debug.
 func TestPullCredentials(t *testing.T) {
 	t.Parallel()
-	charts := t.TempDir()
-	repoChartSet(t, charts)
 	e := newRepoEnv(t)
-	e.mustBarge("repo", "index", charts)
+	charts := e.indexedCharts("")
 	const pw = "s3cret-pw"
 	origin := newRepoServer(t, charts, "alice", pw)
 	cdn := newRepoServer(t, charts, "", "")

@@ -14,10 +14,8 @@ import (
 // conflicting repository, --force-update and the name check.
 func TestRepoAdd(t *testing.T) {
 	t.Parallel()
-	charts := t.TempDir()
-	repoChartSet(t, charts)
 	e := newRepoEnv(t)
-	e.mustBarge("repo", "index", charts)
+	charts := e.indexedCharts("")
 	srv := newRepoServer(t, charts, "", "")
 	other := newRepoServer(t, charts, "", "")
 
@@ -68,10 +66,8 @@ func TestRepoAdd(t *testing.T) {
 // do, the exit code is 1, and repositories.yaml and the cache are untouched.
 func TestRepoAddErrors(t *testing.T) {
 	t.Parallel()
-	charts := t.TempDir()
-	repoChartSet(t, charts)
 	e := newRepoEnv(t)
-	e.mustBarge("repo", "index", charts)
+	charts := e.indexedCharts("")
 	plain := newRepoServer(t, charts, "", "")
 	auth := newRepoServer(t, charts, "alice", "s3cret-pw")
 	pki := newTestPKI(t)
@@ -147,10 +143,8 @@ func TestRepoAddErrors(t *testing.T) {
 // never printed, nor logged with --debug.
 func TestRepoAddCredentials(t *testing.T) {
 	t.Parallel()
-	charts := t.TempDir()
-	repoChartSet(t, charts)
 	e := newRepoEnv(t)
-	e.mustBarge("repo", "index", charts)
+	charts := e.indexedCharts("")
 	const pw = "s3cret-pw"
 	srv := newRepoServer(t, charts, "alice", pw)
 
@@ -196,10 +190,8 @@ func TestRepoAddCredentials(t *testing.T) {
 // TLS settings saved with the repository.
 func TestRepoAddTLS(t *testing.T) {
 	t.Parallel()
-	charts := t.TempDir()
-	repoChartSet(t, charts)
 	e := newRepoEnv(t)
-	e.mustBarge("repo", "index", charts)
+	charts := e.indexedCharts("")
 	pki := newTestPKI(t)
 	srv := newTLSRepoServer(t, charts, pki, false)
 	mtls := newTLSRepoServer(t, charts, pki, true)

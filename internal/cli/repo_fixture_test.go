@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bargehq/barge/internal/helmbin"
 	"github.com/bargehq/barge/pkg/chart/archive"
 )
 
@@ -123,19 +124,12 @@ func (e *repoEnv) mustHelm(version string, args ...string) string {
 }
 
 // helmBinary returns the path of the reference helm binary of version,
-// failing the test when it is not built.
+// failing the test when it is not built (with -short too).
 func helmBinary(t *testing.T, version string) string {
 	t.Helper()
-	dir := os.Getenv("BARGE_TOOLS_BIN")
-	if dir == "" {
-		dir = filepath.Join("..", "..", ".cache", "bin")
-	}
-	bin, err := filepath.Abs(filepath.Join(dir, "helm-"+version))
+	bin, err := helmbin.Path("helm-" + version)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("helm %s not found at %s: build it with `make tools`", version, bin)
 	}
 	return bin
 }
@@ -181,6 +175,21 @@ func repoChartSet(t *testing.T, dir string) {
 	if _, err := archive.Package(filepath.Join(src, "cache"), dir, archive.PackageOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// indexedCharts writes repoChartSet's charts into a new directory and
+// indexes them with `repo index`, run by barge, or by the reference helm of
+// helmVersion when it is not "". It returns the directory, ready to serve.
+func (e *repoEnv) indexedCharts(helmVersion string) string {
+	e.t.Helper()
+	dir := e.t.TempDir()
+	repoChartSet(e.t, dir)
+	if helmVersion == "" {
+		e.mustBarge("repo", "index", dir)
+	} else {
+		e.mustHelm(helmVersion, "repo", "index", dir)
+	}
+	return dir
 }
 
 // writeChart writes a small chart directory.

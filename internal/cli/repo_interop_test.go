@@ -16,14 +16,9 @@ import (
 // the two list the same table.
 func TestRepoHelmInterop(t *testing.T) {
 	t.Parallel()
-	bargeDir, helmDir := t.TempDir(), t.TempDir()
-	repoChartSet(t, bargeDir)
-	repoChartSet(t, helmDir)
 	e := newRepoEnv(t)
-	e.mustBarge("repo", "index", bargeDir)
-	e.mustHelm("v3.22.0", "repo", "index", helmDir)
-	b := newRepoServer(t, bargeDir, "", "")
-	h := newRepoServer(t, helmDir, "", "")
+	b := newRepoServer(t, e.indexedCharts(""), "", "")
+	h := newRepoServer(t, e.indexedCharts("v3.22.0"), "", "")
 
 	e.mustBarge("repo", "add", "frombarge", b.URL)
 	for _, v := range []string{"v3.22.0", "v4.3.1"} {

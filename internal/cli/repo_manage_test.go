@@ -18,10 +18,8 @@ import (
 // --fail-on-repo-update-fail).
 func TestRepoUpdate(t *testing.T) {
 	t.Parallel()
-	charts := t.TempDir()
-	repoChartSet(t, charts)
 	e := newRepoEnv(t)
-	e.mustBarge("repo", "index", charts)
+	charts := e.indexedCharts("")
 	a := newRepoServer(t, charts, "", "")
 	gone := newRepoServer(t, charts, "", "")
 	c := newRepoServer(t, charts, "", "")
@@ -82,10 +80,8 @@ func publishChart(t *testing.T, dir, name, version string) {
 // is not configured removes nothing.
 func TestRepoRemove(t *testing.T) {
 	t.Parallel()
-	charts := t.TempDir()
-	repoChartSet(t, charts)
 	e := newRepoEnv(t)
-	e.mustBarge("repo", "index", charts)
+	charts := e.indexedCharts("")
 	srv := newRepoServer(t, charts, "", "")
 	e.mustBarge("repo", "add", "a", srv.URL)
 	e.mustBarge("repo", "add", "b", srv.URL)

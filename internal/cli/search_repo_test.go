@@ -14,14 +14,9 @@ import (
 // found".
 func TestSearchRepoMatchesHelm(t *testing.T) {
 	t.Parallel()
-	bargeDir, helmDir := t.TempDir(), t.TempDir()
-	repoChartSet(t, bargeDir)
-	repoChartSet(t, helmDir)
 	e := newRepoEnv(t)
-	e.mustBarge("repo", "index", bargeDir)
-	e.mustHelm("v3.22.0", "repo", "index", helmDir)
-	b := newRepoServer(t, bargeDir, "", "")
-	h := newRepoServer(t, helmDir, "", "")
+	b := newRepoServer(t, e.indexedCharts(""), "", "")
+	h := newRepoServer(t, e.indexedCharts("v3.22.0"), "", "")
 
 	_, _, err := e.barge("search", "repo", "web")
 	if err == nil || !strings.HasPrefix(err.Error(), "no repositories configured") {

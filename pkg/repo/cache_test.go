@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bargehq/barge/internal/helmbin"
 	"github.com/bargehq/barge/pkg/repo/getter"
 )
 
@@ -220,26 +221,11 @@ func TestCacheHelmUpdate(t *testing.T) {
 	}
 }
 
-// helmBinary returns the path of the Helm binary of version (in
-// $BARGE_TOOLS_BIN, else .cache/bin): a missing one fails the test, and
-// skips it only with -short.
+// helmBinary returns the path of the reference Helm binary of version: a
+// missing one fails the test, and skips it only with -short.
 func helmBinary(t testing.TB, version string) string {
 	t.Helper()
-	dir := os.Getenv("BARGE_TOOLS_BIN")
-	if dir == "" {
-		dir = filepath.Join("..", "..", ".cache", "bin")
-	}
-	p, err := filepath.Abs(filepath.Join(dir, "helm-"+version))
-	if err == nil {
-		if _, err = os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if testing.Short() {
-		t.Skipf("helm %s not built (make tools): %v", version, err)
-	}
-	t.Fatalf("helm %s not built (make tools): %v", version, err)
-	return ""
+	return helmbin.Find(t, "helm-"+version)
 }
 
 func runHelm(t testing.TB, helm string, paths Paths, args ...string) string {

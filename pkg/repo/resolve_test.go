@@ -132,6 +132,15 @@ func setupResolver(t *testing.T, repos map[string]*chartRepo) (*Resolver, Paths)
 	return &Resolver{Paths: paths}, paths
 }
 
+// locateAnew locates ref with a new Resolver on paths, as another process
+// would, and fails the test if it cannot.
+func locateAnew(t *testing.T, paths Paths, ref Ref) {
+	t.Helper()
+	if _, err := (&Resolver{Paths: paths}).Locate(context.Background(), ref); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLocateRepoChart(t *testing.T) {
 	repo := newChartRepo(t, "", "")
 	repo.add(t, "alpine", "0.1.0")
@@ -163,10 +172,7 @@ func TestLocateRepoChart(t *testing.T) {
 		t.Errorf("1,001 lookups downloaded %d times, want 1", n)
 	}
 	// Another process (a new Resolver) finds it in the cache by digest.
-	res2 := &Resolver{Paths: paths}
-	if _, err := res2.Locate(ctx, Ref{Chart: "stable/alpine"}); err != nil {
-		t.Fatal(err)
-	}
+	locateAnew(t, paths, Ref{Chart: "stable/alpine"})
 	if n := repo.count("/alpine-0.2.0.tgz"); n != 1 {
 		t.Errorf("a second resolver downloaded again (%d requests)", n)
 	}
@@ -177,9 +183,7 @@ func TestLocateRepoChart(t *testing.T) {
 
 	// A damaged cached archive is downloaded again.
 	os.WriteFile(loc.Path, []byte("garbage"), 0o644)
-	if _, err := (&Resolver{Paths: paths}).Locate(ctx, Ref{Chart: "stable/alpine", Devel: true}); err != nil {
-		t.Fatal(err)
-	}
+	locateAnew(t, paths, Ref{Chart: "stable/alpine", Devel: true})
 	if n := repo.count("/alpine-0.3.0-rc.1.tgz"); n != 2 {
 		t.Errorf("damaged archive: %d requests, want 2", n)
 	}
@@ -331,9 +335,7 @@ func TestLocateURLRepo(t *testing.T) {
 	// ...unless --pass-credentials.
 	os.RemoveAll(paths.ArchiveDir())
 	ref.PassCredentials = true
-	if _, err := (&Resolver{Paths: paths}).Locate(ctx, ref); err != nil {
-		t.Fatal(err)
-	}
+	locateAnew(t, paths, ref)
 	if !cdn.auth["/nginx-1.0.0.tgz"] {
 		t.Error("credentials not sent with --pass-credentials")
 	}
@@ -372,9 +374,7 @@ func TestLocateURLRepoRevalidates(t *testing.T) {
 	defer srv.Close()
 	paths := Paths{Cache: t.TempDir(), Config: filepath.Join(t.TempDir(), "r.yaml")}
 	for range 3 {
-		if _, err := (&Resolver{Paths: paths}).Locate(context.Background(), Ref{Chart: "alpine", RepoURL: srv.URL}); err != nil {
-			t.Fatal(err)
-		}
+		locateAnew(t, paths, Ref{Chart: "alpine", RepoURL: srv.URL})
 	}
 	if full != 1 || notModified != 2 {
 		t.Errorf("index: %d full downloads and %d not-modified answers, want 1 and 2", full, notModified)
@@ -409,9 +409,7 @@ func TestLocateURL(t *testing.T) {
 	if loc.Repo != "" || loc.Version != "" || len(loc.Digest) != 64 || plain.count("/nginx-1.0.0.tgz") != 1 {
 		t.Errorf("located %+v, %d requests", loc, plain.count("/nginx-1.0.0.tgz"))
 	}
-	if _, err := (&Resolver{Paths: res.Paths}).Locate(context.Background(), Ref{Chart: u}); err != nil {
-		t.Fatal(err)
-	}
+	locateAnew(t, res.Paths, Ref{Chart: u})
 	if n := plain.count("/nginx-1.0.0.tgz"); n != 2 {
 		t.Errorf("a new resolver: %d requests, want 2", n)
 	}
@@ -534,9 +532,7 @@ func TestLocateTLS(t *testing.T) {
 	defer srv.Close()
 	paths := Paths{Cache: t.TempDir(), Config: filepath.Join(t.TempDir(), "r.yaml")}
 	ref := Ref{Chart: "alpine", RepoURL: srv.URL, CAFile: pki.CAFile, CertFile: pki.CertFile, KeyFile: pki.KeyFile}
-	if _, err := (&Resolver{Paths: paths}).Locate(context.Background(), ref); err != nil {
-		t.Fatal(err)
-	}
+	locateAnew(t, paths, ref)
 	ref.CAFile = ""
 	_, err := (&Resolver{Paths: paths}).Locate(context.Background(), ref)
 	if !errors.Is(err, getter.ErrTLS) || !strings.Contains(err.Error(), "pass --ca-file") {

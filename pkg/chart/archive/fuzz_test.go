@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/bargehq/barge/internal/helmbin"
 )
 
 var update = flag.Bool("update", false, "rewrite the fuzz seed corpus under testdata/fuzz")
@@ -140,17 +142,7 @@ func FuzzUntar(f *testing.F) {
 		if in == nil {
 			return
 		}
-		parent := t.TempDir()
-		dest := filepath.Join(parent, "dest")
-		outside := filepath.Join(parent, "outside")
-		for _, d := range []string{dest, outside} {
-			if err := os.Mkdir(d, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(outside, "marker"), []byte("x"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		parent, dest := untarDirs(t)
 		dir, err := Untar(bytes.NewReader(in), "fuzz.tgz", dest, fuzzLimits)
 		tree := listTree(t, parent)
 		if err != nil {
@@ -221,7 +213,7 @@ func TestFuzzSeeds(t *testing.T) {
 		seed{"spec-odd-names", []byte(chart + "0demo/..x=1\n0demo/a\\b=2\n0demo/c:x=3\n0demo/./y=4\n"), fuzzSpec},
 		seed{"spec-devices", []byte(chart + "3demo/c=\n4demo/b=\n6demo/f=\n"), fuzzSpec},
 	)
-	if bin := helmBinOrEmpty(helm3); bin != "" {
+	if _, err := helmbin.Path(helm3); err == nil {
 		seeds = append(seeds, seed{"helm-create", readFileT(t, helmPackage(t, helm3, helmCreate(t, helm3, "demo"))), fuzzRaw})
 	}
 	clean := regexp.MustCompile(`[^a-zA-Z0-9-]+`)
@@ -250,20 +242,6 @@ func TestFuzzSeeds(t *testing.T) {
 			}
 		}
 	}
-}
-
-// helmBinOrEmpty returns the path of the reference Helm binary bin, or ""
-// when it is missing.
-func helmBinOrEmpty(bin string) string {
-	dir := os.Getenv("BARGE_TOOLS_BIN")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", ".cache", "bin")
-	}
-	p := filepath.Join(dir, bin)
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
 }
 
 // readFileT reads the file p.

@@ -9,12 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
 
 	"helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/bargehq/barge/internal/helmbin"
 )
 
 // The reference Helm binaries, as `make tools` builds them.
@@ -23,31 +24,12 @@ const (
 	helm4 = "helm-v4.3.1"
 )
 
-// helmBin returns the path of the reference Helm binary named bin. It skips
-// the test under -short when the binary is missing and fails it otherwise.
-func helmBin(t testing.TB, bin string) string {
-	t.Helper()
-	dir := os.Getenv("BARGE_TOOLS_BIN")
-	if dir == "" {
-		_, file, _, _ := runtime.Caller(0)
-		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", ".cache", "bin")
-	}
-	p := filepath.Join(dir, bin)
-	if _, err := os.Stat(p); err != nil {
-		if testing.Short() {
-			t.Skipf("reference helm binary missing (run `make tools`): %v", err)
-		}
-		t.Fatalf("reference helm binary missing (run `make tools`): %v", err)
-	}
-	return p
-}
-
 // runHelm runs the reference Helm binary bin with args in a private home and
 // returns its stdout, failing the test with its stderr if it fails.
 func runHelm(t testing.TB, bin string, args ...string) string {
 	t.Helper()
 	home := t.TempDir()
-	cmd := exec.Command(helmBin(t, bin), args...)
+	cmd := exec.Command(helmbin.Find(t, bin), args...)
 	cmd.Env = append(os.Environ(),
 		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
 		"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
@@ -234,6 +216,26 @@ func readDirFiles(t testing.TB, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return got
+}
+
+// untarDirs makes the directories of a test of what Untar writes, in a new
+// temporary directory parent: dest, for Untar, and outside, beside it,
+// holding a file marker. An Untar that writes nothing outside dest leaves
+// parent's tree as dest/, outside/ and outside/marker, and what it made.
+func untarDirs(t testing.TB) (parent, dest string) {
+	t.Helper()
+	parent = t.TempDir()
+	dest = filepath.Join(parent, "dest")
+	outside := filepath.Join(parent, "outside")
+	for _, d := range []string{dest, outside} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(outside, "marker"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return parent, dest
 }
 
 // listTree returns every path under dir, relative to it, sorted, with "/"

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -189,17 +188,7 @@ func badArchives() []badCase {
 func TestReadRefuses(t *testing.T) {
 	for _, tc := range badArchives() {
 		t.Run(tc.name, func(t *testing.T) {
-			parent := t.TempDir()
-			dest := filepath.Join(parent, "dest")
-			outside := filepath.Join(parent, "outside")
-			for _, d := range []string{dest, outside} {
-				if err := os.Mkdir(d, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := os.WriteFile(filepath.Join(outside, "marker"), []byte("x"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			parent, dest := untarDirs(t)
 			data := tc.data(t, parent)
 			entry := strings.ReplaceAll(tc.entry, "{parent}", filepath.ToSlash(parent))
 			name := tc.archive

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/yaml"
 
+	"github.com/bargehq/barge/internal/helmbin"
 	"github.com/bargehq/barge/pkg/chart/archive"
 	"github.com/bargehq/barge/pkg/repo"
 )
@@ -49,14 +49,8 @@ type repoServer struct {
 // "name@version" pairs, each a chart made with archive.Package.
 func newRepoServer(t *testing.T, charts ...string) *repoServer {
 	t.Helper()
-	s := &repoServer{dir: t.TempDir(), status: map[string]int{}, body: map[string][]byte{}}
-	for _, c := range charts {
-		name, version, _ := strings.Cut(c, "@")
-		s.add(t, name, version)
-	}
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s := newUnstartedRepoServer(t, charts...)
 	s.Start()
-	t.Cleanup(s.Close)
 	return s
 }
 
@@ -64,17 +58,25 @@ func newRepoServer(t *testing.T, charts ...string) *repoServer {
 // the path of its CA certificate.
 func newTLSRepoServer(t *testing.T, charts ...string) (*repoServer, string) {
 	t.Helper()
+	s := newUnstartedRepoServer(t, charts...)
+	s.StartTLS()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	writeFile(t, ca, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})))
+	return s, ca
+}
+
+// newUnstartedRepoServer is the repository of newRepoServer, not started
+// yet; the test's clean-up closes it.
+func newUnstartedRepoServer(t *testing.T, charts ...string) *repoServer {
+	t.Helper()
 	s := &repoServer{dir: t.TempDir(), status: map[string]int{}, body: map[string][]byte{}}
 	for _, c := range charts {
 		name, version, _ := strings.Cut(c, "@")
 		s.add(t, name, version)
 	}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
-	s.StartTLS()
 	t.Cleanup(s.Close)
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	writeFile(t, ca, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})))
-	return s, ca
+	return s
 }
 
 // add packages a chart name at version into the repository and indexes it
@@ -173,7 +175,7 @@ func (e *env) opts(out *bytes.Buffer) Options {
 // and returns its combined output and error.
 func (e *env) helm(t *testing.T, bin string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(helmBin(t, bin), args...)
+	cmd := exec.Command(helmbin.Find(t, bin), args...)
 	cmd.Env = append(os.Environ(),
 		"HELM_REPOSITORY_CONFIG="+e.paths.Config,
 		"HELM_REPOSITORY_CACHE="+e.paths.Cache,
@@ -193,25 +195,6 @@ func (e *env) mustHelm(t *testing.T, bin string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, out)
 	}
 	return out
-}
-
-// helmBin returns the path of the reference Helm binary bin. It skips the
-// test under -short when the binary is missing and fails it otherwise.
-func helmBin(t testing.TB, bin string) string {
-	t.Helper()
-	dir := os.Getenv("BARGE_TOOLS_BIN")
-	if dir == "" {
-		_, file, _, _ := runtime.Caller(0)
-		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", ".cache", "bin")
-	}
-	p := filepath.Join(dir, bin)
-	if _, err := os.Stat(p); err != nil {
-		if testing.Short() {
-			t.Skipf("reference helm binary missing (run `make tools`): %v", err)
-		}
-		t.Fatalf("reference helm binary missing (run `make tools`): %v", err)
-	}
-	return p
 }
 
 // writeChart writes files (path -> content) under dir.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds the local cluster's binaries and the reference Helm binaries from the Go
-# module proxy, each from its own Go module under hack/tools, into .cache/bin,
-# keyed by version. Only what is missing is built.
+# Builds the local cluster's binaries, the OCI registry (CNCF distribution) and the
+# reference Helm binaries from the Go module proxy, each from its own Go module
+# under hack/tools, into .cache/bin, keyed by version. Only what is missing is built.
 #
-# usage: hack/tools/build.sh [cluster|helm|lint|all]
+# usage: hack/tools/build.sh [cluster|helm|registry|lint|all]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -88,6 +88,11 @@ helm() {
     "-X helm.sh/helm/v4/internal/version.version=$HELM4_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
 }
 
+registry() {
+  build registry "$REGISTRY_VERSION" registry github.com/distribution/distribution/v3/cmd/registry 2 \
+    "-X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION"
+}
+
 lint() {
   build staticcheck "$STATICCHECK_VERSION" staticcheck honnef.co/go/tools/cmd/staticcheck 1
 }
@@ -95,7 +100,8 @@ lint() {
 case "${1:-all}" in
   cluster) cluster ;;
   helm) helm ;;
+  registry) registry ;;
   lint) lint ;;
-  all) cluster; helm ;;
-  *) echo "usage: $0 [cluster|helm|lint|all]" >&2; exit 2 ;;
+  all) cluster; helm; registry ;;
+  *) echo "usage: $0 [cluster|helm|registry|lint|all]" >&2; exit 2 ;;
 esac

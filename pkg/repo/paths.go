@@ -61,6 +61,34 @@ func pathsFromEnv(goos string, getenv func(string) string) Paths {
 	return Paths{Config: cfg, Cache: cache}
 }
 
+// RegistryConfigFromEnv returns the path of the OCI registry credentials
+// file (a Docker config.json) as Helm resolves --registry-config, reading
+// the environment through getenv: BARGE_REGISTRY_CONFIG or
+// HELM_REGISTRY_CONFIG, else registry/config.json in Helm's config home,
+// found as PathsFromEnv finds the home of repositories.yaml (on Linux
+// $HOME/.config/helm/registry/config.json). An empty variable counts as
+// unset.
+func RegistryConfigFromEnv(getenv func(string) string) string {
+	return registryConfigFromEnv(runtime.GOOS, getenv)
+}
+
+// registryConfigFromEnv is RegistryConfigFromEnv for the operating system
+// goos.
+func registryConfigFromEnv(goos string, getenv func(string) string) string {
+	env := func(names ...string) string {
+		for _, n := range names {
+			if v := getenv(n); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	if v := env("BARGE_REGISTRY_CONFIG", "HELM_REGISTRY_CONFIG"); v != "" {
+		return v
+	}
+	return filepath.Join(helmHome(goos, env, "CONFIG"), "registry", "config.json")
+}
+
 // helmHome is Helm's config or cache home (kind "CONFIG" or "CACHE"): see
 // helm.sh/helm/v3/pkg/helmpath for the rules this follows.
 func helmHome(goos string, env func(...string) string, kind string) string {

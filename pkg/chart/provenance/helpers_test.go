@@ -106,6 +106,17 @@ annotations:
 // demo-0.1.0.tgz in a new directory.
 func packageChart(t testing.TB) string {
 	t.Helper()
+	p, err := archive.Package(chartDir(t), t.TempDir(), archive.PackageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// chartDir writes the test chart's directory, demo in a new directory, and
+// returns its path.
+func chartDir(t testing.TB) string {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "demo")
 	files := map[string]string{
 		"Chart.yaml":        chartYAML,
@@ -121,11 +132,7 @@ func packageChart(t testing.TB) string {
 			t.Fatal(err)
 		}
 	}
-	p, err := archive.Package(dir, t.TempDir(), archive.PackageOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return dir
 }
 
 // loadKeyring loads the keyring at path, failing the test on error.

@@ -13,8 +13,9 @@
 // (GnuPG 1's pubring.gpg and secring.gpg, `gpg --export` and
 // `gpg --export-secret-keys`), an ASCII-armored one (`gpg --export --armor`,
 // several concatenated blocks too), or a GnuPG 2 keybox (pubring.kbx, which
-// holds public keys only). Keyrings, provenance files and archives are
-// read bounded: see MaxKeyring, MaxProvenance and MaxArchive.
+// holds public keys only). Keyrings and provenance files are read
+// bounded (see MaxKeyring and MaxProvenance), and archives as
+// pkg/chart/archive reads them.
 //
 // The OpenPGP work is done by github.com/ProtonMail/go-crypto, the library
 // Helm uses; this package only selects keys, builds and parses the message

@@ -25,7 +25,7 @@ const cryptoSHA512 = crypto.SHA512
 // Chart.yaml and a signature: a few KiB.
 const MaxProvenance = 1 << 20
 
-// MaxArchive bounds the bytes of an archive Sign reads: the limit on the
+// maxArchive bounds the bytes of an archive Sign reads: the limit on the
 // compressed archive that pkg/chart/archive reads charts with.
 var maxArchive = archive.DefaultLimits().MaxArchive
 

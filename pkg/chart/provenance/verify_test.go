@@ -114,12 +114,11 @@ func TestVerifyAs(t *testing.T) {
 	}
 }
 
-// TestVerifyExpiredKey refuses a signature by a key that expired since.
-func TestVerifyExpiredKey(t *testing.T) {
+// TestVerifyRevokedKey refuses a signature by a key revoked since.
+func TestVerifyRevokedKey(t *testing.T) {
 	jane := newEntity(t, "Jane Doe", "jane@example.com", false)
 	tgz := packageChart(t)
 	prov := signArchive(t, tgz, secring(t, jane), "Jane Doe")
-	// Revoke the key: the signature no longer verifies.
 	if err := jane.RevokeKey(0, "compromised", nil); err != nil {
 		t.Fatal(err)
 	}

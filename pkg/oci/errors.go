@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 )
 
@@ -104,6 +105,8 @@ func classify(ctx context.Context, ref, host string, hadCreds bool, err error) e
 		opErr     *net.OpError
 	)
 	switch {
+	case errors.Is(err, auth.ErrBasicCredentialNotFound):
+		return kind(ErrUnauthorized, "the registry wants credentials (401 Unauthorized)", "pass --username and --password, or run 'barge registry login "+host+"'")
 	case errors.As(err, &resp):
 		status := fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 		if len(resp.Errors) > 0 {

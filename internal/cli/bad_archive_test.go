@@ -50,6 +50,40 @@ func badArchives(t *testing.T, dir string) map[string][2]string {
 	return want
 }
 
+// writeEvilIndex adds to dir, which holds NAME-1.0.0.tgz archives of charts
+// called NAME, liar-1.0.0.tgz, and writes index.yaml listing them all with
+// their digests, but for liar, whose digest the index gets wrong. It
+// returns the names, sorted.
+func writeEvilIndex(t *testing.T, dir string) []string {
+	t.Helper()
+	writeTgz(t, filepath.Join(dir, "liar-1.0.0.tgz"), []tgzEntry{{name: "liar/Chart.yaml", body: "apiVersion: v2\nname: liar\nversion: 1.0.0\n"}})
+	files, err := filepath.Glob(filepath.Join(dir, "*-1.0.0.tgz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	var index strings.Builder
+	index.WriteString("apiVersion: v1\nentries:\n")
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), "-1.0.0.tgz")
+		names = append(names, name)
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		digest := hex.EncodeToString(sum[:])
+		if name == "liar" {
+			digest = strings.Repeat("0", 64)
+		}
+		fmt.Fprintf(&index, "  %s:\n  - name: %s\n    version: 1.0.0\n    apiVersion: v2\n    urls: [%s-1.0.0.tgz]\n    digest: %s\n", name, name, name, digest)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "index.yaml"), []byte(index.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
 // TestBadArchivesGivenAsFiles gives each bad archive to template, install
 // and show: one line naming the archive and the entry, exit 1, nothing
 // written beside the archive.
@@ -101,31 +135,7 @@ func TestBadArchivesAsDependencies(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	archives := badArchives(t, dir)
-	writeTgz(t, filepath.Join(dir, "liar-1.0.0.tgz"), []tgzEntry{{name: "liar/Chart.yaml", body: "apiVersion: v2\nname: liar\nversion: 1.0.0\n"}})
-	var index strings.Builder
-	index.WriteString("apiVersion: v1\nentries:\n")
-	names := append(slices.Sorted(func(yield func(string) bool) {
-		for n := range archives {
-			if !yield(n) {
-				return
-			}
-		}
-	}), "liar")
-	for _, name := range names {
-		b, err := os.ReadFile(filepath.Join(dir, name+"-1.0.0.tgz"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(b)
-		digest := hex.EncodeToString(sum[:])
-		if name == "liar" {
-			digest = strings.Repeat("0", 64)
-		}
-		fmt.Fprintf(&index, "  %s:\n  - name: %s\n    version: 1.0.0\n    apiVersion: v2\n    urls: [%s-1.0.0.tgz]\n    digest: %s\n", name, name, name, digest)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "index.yaml"), []byte(index.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	names := writeEvilIndex(t, dir)
 	srv := newRepoServer(t, dir, "", "")
 	e := newRepoEnv(t)
 	e.mustBarge("repo", "add", "evil", srv.URL)

@@ -38,9 +38,9 @@ only that exists, as in Helm 4.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("keyring") {
-				keyring = defaultKeyring(cfg)
+				keyring = ""
 			}
-			v, err := verifyChart(cmd.Context(), args[0], keyring)
+			v, err := verifyChart(cmd.Context(), cfg, args[0], keyring)
 			if err != nil {
 				return err
 			}
@@ -53,8 +53,10 @@ only that exists, as in Helm 4.`,
 }
 
 // verifyChart verifies the chart archive at path with its provenance file,
-// path.prov, and the keys of the keyring file keyring, as helm verify does.
-func verifyChart(ctx context.Context, path, keyring string) (*provenance.Verification, error) {
+// path.prov, and the keys of the keyring file keyring ("" for the default),
+// as helm verify does, and as --verify does for a chart given as a local
+// archive.
+func verifyChart(ctx context.Context, cfg *Config, path, keyring string) (*provenance.Verification, error) {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -70,7 +72,7 @@ func verifyChart(ctx context.Context, path, keyring string) (*provenance.Verific
 	if err != nil {
 		return nil, err
 	}
-	return verifyWithKeyring(ctx, path, prov, keyring)
+	return verifyArchive(ctx, cfg, path, prov, keyring)
 }
 
 // readProvenance reads the provenance file at path, at most

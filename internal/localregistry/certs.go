@@ -16,8 +16,10 @@ import (
 )
 
 // writeCerts writes ca.crt, and server.crt and server.key for 127.0.0.1 and
-// localhost signed by that CA, into dir, and returns their paths.
-func writeCerts(dir string) (caFile, certFile, keyFile string, err error) {
+// localhost signed by that CA, into dir, and returns their paths; with
+// client, it writes client.crt and client.key too, a client certificate
+// signed by the same CA.
+func writeCerts(dir string, client bool) (caFile, certFile, keyFile string, err error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", "", "", err
@@ -62,6 +64,11 @@ func writeCerts(dir string) (caFile, certFile, keyFile string, err error) {
 	if err != nil {
 		return "", "", "", err
 	}
+	if client {
+		if err := writeClientCert(dir, ca, caKey); err != nil {
+			return "", "", "", err
+		}
+	}
 	caFile = filepath.Join(dir, "ca.crt")
 	certFile = filepath.Join(dir, "server.crt")
 	keyFile = filepath.Join(dir, "server.key")
@@ -78,4 +85,34 @@ func writeCerts(dir string) (caFile, certFile, keyFile string, err error) {
 		}
 	}
 	return caFile, certFile, keyFile, nil
+}
+
+// writeClientCert writes client.crt and client.key into dir, a client
+// certificate signed by ca.
+func writeClientCert(dir string, ca *x509.Certificate, caKey *ecdsa.PrivateKey) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(3),
+		Subject:      pkix.Name{CommonName: "barge-localregistry-client"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(7 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return fmt.Errorf("make the registry's client certificate: %w", err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "client.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "client.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
 }

@@ -46,6 +46,10 @@ type Options struct {
 	// localhost, signed by a certificate authority made for this registry
 	// (Registry.CAFile).
 	TLS bool
+	// ClientCerts, with TLS, makes the registry require a client
+	// certificate signed by its certificate authority; one is made for the
+	// run (Registry.ClientCertFile and ClientKeyFile).
+	ClientCerts bool
 }
 
 // Registry is a running registry. Its fields must not be changed; Stop may
@@ -59,6 +63,9 @@ type Registry struct {
 	// CAFile is the path of the PEM certificate of the authority that signs
 	// the registry's certificate, for clients' --ca-file; empty without TLS.
 	CAFile string
+	// ClientCertFile and ClientKeyFile are a client certificate the
+	// registry accepts, and its key, with Options.ClientCerts; else empty.
+	ClientCertFile, ClientKeyFile string
 	// StorageDir is the root of the registry's filesystem storage: blobs are
 	// under docker/registry/v2/blobs/sha256/XX/DIGEST/data.
 	StorageDir string
@@ -103,9 +110,15 @@ func Start(ctx context.Context, opts Options) (r *Registry, err error) {
 		return r, err
 	}
 	var certFile, keyFile, htpasswd string
+	if opts.ClientCerts && !opts.TLS {
+		return r, fmt.Errorf("localregistry: ClientCerts needs TLS")
+	}
 	if opts.TLS {
-		if r.CAFile, certFile, keyFile, err = writeCerts(r.Dir); err != nil {
+		if r.CAFile, certFile, keyFile, err = writeCerts(r.Dir, opts.ClientCerts); err != nil {
 			return r, err
+		}
+		if opts.ClientCerts {
+			r.ClientCertFile, r.ClientKeyFile = filepath.Join(r.Dir, "client.crt"), filepath.Join(r.Dir, "client.key")
 		}
 	}
 	if len(opts.Users) > 0 {
@@ -138,7 +151,7 @@ func (r *Registry) launch(ctx context.Context, bin string, useTLS bool, certFile
 		r.URL = "https://" + r.Host
 	}
 	config := filepath.Join(r.Dir, "config.yml")
-	if err := writeConfig(config, r.Host, r.StorageDir, certFile, keyFile, htpasswd); err != nil {
+	if err := writeConfig(config, r.Host, r.StorageDir, certFile, keyFile, r.ClientCertFile != "", htpasswd); err != nil {
 		return err
 	}
 	logf, err := os.Create(r.LogFile)
@@ -225,6 +238,13 @@ func (r *Registry) waitReady(ctx context.Context, timeout time.Duration) error {
 		pool := x509.NewCertPool()
 		pool.AppendCertsFromPEM(pem)
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+		if r.ClientCertFile != "" {
+			cert, err := tls.LoadX509KeyPair(r.ClientCertFile, r.ClientKeyFile)
+			if err != nil {
+				return err
+			}
+			tr.TLSClientConfig.Certificates = []tls.Certificate{cert}
+		}
 	}
 	client := &http.Client{Transport: tr, Timeout: 2 * time.Second}
 	var last error
@@ -273,9 +293,10 @@ func (r *Registry) failure(err error) error {
 }
 
 // writeConfig writes the registry's configuration: filesystem storage under
-// storage, listening on addr, with TLS when certFile is set and htpasswd
-// authentication when htpasswd is set.
-func writeConfig(path, addr, storage, certFile, keyFile, htpasswd string) error {
+// storage, listening on addr, with TLS when certFile is set (requiring
+// client certificates signed by the CA beside it with clientCerts) and
+// htpasswd authentication when htpasswd is set.
+func writeConfig(path, addr, storage, certFile, keyFile string, clientCerts bool, htpasswd string) error {
 	secret := make([]byte, 16)
 	if _, err := rand.Read(secret); err != nil {
 		return err
@@ -287,6 +308,9 @@ func writeConfig(path, addr, storage, certFile, keyFile, htpasswd string) error 
 	fmt.Fprintf(&b, "http:\n  addr: %q\n  secret: %q\n", addr, hex.EncodeToString(secret))
 	if certFile != "" {
 		fmt.Fprintf(&b, "  tls:\n    certificate: %q\n    key: %q\n", certFile, keyFile)
+		if clientCerts {
+			fmt.Fprintf(&b, "    clientcas:\n      - %q\n", filepath.Join(filepath.Dir(certFile), "ca.crt"))
+		}
 	}
 	if htpasswd != "" {
 		fmt.Fprintf(&b, "auth:\n  htpasswd:\n    realm: barge-localregistry\n    path: %q\n", htpasswd)

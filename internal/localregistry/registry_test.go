@@ -63,6 +63,7 @@ func TestStart(t *testing.T) {
 		{name: "htpasswd", opts: Options{Users: users}, user: "alice", password: "s3cret", want: http.StatusOK},
 		{name: "tls", opts: Options{TLS: true}, want: http.StatusOK},
 		{name: "tls and htpasswd", opts: Options{TLS: true, Users: users}, user: "alice", password: "s3cret", want: http.StatusOK},
+		{name: "client certificates", opts: Options{TLS: true, ClientCerts: true}, want: http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,7 +80,15 @@ func TestStart(t *testing.T) {
 				if !pool.AppendCertsFromPEM(pem) {
 					t.Fatalf("no certificate in %s", r.CAFile)
 				}
-				client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+				cfg := &tls.Config{RootCAs: pool}
+				if tt.opts.ClientCerts {
+					cert, err := tls.LoadX509KeyPair(r.ClientCertFile, r.ClientKeyFile)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cfg.Certificates = []tls.Certificate{cert}
+				}
+				client.Transport = &http.Transport{TLSClientConfig: cfg}
 			} else if r.CAFile != "" {
 				t.Errorf("CAFile = %q without TLS", r.CAFile)
 			}
@@ -137,5 +146,22 @@ func TestMissingBinary(t *testing.T) {
 	want := "registry v0.0.0 not found at"
 	if got := err.Error(); len(got) < len(want) || got[:len(want)] != want {
 		t.Errorf("error = %q, want it to start with %q", got, want)
+	}
+}
+
+// TestClientCertRequired checks that a registry with ClientCerts refuses a
+// client without a certificate.
+func TestClientCertRequired(t *testing.T) {
+	r := start(t, Options{TLS: true, ClientCerts: true})
+	pem, err := os.ReadFile(r.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	if resp, err := client.Get(r.URL + "/v2/"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("GET without a client certificate: %s, want a TLS failure", resp.Status)
 	}
 }

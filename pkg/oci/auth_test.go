@@ -216,3 +216,60 @@ func TestCheckRedirect(t *testing.T) {
 		})
 	}
 }
+
+// TestExplicitCredentialsStayWithTheirRegistry checks that --username and
+// --password go to one registry only: two registries take the same
+// credentials, and the second is sent none.
+func TestExplicitCredentialsStayWithTheirRegistry(t *testing.T) {
+	users := map[string]string{testUser: testPassword}
+	a := startRegistry(t, localregistry.Options{Users: users})
+	b := startRegistry(t, localregistry.Options{Users: users})
+	ctx := ctxFor(t)
+	chart := packageChart(t, "1.0.0")
+	for _, reg := range []*localregistry.Registry{a, b} {
+		c := newClient(t, Options{PlainHTTP: true, Username: testUser, Password: testPassword})
+		if _, err := c.Push(ctx, chart, "oci://"+reg.Host+"/charts", PushOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refA, refB := "oci://"+a.Host+"/charts/web:1.0.0", "oci://"+b.Host+"/charts/web:1.0.0"
+
+	t.Run("first registry", func(t *testing.T) {
+		c := newClient(t, Options{PlainHTTP: true, Username: testUser, Password: testPassword})
+		if _, err := c.Pull(ctx, refA, PullOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Pull(ctx, refB, PullOptions{})
+		wantError(t, err, ErrUnauthorized, refB, "the registry wants credentials")
+	})
+	t.Run("credentials host", func(t *testing.T) {
+		c := newClient(t, Options{PlainHTTP: true, Username: testUser, Password: testPassword, CredentialsHost: b.Host})
+		_, err := c.Pull(ctx, refA, PullOptions{})
+		wantError(t, err, ErrUnauthorized, refA, "the registry wants credentials")
+		if _, err := c.Pull(ctx, refB, PullOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestClientCertificate(t *testing.T) {
+	reg := startRegistry(t, localregistry.Options{TLS: true, ClientCerts: true})
+	ctx := ctxFor(t)
+	repo := "oci://" + reg.Host + "/charts"
+	chart := packageChart(t, "1.0.0")
+	ref := repo + "/web:1.0.0"
+	t.Run("without", func(t *testing.T) {
+		_, err := newClient(t, Options{CAFile: reg.CAFile}).Push(ctx, chart, repo, PushOptions{})
+		t.Log(err)
+		wantError(t, err, ErrTLS, ref, "pass --cert-file and --key-file")
+	})
+	t.Run("with", func(t *testing.T) {
+		c := newClient(t, Options{CAFile: reg.CAFile, CertFile: reg.ClientCertFile, KeyFile: reg.ClientKeyFile})
+		if _, err := c.Push(ctx, chart, repo, PushOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Pull(ctx, ref, PullOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
@@ -100,9 +101,15 @@ type Options struct {
 	// (--cert-file, --key-file).
 	CertFile, KeyFile string
 	// Username and Password are explicit credentials (--username,
-	// --password); when both are set they are sent to every registry the
-	// Client talks to, instead of the stored ones.
+	// --password), used when both are set instead of the stored ones, for
+	// the registry CredentialsHost only: a chart's dependencies may name
+	// any registry, and the credentials of one are not sent to another.
 	Username, Password string
+	// CredentialsHost is the registry (host[:port]) Username and Password
+	// are for. Empty means the registry of the first reference the Client
+	// works on (the command's chart, say); other registries get their
+	// stored credentials.
+	CredentialsHost string
 	// CredentialsFile is the Docker config.json where credentials are
 	// stored, Helm's registry config (see repo.RegistryConfigFromEnv).
 	// Empty means none: Login then fails, and pulls go without stored
@@ -155,6 +162,7 @@ type Client struct {
 	flights singleflight.Group
 
 	mu        sync.Mutex
+	credHost  string                  // where Username and Password go
 	verified  map[string]bool         // cache files whose digest was checked
 	tags      map[string][]string     // by repository
 	manifests map[string]*chartRecord // by reference
@@ -165,6 +173,7 @@ type Client struct {
 func New(opts Options) (*Client, error) {
 	c := &Client{
 		opts:      opts,
+		credHost:  registry.Reference{Registry: opts.CredentialsHost}.Host(),
 		limits:    opts.Limits.orDefaults(),
 		log:       opts.Logger,
 		verified:  map[string]bool{},
@@ -226,11 +235,26 @@ func newStore(opts Options) (credentials.Store, error) {
 	return store, nil
 }
 
+// bindCredentials makes host the registry of the explicit credentials if
+// none is yet: the first reference a Client works on chooses it.
+func (c *Client) bindCredentials(host string) {
+	c.mu.Lock()
+	if c.credHost == "" {
+		c.credHost = host
+	}
+	c.mu.Unlock()
+}
+
 // credential returns the credentials for the registry hostport: the
-// explicit ones, else the stored ones.
+// explicit ones if they are for it, else the stored ones.
 func (c *Client) credential(ctx context.Context, hostport string) (auth.Credential, error) {
 	if c.opts.Username != "" && c.opts.Password != "" {
-		return auth.Credential{Username: c.opts.Username, Password: c.opts.Password}, nil
+		c.mu.Lock()
+		mine := hostport == c.credHost
+		c.mu.Unlock()
+		if mine {
+			return auth.Credential{Username: c.opts.Username, Password: c.opts.Password}, nil
+		}
 	}
 	if c.store == nil {
 		return auth.EmptyCredential, nil
@@ -253,6 +277,7 @@ func (c *Client) hasCredential(ctx context.Context, host string) bool {
 
 // repository returns oras-go's client for the repository of ref.
 func (c *Client) repository(ref Reference) *remote.Repository {
+	c.bindCredentials(ref.oras().Host())
 	return &remote.Repository{
 		Client:           c.auth,
 		Reference:        ref.oras(),

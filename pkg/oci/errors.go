@@ -141,6 +141,12 @@ func classify(ctx context.Context, ref, host string, hadCreds bool, err error) e
 		return kind(ErrTLS, "TLS: "+lastCause(err), "the registry's certificate is not valid (expired?): pass --insecure-skip-tls-verify, or tell the registry's operators")
 	case errors.As(err, &recordErr) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return kind(ErrTLS, "the registry does not speak TLS", "pass --plain-http for a registry served over plain HTTP")
+	case strings.Contains(err.Error(), "certificate required") || strings.Contains(err.Error(), "bad certificate") || strings.Contains(err.Error(), "unknown certificate"):
+		return kind(ErrTLS, "TLS: "+lastCause(err), "the registry wants a client certificate it trusts: pass --cert-file and --key-file")
+	case strings.Contains(err.Error(), "http2: client conn could not be established"):
+		// Over HTTP/2 a registry that wants a client certificate closes
+		// the connection after TLS 1.3's handshake, and the alert is lost.
+		return kind(ErrTLS, "TLS: the registry closed the connection", "if it wants a client certificate, pass --cert-file and --key-file (or check them)")
 	case strings.Contains(err.Error(), "tls: "):
 		return kind(ErrTLS, "TLS: "+lastCause(err), "check --ca-file, --cert-file and --key-file, or pass --plain-http for a plain HTTP registry")
 	case errors.As(err, &opErr):

@@ -41,8 +41,8 @@ type PullOptions struct {
 
 // Pulled is a chart pulled from a registry.
 type Pulled struct {
-	// Ref is the reference pulled, with the tag it was found by (if any)
-	// and the manifest's digest.
+	// Ref is the reference pulled: the one given, with the tag a version
+	// was resolved to. Ref.Name() is what Helm prints after "Pulled:".
 	Ref Reference
 	// Name and Version are the chart's, from its config.
 	Name, Version string
@@ -113,7 +113,6 @@ func (c *Client) Pull(ctx context.Context, ref string, opts PullOptions) (*Pulle
 		return nil, &Error{Ref: ref, Err: fmt.Errorf("the digest is version %s of chart %s, not %s", rec.version, rec.name, version), Hint: "drop --version, or give the digest of that version"}
 	}
 	p := &Pulled{Ref: r, Name: rec.name, Version: rec.version, ManifestDigest: rec.manifest.Digest.String(), ChartDigest: rec.chart.Digest.String(), HasProv: rec.hasProv}
-	p.Ref.Digest = p.ManifestDigest
 	if p.Path, err = c.blob(ctx, label, r, rec.chart, ".tgz", c.limits.Chart, "chart layer"); err != nil {
 		return nil, err
 	}

@@ -122,6 +122,10 @@ func (c *Client) Push(ctx context.Context, archivePath, dest string, opts PushOp
 	if err := repo.Manifests().PushReference(ctx, m.desc, bytes.NewReader(m.data), ref.Tag); err != nil {
 		return nil, fail(err)
 	}
+	c.mu.Lock()
+	delete(c.tags, ref.Repo().Name()) // the list now lacks the tag
+	delete(c.manifests, ref.Repo().Name()+"@"+ref.Tag)
+	c.mu.Unlock()
 	if c.opts.CacheDir != "" {
 		path := filepath.Join(c.opts.CacheDir, "sha256-"+m.chart.Digest.Encoded()+".tgz")
 		if !c.cached(path, m.chart.Digest) {

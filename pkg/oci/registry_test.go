@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -47,6 +48,14 @@ func TestPushPull(t *testing.T) {
 		}
 	}
 
+	// The same Client lists the versions it pushed: a push forgets the
+	// tag list it remembered.
+	if _, err := c.Versions(ctx, repo+"/web"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Push(ctx, packageChart(t, "0.1.0"), repo, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	vs, err := c.Versions(ctx, repo+"/web")
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +64,7 @@ func TestPushPull(t *testing.T) {
 	for _, v := range vs {
 		got = append(got, v.String())
 	}
-	if diff := cmp.Diff([]string{"2.0.0-rc.1", "1.2.3", "1.2.3+build.7", "1.0.0"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"2.0.0-rc.1", "1.2.3", "1.2.3+build.7", "1.0.0", "0.1.0"}, got); diff != "" {
 		t.Errorf("Versions (-want +got):\n%s", diff)
 	}
 
@@ -82,7 +91,14 @@ func TestPushPull(t *testing.T) {
 			if p.Version != tt.want || p.Name != "web" {
 				t.Errorf("pulled %s %s, want web %s", p.Name, p.Version, tt.want)
 			}
-			if p.ManifestDigest != pushed[tt.want].ManifestDigest || p.Ref.Digest != p.ManifestDigest {
+			wantName := reg.Host + "/charts/web:" + TagOf(tt.want)
+			if strings.Contains(tt.ref, "@") {
+				wantName = strings.TrimPrefix(tt.ref, "oci://")
+			}
+			if p.Ref.Name() != wantName {
+				t.Errorf("Ref.Name() = %q, want %q (Helm's Pulled: line)", p.Ref.Name(), wantName)
+			}
+			if p.ManifestDigest != pushed[tt.want].ManifestDigest {
 				t.Errorf("manifest digest %s (ref %s), want %s", p.ManifestDigest, p.Ref, pushed[tt.want].ManifestDigest)
 			}
 			a, err := os.ReadFile(archives[tt.want])

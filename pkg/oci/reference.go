@@ -38,6 +38,11 @@ func ParseReference(s string) (Reference, error) {
 		return Reference{}, fmt.Errorf("%w %q: it must start with oci://, as in oci://registry.example.com/charts/web", ErrInvalidReference, s)
 	}
 	rest := strings.TrimPrefix(s, Scheme)
+	if host, _, _ := strings.Cut(rest, "/"); strings.Contains(host, "@") {
+		// user:password@host: never repeat it.
+		shown := Scheme + "***@" + host[strings.LastIndex(host, "@")+1:] + strings.TrimPrefix(rest, host)
+		return Reference{}, fmt.Errorf("%w %q: credentials in a reference are not read; pass --username and --password, or run 'barge registry login'", ErrInvalidReference, shown)
+	}
 	var r Reference
 	if i := strings.LastIndex(rest, "@"); i >= 0 {
 		r.Digest = rest[i+1:]

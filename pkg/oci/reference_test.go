@@ -103,3 +103,13 @@ func TestRegistryHost(t *testing.T) {
 		}
 	}
 }
+
+func TestParseReferenceHidesCredentials(t *testing.T) {
+	_, err := ParseReference("oci://alice:s3cret@r.example.com/charts/web:1.0.0")
+	if !errors.Is(err, ErrInvalidReference) {
+		t.Fatalf("error = %v, want ErrInvalidReference", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "s3cret") || strings.Contains(msg, "alice") || !strings.Contains(msg, `"oci://***@r.example.com/charts/web:1.0.0"`) {
+		t.Errorf("error = %q, want the reference without its credentials", msg)
+	}
+}

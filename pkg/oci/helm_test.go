@@ -26,12 +26,14 @@ var helmVersions = []string{"helm-v3.22.0", "helm-v4.3.1"}
 // helm is a reference helm binary with a home of its own.
 type helm struct {
 	bin, home, registryConfig string
+	// path is helm's PATH (where it finds credential helpers).
+	path string
 }
 
 func newHelm(t *testing.T, name string) *helm {
 	t.Helper()
 	home := t.TempDir()
-	return &helm{bin: helmbin.Find(t, name), home: home, registryConfig: filepath.Join(home, "config", "registry", "config.json")}
+	return &helm{bin: helmbin.Find(t, name), home: home, registryConfig: filepath.Join(home, "config", "registry", "config.json"), path: os.Getenv("PATH")}
 }
 
 // run runs helm with args (stdin as its input), and returns its output.
@@ -42,7 +44,7 @@ func (h *helm) run(t *testing.T, stdin string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, h.bin, args...)
 	cmd.Env = []string{
 		"HOME=" + h.home,
-		"PATH=" + os.Getenv("PATH"),
+		"PATH=" + h.path,
 		"HELM_CONFIG_HOME=" + filepath.Join(h.home, "config"),
 		"HELM_CACHE_HOME=" + filepath.Join(h.home, "cache"),
 		"HELM_DATA_HOME=" + filepath.Join(h.home, "data"),

@@ -123,11 +123,6 @@ func chartDirArg(args []string) string {
 	return "."
 }
 
-// errNoProvenance refuses the flags that verify or sign provenance files.
-func errNoProvenance(flag string) error {
-	return fmt.Errorf("--%s is not supported yet: provenance comes with OCI support; run without --%s", flag, flag)
-}
-
 // dependencyFlags are the flags of dependency update and build.
 type dependencyFlags struct {
 	skipRefresh bool
@@ -138,19 +133,21 @@ type dependencyFlags struct {
 
 // Bind registers the flags on fs.
 func (f *dependencyFlags) Bind(fs *pflag.FlagSet) {
-	fs.BoolVar(&f.verify, "verify", false, "verify the packages against signatures (not supported yet)")
-	fs.StringVar(&f.keyring, "keyring", "", "keyring containing public keys, for --verify (not supported yet)")
+	fs.BoolVar(&f.verify, "verify", false, "verify the packages against signatures")
+	fs.StringVar(&f.keyring, "keyring", "", "keyring containing public keys (default: ~/.gnupg/pubring.gpg, as Helm's)")
 	fs.BoolVar(&f.skipRefresh, "skip-refresh", false, "do not refresh the local repository cache")
 	f.registry.Bind(fs)
 }
 
 // options checks the flags and returns the options of a run.
 func (f *dependencyFlags) options(cmd *cobra.Command, cfg *Config) (dependency.Options, error) {
-	if f.verify {
-		return dependency.Options{}, errNoProvenance("verify")
-	}
 	f.registry.warnIgnored(cmd, cfg)
-	return dependency.Options{Resolver: cfg.resolver(), SkipRefresh: f.skipRefresh, Out: cfg.Out, Logger: cfg.warnLogger()}, nil
+	res := cfg.resolver()
+	opts := dependency.Options{Resolver: res, SkipRefresh: f.skipRefresh, Out: cfg.Out, Logger: cfg.warnLogger()}
+	if f.verify {
+		opts.Verify = verifier(cfg, res, f.keyring)
+	}
+	return opts, nil
 }
 
 // updateDependencies runs 'dependency update' on the chart directory dir,

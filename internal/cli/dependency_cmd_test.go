@@ -149,10 +149,8 @@ func TestDependencyCmdErrors(t *testing.T) {
 	}{
 		{"lock out of sync", []string{"dependency", "build", synced},
 			"chart " + synced + ": the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies: run 'barge dependency update " + synced + "'", ""},
-		{"verify", []string{"dependency", "build", "--verify", synced},
-			"--verify is not supported yet: provenance comes with OCI support; run without --verify", ""},
-		{"verify on update", []string{"dependency", "update", "--verify", synced},
-			"--verify is not supported yet: provenance comes with OCI support; run without --verify", ""},
+		{"verify on update, unsigned", []string{"dependency", "update", "--verify", synced},
+			"/sub-1.3.0.tgz.prov: 404 Not Found; the chart is not signed", "Hang tight while we grab the latest from your chart repositories...\n...Successfully got an update from the \"myrepo\" chart repository\nUpdate Complete. ⎈Happy Helming!⎈\nSaving 1 charts\nDownloading sub from repo " + srv.URL + "\n"},
 		{"no chart", []string{"dependency", "update", filepath.Join(synced, "nope")},
 			"chart " + filepath.Join(synced, "nope") + ": no such directory; give the path of a chart directory", ""},
 		{"unknown repository", []string{"dependency", "update", depParent(t, "- name: sub\n  version: ^1\n  repository: \"@nope\"\n")},

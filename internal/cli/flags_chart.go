@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"path"
 
 	"github.com/spf13/pflag"
 
+	"github.com/bargehq/barge/pkg/chart/provenance"
 	"github.com/bargehq/barge/pkg/chart/source"
 	"github.com/bargehq/barge/pkg/repo"
+	"github.com/bargehq/barge/pkg/repo/getter"
 )
 
 // chartFlags are Helm's flags that say where a command's CHART comes from:
@@ -35,8 +39,8 @@ func (c *chartFlags) Bind(fs *pflag.FlagSet, withDeps bool) {
 	bindTLSFiles(fs, &r.CertFile, &r.KeyFile, &r.CAFile)
 	fs.BoolVar(&r.Insecure, "insecure-skip-tls-verify", false, "skip tls certificate checks for the chart download")
 	fs.BoolVar(&r.PassCredentials, "pass-credentials", false, "pass credentials to all domains")
-	fs.BoolVar(&c.verify, "verify", false, "verify the package before using it (not supported yet)")
-	fs.StringVar(&c.keyring, "keyring", "", "location of public keys used for verification (not supported yet)")
+	fs.BoolVar(&c.verify, "verify", false, "verify the package before using it")
+	fs.StringVar(&c.keyring, "keyring", "", "location of public keys used for verification (default: ~/.gnupg/pubring.gpg, as Helm's)")
 	if withDeps {
 		fs.BoolVar(&c.dependencyUpdate, "dependency-update", false, "update dependencies if they are missing before installing the chart")
 	}
@@ -52,12 +56,13 @@ func bindTLSFiles(fs *pflag.FlagSet, cert, key, ca *string) {
 
 // open finds, loads and checks the chart name with the flags.
 func (c *chartFlags) open(ctx context.Context, cfg *Config, name string, installable bool) (*source.Opened, error) {
-	if c.verify {
-		return nil, errors.New("--verify: verifying a chart's provenance is not supported yet; drop --verify")
-	}
 	ref := c.ref
 	ref.Chart = name
-	opts := source.Options{Resolver: cfg.resolver(), Installable: installable}
+	res := cfg.resolver()
+	opts := source.Options{Resolver: res, Installable: installable}
+	if c.verify {
+		opts.Verify = verifier(cfg, res, c.keyring)
+	}
 	if c.dependencyUpdate {
 		out := cfg.Out
 		if c.progress != nil {
@@ -73,4 +78,43 @@ func (c *chartFlags) open(ctx context.Context, cfg *Config, name string, install
 		fmt.Fprintln(cfg.ErrOut, "WARNING: This chart is deprecated")
 	}
 	return o, nil
+}
+
+// verifier returns the check of --verify, with the keys of keyring ("" for
+// the default): a local archive is verified with the .prov beside it, a
+// downloaded one with the .prov beside it on its server.
+func verifier(cfg *Config, res *repo.Resolver, keyring string) func(context.Context, *repo.Located) error {
+	return func(ctx context.Context, loc *repo.Located) error {
+		if loc.URL == "" {
+			_, err := verifyChart(ctx, cfg, loc.Path, keyring)
+			return err
+		}
+		prov, err := res.Provenance(ctx, loc)
+		if err != nil {
+			return err
+		}
+		_, err = verifyLocated(ctx, cfg, loc, prov, keyring)
+		return err
+	}
+}
+
+// verifyLocated verifies the chart archive loc downloaded with its
+// provenance file prov and the keys of keyring ("" for the default); errors
+// name the archive's URL rather than the cache's file.
+func verifyLocated(ctx context.Context, cfg *Config, loc *repo.Located, prov []byte, keyring string) (*provenance.Verification, error) {
+	v, err := verifyArchive(ctx, cfg, loc.Path, signedName(loc.URL), prov, keyring)
+	var pe *provenance.Error
+	if errors.As(err, &pe) && pe.File == loc.Path {
+		pe.File = getter.Redact(loc.URL)
+	}
+	return v, err
+}
+
+// signedName is the file name a chart archive downloaded from rawURL was
+// signed as: the last element of the URL's path.
+func signedName(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil && u.Path != "" {
+		return path.Base(u.Path)
+	}
+	return path.Base(rawURL)
 }

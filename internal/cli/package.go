@@ -33,10 +33,10 @@ func (f *packageFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.opts.Version, "version", "", "set the version on the chart to this semver version")
 	fs.StringVar(&f.opts.AppVersion, "app-version", "", "set the appVersion on the chart to this version")
 	fs.BoolVarP(&f.dependencyUpdate, "dependency-update", "u", false, `update dependencies from "Chart.yaml" to dir "charts/" before packaging`)
-	fs.BoolVar(&f.sign, "sign", false, "use a PGP private key to sign this package (not supported yet)")
-	fs.StringVar(&f.key, "key", "", "name of the key to use when signing, with --sign (not supported yet)")
-	fs.StringVar(&f.keyring, "keyring", "", "location of a public keyring, with --sign (not supported yet)")
-	fs.StringVar(&f.passphraseFile, "passphrase-file", "", "location of a file which contains the passphrase for the signing key, with --sign (not supported yet)")
+	fs.BoolVar(&f.sign, "sign", false, "use a PGP private key to sign this package")
+	fs.StringVar(&f.key, "key", "", "name of the key to use when signing. Used if --sign is true")
+	fs.StringVar(&f.keyring, "keyring", "", "location of a keyring holding the signing key (default: ~/.gnupg/pubring.gpg, as Helm's)")
+	fs.StringVar(&f.passphraseFile, "passphrase-file", "", "location of a file which contains the passphrase for the signing key. Use \"-\" in order to read from stdin")
 	f.registry.Bind(fs)
 }
 
@@ -55,15 +55,17 @@ Chart.yaml lists must be in charts/: -u fetches them first, as
 'barge dependency update' does. --version and --app-version change only
 those lines of the packaged Chart.yaml.
 
-Signing (--sign, --key, --keyring, --passphrase-file) is not supported yet.`,
+--sign signs each archive with the key --key names in --keyring, writing
+NAME-VERSION.tgz.prov beside it, in Helm's provenance format: 'barge verify',
+'helm verify' and --verify check it. The key is unlocked (with
+--passphrase-file, or a prompt at a terminal) before anything is written.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("need at least one argument, the path to the chart")
 			}
-			for _, name := range []string{"sign", "key", "keyring", "passphrase-file"} {
-				if cmd.Flags().Changed(name) {
-					return errNoProvenance(name)
-				}
+			signer, err := newPackageSigner(cmd.Context(), cfg, flags.sign, flags.key, flags.keyring, flags.passphraseFile)
+			if err != nil {
+				return err
 			}
 			flags.registry.warnIgnored(cmd, cfg)
 			dest := flags.dest
@@ -78,6 +80,9 @@ Signing (--sign, --key, --keyring, --passphrase-file) is not supported yet.`,
 			for _, arg := range args {
 				p, err := packageChart(cmd.Context(), cfg, arg, dest, &flags)
 				if err != nil {
+					return err
+				}
+				if err := signPackage(cmd.Context(), signer, p); err != nil {
 					return err
 				}
 				fmt.Fprintf(cfg.Out, "Successfully packaged chart and saved it to: %s\n", p)

@@ -120,9 +120,8 @@ func TestPackageCmdErrors(t *testing.T) {
 		{"no chart", []string{"package"}, "need at least one argument, the path to the chart"},
 		{"no such directory", []string{"package", filepath.Join(src, "nope"), "-d", dest}, "chart " + filepath.Join(src, "nope") + ": no such directory; give the path of a chart directory"},
 		{"an archive", []string{"package", file, "-d", dest}, "chart " + file + " is not a directory: package takes a chart directory"},
-		{"sign", []string{"package", app, "--sign", "--key", "k", "--keyring", "r"}, "--sign is not supported yet: provenance comes with OCI support; run without --sign"},
-		{"key", []string{"package", app, "--key", "k"}, "--key is not supported yet: provenance comes with OCI support"},
-		{"passphrase", []string{"package", app, "--passphrase-file", "-"}, "--passphrase-file is not supported yet"},
+		{"sign without key", []string{"package", app, "-d", dest, "--sign"}, "--key is required for signing a package"},
+		{"sign without keyring", []string{"package", app, "-d", dest, "--sign", "--key", "k", "--keyring", filepath.Join(src, "nope.gpg")}, filepath.Join(src, "nope.gpg")},
 		{"missing dependencies", []string{"package", needs, "-d", dest}, "found in Chart.yaml, but missing in charts/ directory: sub"},
 		{"bad version", []string{"package", app, "-d", dest, "--version", "one"}, `version "one"`},
 	}

@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,8 +44,9 @@ repository's index, and entry by entry (no path leaving the chart's
 directory, no links, bounded sizes). An archive that fails is refused, naming
 the archive and the entry at fault.
 
-Provenance files (--prov, --verify) are not supported yet: they come with
-OCI support.`,
+--verify checks the chart's provenance file (the archive's URL with .prov
+after it) against the keys of --keyring before anything is written, prints
+who signed it, and saves the .prov beside the archive; --prov only saves it.`,
 		Example: `  barge pull bitnami/nginx --version '^15'
   barge pull nginx --repo https://charts.bitnami.com/bitnami --untar --untardir ./vendor
   barge pull https://charts.example.com/web-1.2.0.tgz -d ./charts`,
@@ -57,21 +58,13 @@ OCI support.`,
 	f := cmd.Flags()
 	o.chart.Bind(f, false)
 	f.BoolVar(&o.untar, "untar", false, "if set to true, will untar the chart after downloading it")
-	f.BoolVar(&o.prov, "prov", false, "fetch the provenance file, but don't perform verification (not supported yet)")
+	f.BoolVar(&o.prov, "prov", false, "fetch the provenance file, but don't perform verification")
 	f.StringVar(&o.untarDir, "untardir", ".", "if untar is specified, this flag specifies the name of the directory into which the chart is expanded")
 	f.StringVarP(&o.dest, "destination", "d", ".", "location to write the chart. If this and untardir are specified, untardir is appended to this")
 	return cmd
 }
 
 func (o *pullOptions) run(ctx context.Context, cfg *Config, charts []string) error {
-	switch {
-	case o.chart.verify:
-		return errors.New("--verify: verifying a chart's provenance is not supported yet (it comes with OCI support); pull without --verify")
-	case o.prov:
-		return errors.New("--prov: provenance files are not supported yet (they come with OCI support); pull without --prov")
-	case o.chart.keyring != "":
-		cfg.warn("--keyring is ignored: provenance files are not supported yet")
-	}
 	resolver := cfg.resolver()
 	for _, name := range charts {
 		if filepath.IsAbs(name) || strings.HasPrefix(name, ".") {
@@ -86,10 +79,23 @@ func (o *pullOptions) run(ctx context.Context, cfg *Config, charts []string) err
 		if err != nil {
 			return err
 		}
+		var prov []byte
+		if o.chart.verify || o.prov {
+			if prov, err = resolver.Provenance(ctx, loc); err != nil {
+				return err
+			}
+		}
+		if o.chart.verify {
+			v, err := verifyLocated(ctx, cfg, loc, prov, o.chart.keyring)
+			if err != nil {
+				return err
+			}
+			writeVerification(cfg.Out, v)
+		}
 		if o.untar {
 			err = o.unpack(loc)
 		} else {
-			err = o.save(loc)
+			err = o.save(loc, prov)
 		}
 		if err != nil {
 			return err
@@ -118,8 +124,9 @@ func (o *pullOptions) unpack(loc *repo.Located) error {
 }
 
 // save copies the downloaded archive, once read and checked whole, into the
-// destination as NAME-VERSION.tgz, the name and version of its Chart.yaml.
-func (o *pullOptions) save(loc *repo.Located) error {
+// destination as NAME-VERSION.tgz, the name and version of its Chart.yaml,
+// and its provenance file prov, if not nil, beside it.
+func (o *pullOptions) save(loc *repo.Located, prov []byte) error {
 	label := getter.Redact(loc.URL)
 	f, err := os.Open(loc.Path)
 	if err != nil {
@@ -140,7 +147,13 @@ func (o *pullOptions) save(loc *repo.Located) error {
 	if err := os.MkdirAll(o.dest, 0o755); err != nil {
 		return fmt.Errorf("--destination: %w", err)
 	}
-	return pullCopy(f, filepath.Join(o.dest, file))
+	if err := pullCopy(f, filepath.Join(o.dest, file)); err != nil {
+		return err
+	}
+	if prov == nil {
+		return nil
+	}
+	return pullCopy(bytes.NewReader(prov), filepath.Join(o.dest, file+".prov"))
 }
 
 // pullCopy writes r to path through a temporary file in the same

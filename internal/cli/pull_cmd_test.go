@@ -112,8 +112,8 @@ func TestPull(t *testing.T) {
 		{[]string{"b/web", "--version", "9"}, `chart "web" version "9" not found in b index (newest: 2.0.0-rc.1, 1.2.0, 1.0.0, 0.1.0)`},
 		{[]string{"nope/web"}, "repo nope not found"},
 		{[]string{"./db"}, "pull downloads charts from repositories, not local paths"},
-		{[]string{"b/web", "--verify"}, "--verify: verifying a chart's provenance is not supported yet (it comes with OCI support)"},
-		{[]string{"b/web", "--prov"}, "--prov: provenance files are not supported yet"},
+		{[]string{"b/web", "--verify"}, "/web-1.2.0.tgz.prov: 404 Not Found; the chart is not signed"},
+		{[]string{"b/web", "--prov"}, "/web-1.2.0.tgz.prov: 404 Not Found; the chart is not signed"},
 		{[]string{"oci://127.0.0.1/charts/web"}, "OCI registries are not supported here yet"},
 	}
 	for _, tc := range errs {

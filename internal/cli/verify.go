@@ -72,7 +72,7 @@ func verifyChart(ctx context.Context, cfg *Config, path, keyring string) (*prove
 	if err != nil {
 		return nil, err
 	}
-	return verifyArchive(ctx, cfg, path, prov, keyring)
+	return verifyArchive(ctx, cfg, path, filepath.Base(path), prov, keyring)
 }
 
 // readProvenance reads the provenance file at path, at most
@@ -94,24 +94,18 @@ func readProvenance(path string) ([]byte, error) {
 }
 
 // verifyArchive verifies prov, the provenance file of the chart archive at
-// archivePath, with the keys of the keyring file keyring: for --verify on
-// install, upgrade, pull and template. "" means the default keyring. An
-// archive kept under another name than the one it was signed as (a cache
-// by digest) is verified with provenance.VerifyAs instead.
-func verifyArchive(ctx context.Context, cfg *Config, archivePath string, prov []byte, keyring string) (*provenance.Verification, error) {
+// archivePath, signed as signedAs (its base name, unless kept under another
+// name, as a download cached by digest is), with the keys of the keyring
+// file keyring ("" for the default).
+func verifyArchive(ctx context.Context, cfg *Config, archivePath, signedAs string, prov []byte, keyring string) (*provenance.Verification, error) {
 	if keyring == "" {
 		keyring = defaultKeyring(cfg)
 	}
-	return verifyWithKeyring(ctx, archivePath, prov, keyring)
-}
-
-// verifyWithKeyring loads the keyring file keyring and verifies with it.
-func verifyWithKeyring(ctx context.Context, archivePath string, prov []byte, keyring string) (*provenance.Verification, error) {
 	ring, err := provenance.LoadKeyring(ctx, keyring)
 	if err != nil {
 		return nil, err
 	}
-	return provenance.Verify(ctx, archivePath, prov, ring)
+	return provenance.VerifyAs(ctx, archivePath, signedAs, prov, ring)
 }
 
 // writeVerification prints v as helm verify and helm pull --verify do.

@@ -66,23 +66,15 @@ func newSigningKeys(t *testing.T, dir, name, email, passphrase string) signingKe
 	return k
 }
 
-// signedChart packages a chart with barge and signs it with keys, as
-// package --sign does, and returns the archive's path.
+// signedChart packages a chart with barge package --sign, signed with
+// keys, and returns the archive's path.
 func signedChart(t *testing.T, e *repoEnv, keys signingKeys) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "demo")
 	writeChart(t, dir, "demo", "0.1.0", "a signed chart", "")
 	dest := t.TempDir()
-	e.mustBarge("package", dir, "-d", dest)
+	e.mustBarge("package", dir, "-d", dest, "--sign", "--key", keys.id(), "--keyring", keys.secring)
 	tgz := filepath.Join(dest, "demo-0.1.0.tgz")
-	cfg := &Config{In: strings.NewReader(""), Env: e.env}
-	s, err := newPackageSigner(context.Background(), cfg, true, keys.id(), keys.secring, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := signPackage(context.Background(), s, tgz); err != nil {
-		t.Fatal(err)
-	}
 	return tgz
 }
 
@@ -283,7 +275,7 @@ func TestPackageSigner(t *testing.T) {
 	}
 }
 
-// TestSignPackageHelmVerifies signs with a passphrase-protected key and
+// TestSignPackageHelmVerifies runs package --sign with a passphrase-protected key and
 // checks helm 3.22 and 4.3 verify the archive, and barge's --verify
 // function too; a tampered archive is refused by all three.
 func TestSignPackageHelmVerifies(t *testing.T) {
@@ -294,15 +286,11 @@ func TestSignPackageHelmVerifies(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	writeChart(t, dir, "demo", "0.1.0", "a signed chart", "")
 	tgz := filepath.Join(t.TempDir(), "demo-0.1.0.tgz")
-	e.mustBarge("package", dir, "-d", filepath.Dir(tgz))
+	out := e.mustBarge("package", dir, "-d", filepath.Dir(tgz), "--sign", "--key", "Jane", "--keyring", keys.secring, "--passphrase-file", passFile)
+	if want := "Successfully packaged chart and saved it to: " + tgz + "\n"; out != want {
+		t.Errorf("package --sign printed %q, want %q", out, want)
+	}
 	cfg := &Config{In: strings.NewReader(""), Env: e.env}
-	s, err := newPackageSigner(context.Background(), cfg, true, "Jane", keys.secring, passFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := signPackage(context.Background(), s, tgz); err != nil {
-		t.Fatal(err)
-	}
 	if fi, err := os.Stat(tgz + ".prov"); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Fatalf("provenance file: %v %v", fi, err)
 	}
@@ -310,7 +298,7 @@ func TestSignPackageHelmVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := verifyArchive(context.Background(), cfg, tgz, prov, keys.pubring); err != nil {
+	if _, err := verifyArchive(context.Background(), cfg, tgz, filepath.Base(tgz), prov, keys.pubring); err != nil {
 		t.Errorf("verifyArchive: %v", err)
 	}
 	for _, v := range []string{"v3.22.0", "v4.3.1"} {
@@ -323,7 +311,7 @@ func TestSignPackageHelmVerifies(t *testing.T) {
 	}
 	f.Write([]byte{0})
 	f.Close()
-	if _, err := verifyArchive(context.Background(), cfg, tgz, prov, keys.pubring); err == nil || !strings.Contains(err.Error(), "sha256 sum does not match") {
+	if _, err := verifyArchive(context.Background(), cfg, tgz, filepath.Base(tgz), prov, keys.pubring); err == nil || !strings.Contains(err.Error(), "sha256 sum does not match") {
 		t.Errorf("verifyArchive of a tampered archive: %v", err)
 	}
 	for _, v := range []string{"v3.22.0", "v4.3.1"} {

@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -68,6 +69,10 @@ type Located struct {
 	URL string
 	// Digest is the archive's SHA-256 in hex, empty for a local chart.
 	Digest string
+
+	// from is the repository the archive was downloaded from, for
+	// Provenance.
+	from getter.Repo
 }
 
 // Resolver turns chart references into charts on disk, with Helm's rules
@@ -338,7 +343,7 @@ func (r *Resolver) locateURL(ctx context.Context, ref Ref, chartURL string) (*Lo
 	if err != nil {
 		return nil, err
 	}
-	return &Located{Path: path, URL: chartURL, Digest: digest}, nil
+	return &Located{Path: path, URL: chartURL, Digest: digest, from: refRepo(ref, "")}, nil
 }
 
 // findURL returns the version of idx whose archive URL, resolved against
@@ -384,7 +389,26 @@ func (r *Resolver) download(ctx context.Context, repo getter.Repo, cv *ChartVers
 	if err != nil {
 		return nil, err
 	}
-	return &Located{Path: path, Version: cv.Version, Repo: label, URL: chartURL, Digest: digest}, nil
+	return &Located{Path: path, Version: cv.Version, Repo: label, URL: chartURL, Digest: digest, from: repo}, nil
+}
+
+// Provenance downloads the provenance file of the archive loc downloaded,
+// at its URL with ".prov" after it (Helm's rule), with the credentials and
+// TLS settings the archive was downloaded with. It is not cached: a
+// signature is checked each time the chart is used. A local chart has no
+// URL: its provenance file is beside it.
+func (r *Resolver) Provenance(ctx context.Context, loc *Located) ([]byte, error) {
+	r.init()
+	if loc.URL == "" {
+		return nil, fmt.Errorf("chart %s: not downloaded: its provenance file is %s.prov", loc.Path, loc.Path)
+	}
+	var b bytes.Buffer
+	provURL := loc.URL + ".prov"
+	r.debug("downloading provenance file", "url", getter.Redact(provURL))
+	if _, err := r.client.Get(ctx, getter.Request{Repo: loc.from, URL: provURL, Kind: getter.KindProvenance}, &b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // isDir reports whether path is a directory.

@@ -53,6 +53,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock that dates the lock; nil is time.Now.
 	Now func() time.Time
+	// Verify, when set, is called with each archive downloaded from a
+	// repository, before it is read (--verify): an error refuses it, and
+	// charts/ is left as it was.
+	Verify func(ctx context.Context, loc *repo.Located) error
 }
 
 // run is one Update or Build.

@@ -245,6 +245,11 @@ func (r *run) download(ctx context.Context, it item, chartURL, staging string) (
 		return "", fmt.Errorf("chart %s: dependency %q: chart archive %s: %w: the index of %s says sha256:%s, the download is sha256:%s; the archive changed since the index was made: tell the repository's maintainers",
 			r.dir, it.dep.Name, getter.Redact(chartURL), repo.ErrDigestMismatch, it.src.label(), want, loc.Digest)
 	}
+	if r.opts.Verify != nil {
+		if err := r.opts.Verify(ctx, loc); err != nil {
+			return "", fmt.Errorf("chart %s: dependency %q: %w", r.dir, it.dep.Name, err)
+		}
+	}
 	ch, err := archive.LoadFileAs(loc.Path, getter.Redact(chartURL), archive.DefaultLimits())
 	if err != nil {
 		return "", fmt.Errorf("chart %s: dependency %q: %w", r.dir, it.dep.Name, err)

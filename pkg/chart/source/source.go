@@ -28,6 +28,9 @@ type Options struct {
 	// dependencies are missing (install's --dependency-update); the chart
 	// is then loaded again. Nil leaves missing dependencies an error.
 	UpdateDependencies func(ctx context.Context, dir string) error
+	// Verify, when set, is called with where the chart was found before it
+	// is loaded (--verify): an error refuses the chart.
+	Verify func(ctx context.Context, loc *repo.Located) error
 }
 
 // Opened is a chart Open found and loaded.
@@ -45,6 +48,11 @@ func Open(ctx context.Context, ref repo.Ref, opts Options) (*Opened, error) {
 	loc, err := locate(ctx, ref, opts.Resolver)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Verify != nil {
+		if err := opts.Verify(ctx, loc); err != nil {
+			return nil, err
+		}
 	}
 	ch, err := load(loc)
 	if err != nil {

@@ -107,6 +107,8 @@ func statusFailure(req Request, at *authTransport, resp *http.Response) error {
 			e.Hint = fmt.Sprintf("is %s a chart repository? (no index.yaml at %s)", Redact(req.Repo.URL), Redact(req.URL))
 		} else if req.Kind == KindArchive && req.Repo.URL != "" {
 			e.Hint = "the repository's index names an archive it does not serve: update the repository ('barge repo update'), or tell its maintainers"
+		} else if req.Kind == KindProvenance {
+			e.Hint = "the chart is not signed: there is no provenance file beside the archive; drop --verify to use it unsigned"
 		} else {
 			e.Hint = "check the URL"
 		}

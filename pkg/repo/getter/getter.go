@@ -23,6 +23,9 @@ const (
 	// DefaultMaxArchiveSize bounds a chart archive (.tgz): the default
 	// limit of package chart/archive, over which a chart cannot be loaded.
 	DefaultMaxArchiveSize int64 = 20 << 20
+	// DefaultMaxProvenanceSize bounds a provenance file (.prov): a
+	// signature and a Chart.yaml.
+	DefaultMaxProvenanceSize int64 = 1 << 20
 )
 
 // Kind says what a request fetches: it picks the size limit, the Accept
@@ -34,6 +37,8 @@ const (
 	KindIndex Kind = iota + 1
 	// KindArchive is a chart archive (.tgz).
 	KindArchive
+	// KindProvenance is a chart archive's provenance file (.tgz.prov).
+	KindProvenance
 )
 
 // Repo is the repository a request is made for: its name and base URL for
@@ -126,6 +131,9 @@ type Client struct {
 
 // Limit returns the size limit of a body of kind k.
 func (c *Client) Limit(k Kind) int64 {
+	if k == KindProvenance {
+		return DefaultMaxProvenanceSize
+	}
 	if k == KindIndex {
 		if c.MaxIndexSize > 0 {
 			return c.MaxIndexSize

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"path"
 
 	"github.com/spf13/pflag"
 
@@ -39,6 +37,7 @@ func (c *chartFlags) Bind(fs *pflag.FlagSet, withDeps bool) {
 	bindTLSFiles(fs, &r.CertFile, &r.KeyFile, &r.CAFile)
 	fs.BoolVar(&r.Insecure, "insecure-skip-tls-verify", false, "skip tls certificate checks for the chart download")
 	fs.BoolVar(&r.PassCredentials, "pass-credentials", false, "pass credentials to all domains")
+	fs.BoolVar(&r.PlainHTTP, "plain-http", false, "use insecure HTTP connections for the chart download")
 	fs.BoolVar(&c.verify, "verify", false, "verify the package before using it")
 	fs.StringVar(&c.keyring, "keyring", "", "location of public keys used for verification (default: ~/.gnupg/pubring.gpg, as Helm's)")
 	if withDeps {
@@ -102,19 +101,10 @@ func verifier(cfg *Config, res *repo.Resolver, keyring string) func(context.Cont
 // provenance file prov and the keys of keyring ("" for the default); errors
 // name the archive's URL rather than the cache's file.
 func verifyLocated(ctx context.Context, cfg *Config, loc *repo.Located, prov []byte, keyring string) (*provenance.Verification, error) {
-	v, err := verifyArchive(ctx, cfg, loc.Path, signedName(loc.URL), prov, keyring)
+	v, err := verifyArchive(ctx, cfg, loc.Path, loc.FileName, prov, keyring)
 	var pe *provenance.Error
 	if errors.As(err, &pe) && pe.File == loc.Path {
 		pe.File = getter.Redact(loc.URL)
 	}
 	return v, err
-}
-
-// signedName is the file name a chart archive downloaded from rawURL was
-// signed as: the last element of the URL's path.
-func signedName(rawURL string) string {
-	if u, err := url.Parse(rawURL); err == nil && u.Path != "" {
-		return path.Base(u.Path)
-	}
-	return path.Base(rawURL)
 }

@@ -39,6 +39,7 @@ func (g *globalFlags) Bind(fs *pflag.FlagSet, setting func(string) string) {
 	fs.IntVar(&k.Burst, "burst-limit", envInt(setting("BURST_LIMIT")), "client-side throttling burst, 0 for barge's default of 400 ($BARGE_BURST_LIMIT, $HELM_BURST_LIMIT)")
 	fs.StringVar(&g.cfg.RepositoryConfig, "repository-config", "", "path to the file of chart repositories (default: Helm's repositories.yaml, $BARGE_REPOSITORY_CONFIG, $HELM_REPOSITORY_CONFIG)")
 	fs.StringVar(&g.cfg.RepositoryCache, "repository-cache", "", "path to the directory of cached repository indexes and charts (default: Helm's, $BARGE_REPOSITORY_CACHE, $HELM_REPOSITORY_CACHE)")
+	fs.StringVar(&g.cfg.RegistryConfig, "registry-config", "", "path to the registry config file (default: Helm's, $BARGE_REGISTRY_CONFIG, $HELM_REGISTRY_CONFIG)")
 	fs.BoolVar(&g.cfg.Debug, "debug", envBool(setting("DEBUG")), "enable verbose output ($BARGE_DEBUG, $HELM_DEBUG)")
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bargehq/barge/pkg/chart/archive"
+	"github.com/bargehq/barge/pkg/oci"
 	"github.com/bargehq/barge/pkg/repo"
 	"github.com/bargehq/barge/pkg/repo/getter"
 )
@@ -78,6 +79,9 @@ func (o *pullOptions) run(ctx context.Context, cfg *Config, charts []string) err
 		loc, err := resolver.Locate(ctx, ref)
 		if err != nil {
 			return err
+		}
+		if loc.Manifest != "" {
+			fmt.Fprintf(cfg.Out, "Pulled: %s\nDigest: %s\n", strings.TrimPrefix(loc.URL, oci.Scheme), loc.Manifest)
 		}
 		var prov []byte
 		if o.chart.verify || o.prov {

@@ -114,7 +114,6 @@ func TestPull(t *testing.T) {
 		{[]string{"./db"}, "pull downloads charts from repositories, not local paths"},
 		{[]string{"b/web", "--verify"}, "/web-1.2.0.tgz.prov: 404 Not Found; the chart is not signed"},
 		{[]string{"b/web", "--prov"}, "/web-1.2.0.tgz.prov: 404 Not Found; the chart is not signed"},
-		{[]string{"oci://127.0.0.1/charts/web"}, "OCI registries are not supported here yet"},
 	}
 	for _, tc := range errs {
 		_, _, err := e.barge(append([]string{"pull", "-d", t.TempDir()}, tc.args...)...)

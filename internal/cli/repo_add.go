@@ -147,22 +147,30 @@ const maxPasswordSize = 64 << 10
 // --password-stdin, else, when a username is given without one, from the
 // terminal.
 func (o *repoAddOptions) readPassword(cfg *Config, e *repo.Entry) error {
+	return readPassword(cfg, o.passwordStdin, e.Username, &e.Password, fmt.Sprintf("repository %q", e.Name))
+}
+
+// readPassword fills *password as Helm's repo add and registry login do:
+// from standard input with --password-stdin, else, for a username without
+// a password, from a prompt at a terminal. what names what it is for in
+// errors.
+func readPassword(cfg *Config, fromStdin bool, username string, password *string, what string) error {
 	switch {
-	case o.passwordStdin && e.Password != "":
+	case fromStdin && *password != "":
 		return errors.New("--password and --password-stdin: give the password one way only")
-	case o.passwordStdin:
+	case fromStdin:
 		b, err := io.ReadAll(io.LimitReader(cfg.In, maxPasswordSize))
 		if err != nil {
 			return fmt.Errorf("--password-stdin: %w", err)
 		}
-		e.Password = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+		*password = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 		return nil
-	case e.Username == "" || e.Password != "":
+	case username == "" || *password != "":
 		return nil
 	}
 	f, ok := cfg.In.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return fmt.Errorf("repository %q: --username without a password, and no terminal to ask for it on: pass --password-stdin and write the password to standard input", e.Name)
+		return fmt.Errorf("%s: --username without a password, and no terminal to ask for it on: pass --password-stdin and write the password to standard input", what)
 	}
 	fmt.Fprint(cfg.Out, "Password: ")
 	b, err := term.ReadPassword(int(f.Fd()))
@@ -170,6 +178,6 @@ func (o *repoAddOptions) readPassword(cfg *Config, e *repo.Entry) error {
 	if err != nil {
 		return fmt.Errorf("reading the password: %w", err)
 	}
-	e.Password = string(b)
+	*password = string(b)
 	return nil
 }

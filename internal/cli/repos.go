@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bargehq/barge/internal/version"
+	"github.com/bargehq/barge/pkg/oci"
 	"github.com/bargehq/barge/pkg/repo"
 	"github.com/bargehq/barge/pkg/repo/getter"
 )
@@ -49,7 +50,22 @@ func (c *Config) getter() *getter.Client {
 // resolver returns the chart resolver of a command: Helm's repositories,
 // the shared cache, warnings on stderr.
 func (c *Config) resolver() *repo.Resolver {
-	return &repo.Resolver{Paths: c.repoPaths(), Client: c.getter(), Logger: c.warnLogger()}
+	return &repo.Resolver{Paths: c.repoPaths(), Client: c.getter(), Logger: c.warnLogger(), Registry: c.registryOptions()}
+}
+
+// registryOptions are the settings of OCI registry clients the flags of a
+// command do not give: Helm's registry config (--registry-config), Docker's
+// as a fallback, the user agent, and with --debug a log of each request.
+func (c *Config) registryOptions() oci.Options {
+	creds := c.RegistryConfig
+	if creds == "" {
+		creds = repo.RegistryConfigFromEnv(c.Getenv)
+	}
+	o := oci.Options{CredentialsFile: creds, DockerConfig: oci.DockerConfigFromEnv(c.Getenv), UserAgent: "barge/" + version.Get().Version}
+	if c.Debug {
+		o.Logger = c.Logger()
+	}
+	return o
 }
 
 // warnLogger returns a logger that prints warnings on stderr as

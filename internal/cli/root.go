@@ -41,6 +41,9 @@ type Config struct {
 	// RepositoryConfig and RepositoryCache are --repository-config and
 	// --repository-cache; empty means Helm's files (see repoPaths).
 	RepositoryConfig, RepositoryCache string
+	// RegistryConfig is --registry-config; empty means Helm's file (see
+	// repo.RegistryConfigFromEnv).
+	RegistryConfig string
 }
 
 // Getenv returns the value of an environment variable from Config.Env.
@@ -121,6 +124,8 @@ that Helm and barge can work on the same releases.`,
 		newPullCmd(cfg),
 		newPackageCmd(cfg),
 		newVerifyCmd(cfg),
+		newPushCmd(cfg),
+		newRegistryCmd(cfg),
 		newListCmd(cfg),
 		newHistoryCmd(cfg),
 		newStatusCmd(cfg),

@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/bargehq/barge/pkg/oci"
 	"github.com/bargehq/barge/pkg/repo/getter"
 )
 
@@ -48,6 +50,8 @@ type Ref struct {
 	// PassCredentials is --pass-credentials: send the credentials to every
 	// host, not only the repository's.
 	PassCredentials bool
+	// PlainHTTP talks plain HTTP to an OCI registry (--plain-http).
+	PlainHTTP bool
 	// RemoteOnly never takes Chart for a local path, as Helm's pull does:
 	// "web" with RepoURL is looked up in the repository even where a
 	// directory called web exists (say, unpacked by an earlier pull).
@@ -70,9 +74,21 @@ type Located struct {
 	// Digest is the archive's SHA-256 in hex, empty for a local chart.
 	Digest string
 
+	// FileName is the archive's name as published, which its provenance
+	// file names: the URL's last element, or NAME-VERSION.tgz for an OCI
+	// chart. Empty for a local chart.
+	FileName string
+	// Manifest is an OCI chart's manifest digest, "sha256:...", as Helm
+	// prints it after "Digest:"; empty for other charts.
+	Manifest string
+
 	// from is the repository the archive was downloaded from, for
 	// Provenance.
 	from getter.Repo
+	// provPath is an OCI chart's provenance layer in the cache, if it has
+	// one; oci marks an OCI chart.
+	provPath string
+	oci      bool
 }
 
 // Resolver turns chart references into charts on disk, with Helm's rules
@@ -95,6 +111,11 @@ type Resolver struct {
 	// Logger receives warnings (a local chart shadowing --repo) and debug
 	// messages; nil is silent.
 	Logger *slog.Logger
+	// Registry configures the clients of oci:// references: the
+	// credentials file, Docker's, the user agent; each reference's flags
+	// (Ref) fill in the rest, and CacheDir defaults to Paths.ArchiveDir()
+	// and Logger to Logger.
+	Registry oci.Options
 
 	once    sync.Once
 	client  *getter.Client
@@ -108,6 +129,8 @@ type Resolver struct {
 	urlIdx   map[string]*Index // by --repo URL and credentials
 	verified map[string]bool   // archive paths whose digest was checked
 	byURL    map[string]string // "URL@version" -> path, archives without digest
+
+	registries map[registryKey]*oci.Client
 }
 
 func (r *Resolver) init() {
@@ -120,6 +143,7 @@ func (r *Resolver) init() {
 		r.urlIdx = map[string]*Index{}
 		r.verified = map[string]bool{}
 		r.byURL = map[string]string{}
+		r.registries = map[registryKey]*oci.Client{}
 	})
 }
 
@@ -177,8 +201,8 @@ func (r *Resolver) Locate(ctx context.Context, ref Ref) (*Located, error) {
 // locateRemote is Locate for a reference that is not a local path: rules 3
 // to 5.
 func (r *Resolver) locateRemote(ctx context.Context, ref Ref, name, version string) (*Located, error) {
-	if strings.HasPrefix(name, "oci://") {
-		return nil, fmt.Errorf("chart %s: %w: OCI registries are not supported here yet", name, ErrUnsupportedRef)
+	if oci.IsReference(name) {
+		return r.locateOCI(ctx, ref, name, version)
 	}
 	if ref.RepoURL != "" {
 		return r.locateInURLRepo(ctx, ref, name, version)
@@ -343,7 +367,7 @@ func (r *Resolver) locateURL(ctx context.Context, ref Ref, chartURL string) (*Lo
 	if err != nil {
 		return nil, err
 	}
-	return &Located{Path: path, URL: chartURL, Digest: digest, from: refRepo(ref, "")}, nil
+	return &Located{Path: path, URL: chartURL, Digest: digest, FileName: urlFileName(chartURL), from: refRepo(ref, "")}, nil
 }
 
 // findURL returns the version of idx whose archive URL, resolved against
@@ -389,18 +413,22 @@ func (r *Resolver) download(ctx context.Context, repo getter.Repo, cv *ChartVers
 	if err != nil {
 		return nil, err
 	}
-	return &Located{Path: path, Version: cv.Version, Repo: label, URL: chartURL, Digest: digest, from: repo}, nil
+	return &Located{Path: path, Version: cv.Version, Repo: label, URL: chartURL, Digest: digest, FileName: urlFileName(chartURL), from: repo}, nil
 }
 
 // Provenance downloads the provenance file of the archive loc downloaded,
 // at its URL with ".prov" after it (Helm's rule), with the credentials and
-// TLS settings the archive was downloaded with. It is not cached: a
+// TLS settings the archive was downloaded with; an OCI chart's is the
+// provenance layer pulled with it. It is not cached: a
 // signature is checked each time the chart is used. A local chart has no
 // URL: its provenance file is beside it.
 func (r *Resolver) Provenance(ctx context.Context, loc *Located) ([]byte, error) {
 	r.init()
 	if loc.URL == "" {
 		return nil, fmt.Errorf("chart %s: not downloaded: its provenance file is %s.prov", loc.Path, loc.Path)
+	}
+	if loc.oci {
+		return ociProvenance(loc)
 	}
 	var b bytes.Buffer
 	provURL := loc.URL + ".prov"
@@ -409,6 +437,14 @@ func (r *Resolver) Provenance(ctx context.Context, loc *Located) ([]byte, error)
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// urlFileName is the last element of rawURL's path.
+func urlFileName(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil && u.Path != "" {
+		return path.Base(u.Path)
+	}
+	return path.Base(rawURL)
 }
 
 // isDir reports whether path is a directory.

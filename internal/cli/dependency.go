@@ -16,6 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 
 	"github.com/bargehq/barge/pkg/chart/dependency"
+	"github.com/bargehq/barge/pkg/repo"
 )
 
 func newDependencyCmd(cfg *Config) *cobra.Command {
@@ -128,7 +129,7 @@ type dependencyFlags struct {
 	skipRefresh bool
 	verify      bool
 	keyring     string
-	registry    registryFlags
+	registry    registryClientFlags
 }
 
 // Bind registers the flags on fs.
@@ -141,9 +142,8 @@ func (f *dependencyFlags) Bind(fs *pflag.FlagSet) {
 
 // options checks the flags and returns the options of a run.
 func (f *dependencyFlags) options(cmd *cobra.Command, cfg *Config) (dependency.Options, error) {
-	f.registry.warnIgnored(cmd, cfg)
 	res := cfg.resolver()
-	opts := dependency.Options{Resolver: res, SkipRefresh: f.skipRefresh, Out: cfg.Out, Logger: cfg.warnLogger()}
+	opts := dependency.Options{Resolver: res, SkipRefresh: f.skipRefresh, Out: cfg.Out, Logger: cfg.warnLogger(), Registry: f.registry.ref}
 	if f.verify {
 		opts.Verify = verifier(cfg, res, f.keyring)
 	}
@@ -153,43 +153,8 @@ func (f *dependencyFlags) options(cmd *cobra.Command, cfg *Config) (dependency.O
 // updateDependencies runs 'dependency update' on the chart directory dir,
 // its progress lines on out, as install, upgrade and template do with
 // --dependency-update and package with -u.
-func updateDependencies(ctx context.Context, cfg *Config, dir string, out io.Writer) error {
-	return dependency.Update(ctx, dir, dependency.Options{Resolver: cfg.resolver(), Out: out, Logger: cfg.warnLogger()})
-}
-
-// registryFlags are the flags Helm's dependency and package commands take
-// for OCI registries. barge speaks no OCI yet: they are accepted, so that
-// scripts written for Helm run, and ignored with a warning.
-type registryFlags struct {
-	username, password, certFile, keyFile, caFile string
-	insecure, plainHTTP                           bool
-}
-
-// registryFlagNames are the names of registryFlags' flags.
-var registryFlagNames = []string{"username", "password", "cert-file", "key-file", "ca-file", "insecure-skip-tls-verify", "plain-http"}
-
-// Bind registers the flags on fs.
-func (f *registryFlags) Bind(fs *pflag.FlagSet) {
-	fs.StringVar(&f.username, "username", "", "chart registry username (OCI registries: not supported yet, ignored)")
-	fs.StringVar(&f.password, "password", "", "chart registry password (OCI registries: not supported yet, ignored)")
-	fs.StringVar(&f.certFile, "cert-file", "", "identify registry client using this SSL certificate file (OCI registries: not supported yet, ignored)")
-	fs.StringVar(&f.keyFile, "key-file", "", "identify registry client using this SSL key file (OCI registries: not supported yet, ignored)")
-	fs.StringVar(&f.caFile, "ca-file", "", "verify certificates of HTTPS-enabled registries using this CA bundle (OCI registries: not supported yet, ignored)")
-	fs.BoolVar(&f.insecure, "insecure-skip-tls-verify", false, "skip tls certificate checks for the registry (OCI registries: not supported yet, ignored)")
-	fs.BoolVar(&f.plainHTTP, "plain-http", false, "use insecure HTTP connections for the registry (OCI registries: not supported yet, ignored)")
-}
-
-// warnIgnored warns about the registry flags given, which do nothing.
-func (f *registryFlags) warnIgnored(cmd *cobra.Command, cfg *Config) {
-	var set []string
-	for _, name := range registryFlagNames {
-		if cmd.Flags().Changed(name) {
-			set = append(set, "--"+name)
-		}
-	}
-	if len(set) > 0 {
-		cfg.warn(strings.Join(set, ", ") + ": ignored: in Helm these flags are for OCI registries, which barge does not support yet; a chart repository's credentials and certificates come from 'barge repo add'")
-	}
+func updateDependencies(ctx context.Context, cfg *Config, dir string, registry repo.Ref, out io.Writer) error {
+	return dependency.Update(ctx, dir, dependency.Options{Resolver: cfg.resolver(), Out: out, Logger: cfg.warnLogger(), Registry: registry})
 }
 
 func newDependencyListCmd(cfg *Config) *cobra.Command {

@@ -67,7 +67,7 @@ func (c *chartFlags) open(ctx context.Context, cfg *Config, name string, install
 		if c.progress != nil {
 			out = c.progress(cfg)
 		}
-		opts.UpdateDependencies = func(ctx context.Context, dir string) error { return updateDependencies(ctx, cfg, dir, out) }
+		opts.UpdateDependencies = func(ctx context.Context, dir string) error { return updateDependencies(ctx, cfg, dir, ref, out) }
 	}
 	o, err := source.Open(ctx, ref, opts)
 	if err != nil {

@@ -90,6 +90,28 @@ func TestOCICommands(t *testing.T) {
 		t.Errorf("template by digest:\n%s", out)
 	}
 
+	// A dependency from the registry: locked by barge, built by barge and
+	// by Helm from barge's lock.
+	parent := depParent(t, "- name: demo\n  version: ^0.1\n  repository: oci://"+host+"/charts\n")
+	e.mustBarge("dependency", "update", parent, "--plain-http")
+	lock, err := os.ReadFile(filepath.Join(parent, "Chart.lock"))
+	if err != nil || !strings.Contains(string(lock), "- name: demo\n  repository: oci://"+host+"/charts\n  version: 0.1.0\n") {
+		t.Errorf("Chart.lock (%v):\n%s", err, lock)
+	}
+	for _, build := range [][]string{{"barge"}, {"v3.22.0"}, {"v4.3.1"}} {
+		if err := os.RemoveAll(filepath.Join(parent, "charts")); err != nil {
+			t.Fatal(err)
+		}
+		if build[0] == "barge" {
+			e.mustBarge("dependency", "build", parent, "--plain-http")
+		} else {
+			e.mustHelm(build[0], "dependency", "build", parent, "--plain-http")
+		}
+		if _, err := os.Stat(filepath.Join(parent, "charts", "demo-0.1.0.tgz")); err != nil {
+			t.Errorf("dependency build by %s: %v", build[0], err)
+		}
+	}
+
 	refuse := func(what string, wants []string, args ...string) {
 		t.Helper()
 		out, _, err := e.barge(args...)

@@ -24,7 +24,7 @@ type packageFlags struct {
 	key              string
 	keyring          string
 	passphraseFile   string
-	registry         registryFlags
+	registry         registryClientFlags
 }
 
 // Bind registers the flags on fs.
@@ -67,7 +67,6 @@ NAME-VERSION.tgz.prov beside it, in Helm's provenance format: 'barge verify',
 			if err != nil {
 				return err
 			}
-			flags.registry.warnIgnored(cmd, cfg)
 			dest := flags.dest
 			if dest == "." {
 				// Helm prints where the archive went in full.
@@ -112,7 +111,7 @@ func packageChart(ctx context.Context, cfg *Config, path, dest string, flags *pa
 	}
 	if flags.dependencyUpdate {
 		// Helm prints nothing of the update here either.
-		if err := updateDependencies(ctx, cfg, abs, io.Discard); err != nil {
+		if err := updateDependencies(ctx, cfg, abs, flags.registry.ref, io.Discard); err != nil {
 			return "", err
 		}
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/bargehq/barge/pkg/repo"
 )
 
-// registryClientFlags are the flags Helm's push takes to reach a registry.
+// registryClientFlags are the flags Helm's push, package and dependency
+// commands take to reach an OCI registry.
 type registryClientFlags struct {
 	ref repo.Ref
 }

@@ -15,6 +15,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 
+	"github.com/bargehq/barge/pkg/oci"
 	"github.com/bargehq/barge/pkg/repo"
 	"github.com/bargehq/barge/pkg/repo/getter"
 )
@@ -53,6 +54,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock that dates the lock; nil is time.Now.
 	Now func() time.Time
+	// Registry holds the flags for OCI registries (credentials, TLS,
+	// PlainHTTP) of oci:// dependencies; its Chart is ignored.
+	Registry repo.Ref
 	// Verify, when set, is called with each archive downloaded from a
 	// repository, before it is read (--verify): an error refuses it, and
 	// charts/ is left as it was.
@@ -236,6 +240,16 @@ func (r *run) resolve(ctx context.Context, cf *chartFiles, req []*chart.Dependen
 				continue
 			}
 			it.dep.Version = ch.Metadata.Version
+		case fromOCI:
+			v, err := r.ociVersion(ctx, s, d)
+			if errors.Is(err, oci.ErrNotFound) {
+				missing = append(missing, fmt.Sprintf("%q (repository %q, version %q: %v)", d.Name, d.Repository, d.Version, err))
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("chart %s: dependency %q: %w", r.dir, d.Name, err)
+			}
+			it.dep.Version = v
 		default:
 			idx, err := r.index(ctx, s)
 			if err != nil {
@@ -259,6 +273,26 @@ func (r *run) resolve(ctx context.Context, cf *chartFiles, req []*chart.Dependen
 			r.dir, len(missing), strings.Join(missing, ", "), cf.depsName())
 	}
 	return items, nil
+}
+
+// ociVersion returns the version of the OCI dependency d that its
+// constraint picks among the registry's tags.
+func (r *run) ociVersion(ctx context.Context, s source, d *chart.Dependency) (string, error) {
+	if r.opts.Resolver == nil {
+		return "", errors.New("no repository resolver given (dependency.Options.Resolver)")
+	}
+	ref := s.url + "/" + d.Name
+	flags := r.opts.Registry
+	flags.Chart = ref
+	c, err := r.opts.Resolver.RegistryClient(flags)
+	if err != nil {
+		return "", err
+	}
+	v, err := c.ResolveVersion(ctx, ref, d.Version, false)
+	if err != nil {
+		return "", err
+	}
+	return v.Version.Original(), nil
 }
 
 // notFound says what a repository has instead of what was asked.

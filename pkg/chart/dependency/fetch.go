@@ -17,6 +17,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 
 	"github.com/bargehq/barge/pkg/chart/archive"
+	"github.com/bargehq/barge/pkg/oci"
 	"github.com/bargehq/barge/pkg/repo"
 	"github.com/bargehq/barge/pkg/repo/getter"
 )
@@ -86,6 +87,10 @@ func (r *run) install(ctx context.Context, items []item) (err error) {
 		case fromFile:
 			r.log.Debug("archiving a local chart", "dependency", it.dep.Name, "repository", it.dep.Repository)
 			name, err = r.packLocal(it, staging)
+		case fromOCI:
+			chartRef := it.src.url + "/" + it.dep.Name + ":" + oci.TagOf(it.dep.Version)
+			fmt.Fprintf(r.out, "Downloading %s from repo %s\n", it.dep.Name, it.dep.Repository)
+			name, err = r.download(ctx, it, chartRef, staging)
 		default:
 			var chartURL string
 			chartURL, err = it.cv.ChartURL(it.src.url)
@@ -229,6 +234,10 @@ func (r *run) download(ctx context.Context, it item, chartURL, staging string) (
 		return "", fmt.Errorf("chart %s: dependency %q: no repository resolver given (dependency.Options.Resolver)", r.dir, it.dep.Name)
 	}
 	ref := repo.Ref{Chart: chartURL, RemoteOnly: true}
+	if it.src.origin == fromOCI {
+		ref = r.opts.Registry
+		ref.Chart, ref.RemoteOnly = chartURL, true
+	}
 	if e := it.src.entry; e != nil {
 		ref.Username, ref.Password = e.Username, e.Password
 		ref.CertFile, ref.KeyFile, ref.CAFile = e.CertFile, e.KeyFile, e.CAFile
@@ -241,9 +250,13 @@ func (r *run) download(ctx context.Context, it item, chartURL, staging string) (
 		}
 		return "", fmt.Errorf("chart %s: dependency %q: %w", r.dir, it.dep.Name, err)
 	}
-	if want := normalDigest(it.cv.Digest); want != "" && loc.Digest != want {
-		return "", fmt.Errorf("chart %s: dependency %q: chart archive %s: %w: the index of %s says sha256:%s, the download is sha256:%s; the archive changed since the index was made: tell the repository's maintainers",
-			r.dir, it.dep.Name, getter.Redact(chartURL), repo.ErrDigestMismatch, it.src.label(), want, loc.Digest)
+	// An OCI chart has no index entry: the pull checked the registry's
+	// digests.
+	if it.cv != nil {
+		if want := normalDigest(it.cv.Digest); want != "" && loc.Digest != want {
+			return "", fmt.Errorf("chart %s: dependency %q: chart archive %s: %w: the index of %s says sha256:%s, the download is sha256:%s; the archive changed since the index was made: tell the repository's maintainers",
+				r.dir, it.dep.Name, getter.Redact(chartURL), repo.ErrDigestMismatch, it.src.label(), want, loc.Digest)
+		}
 	}
 	if r.opts.Verify != nil {
 		if err := r.opts.Verify(ctx, loc); err != nil {

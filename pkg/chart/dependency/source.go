@@ -15,6 +15,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/chart"
 
+	"github.com/bargehq/barge/pkg/oci"
 	"github.com/bargehq/barge/pkg/repo"
 	"github.com/bargehq/barge/pkg/repo/getter"
 )
@@ -32,6 +33,8 @@ const (
 	fromRepo
 	// fromURL is a repository URL no configured repository has.
 	fromURL
+	// fromOCI is an oci:// registry repository.
+	fromOCI
 )
 
 // source is where one dependency is fetched from.
@@ -201,8 +204,11 @@ func (r *run) classify(d *chart.Dependency, declared bool) (s source, ok bool, e
 		}
 		return source{origin: fromFile, path: p}, true, nil
 	}
-	if strings.HasPrefix(rep, "oci://") {
-		return source{}, false, fmt.Errorf("chart %s: dependency %q: repository %s: OCI registries are not supported yet; use an http(s) chart repository, or a file:// path to the chart", r.dir, d.Name, rep)
+	if oci.IsReference(rep) {
+		if _, err := oci.ParseReference(strings.TrimSuffix(rep, "/") + "/" + d.Name); err != nil {
+			return source{}, false, fmt.Errorf("chart %s: dependency %q: repository %s: %w", r.dir, d.Name, rep, err)
+		}
+		return source{origin: fromOCI, url: strings.TrimSuffix(rep, "/")}, true, nil
 	}
 	cfg, err := r.config()
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/bargehq/barge/pkg/fleet"
 	"github.com/bargehq/barge/pkg/kube"
 	"github.com/bargehq/barge/pkg/release"
+	"github.com/bargehq/barge/pkg/repo"
 	"github.com/bargehq/barge/pkg/release/storage"
 )
 
@@ -47,6 +48,8 @@ type fleetFlags struct {
 	concurrency  int
 	cpuProfile   string
 	requestStats bool
+	// registry holds the flags for the OCI registries of oci:// charts.
+	registry repo.Ref
 }
 
 // Bind registers the shared fleet flags on fs.
@@ -57,6 +60,9 @@ func (f *fleetFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the command to this file")
 	_ = fs.MarkHidden("cpu-profile")
 	fs.BoolVar(&f.requestStats, "request-stats", false, "print how many API requests of each method the command made")
+	fs.BoolVar(&f.registry.PlainHTTP, "plain-http", false, "use insecure HTTP connections for the oci:// charts' registries")
+	fs.BoolVar(&f.registry.Insecure, "insecure-skip-tls-verify", false, "skip tls certificate checks for the oci:// charts' registries")
+	bindTLSFiles(fs, &f.registry.CertFile, &f.registry.KeyFile, &f.registry.CAFile)
 }
 
 // fleetSession is a loaded fleet file and a runner on the cluster.
@@ -154,7 +160,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 	}
 	s.runner, err = fleet.NewRunner(fleet.Config{
 		Kube: kcl, Store: store, Capabilities: caps, Lookup: lookuper{kcl},
-		FieldManager: defaultFieldManager, Logger: logger, Charts: cfg.resolver(),
+		FieldManager: defaultFieldManager, Logger: logger, Charts: cfg.resolver(), Registry: f.registry,
 	})
 	return s, err
 }

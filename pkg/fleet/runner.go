@@ -43,6 +43,10 @@ type Config struct {
 	// Charts finds the releases' charts in repositories (repo/chart,
 	// repo:, chart URLs); nil takes charts as local paths only.
 	Charts *repo.Resolver
+	// Registry holds the flags for the OCI registries of oci:// charts
+	// (TLS settings, PlainHTTP; credentials come from the registry
+	// config); its Chart is ignored.
+	Registry repo.Ref
 }
 
 // Runner plans and executes fleets on one cluster.
@@ -97,8 +101,9 @@ func (r *Runner) chart(ctx context.Context, rel *Release) (*helmchart.Chart, err
 	r.mu.Unlock()
 	lc.mu.Lock()
 	if !lc.done {
-		opened, err := source.Open(ctx, repo.Ref{Chart: rel.Chart, Version: rel.Version, RepoURL: rel.Repo},
-			source.Options{Resolver: r.cfg.Charts, Installable: true})
+		ref := r.cfg.Registry
+		ref.Chart, ref.Version, ref.RepoURL = rel.Chart, rel.Version, rel.Repo
+		opened, err := source.Open(ctx, ref, source.Options{Resolver: r.cfg.Charts, Installable: true})
 		// The end of this release's own context (its deadline, its
 		// cancellation) says nothing of the chart: the next release
 		// that needs it tries again.

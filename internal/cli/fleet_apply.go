@@ -21,8 +21,8 @@ import (
 	"github.com/bargehq/barge/pkg/fleet"
 	"github.com/bargehq/barge/pkg/kube"
 	"github.com/bargehq/barge/pkg/release"
-	"github.com/bargehq/barge/pkg/repo"
 	"github.com/bargehq/barge/pkg/release/storage"
+	"github.com/bargehq/barge/pkg/repo"
 )
 
 // Client-side rate limits of the fleet commands when --qps and

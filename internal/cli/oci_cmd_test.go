@@ -90,6 +90,13 @@ func TestOCICommands(t *testing.T) {
 		t.Errorf("template by digest:\n%s", out)
 	}
 
+	if out := e.mustBarge("show", "versions", "oci://"+host+"/charts/demo", "--plain-http"); out != "0.2.0\n0.1.0\n" {
+		t.Errorf("show versions: %q", out)
+	}
+	if out := e.mustBarge("show", "versions", "oci://"+host+"/charts/demo", "--plain-http", "-o", "json"); out != `["0.2.0","0.1.0"]`+"\n" {
+		t.Errorf("show versions -o json: %q", out)
+	}
+
 	// A dependency from the registry: locked by barge, built by barge and
 	// by Helm from barge's lock.
 	parent := depParent(t, "- name: demo\n  version: ^0.1\n  repository: oci://"+host+"/charts\n")

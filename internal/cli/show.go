@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -54,7 +55,7 @@ func newShowCmd(cfg *Config) *cobra.Command {
 		sub := &cobra.Command{
 			Use:   string(s.part) + " CHART",
 			Short: s.short,
-			Long:  s.long + "\n\nCHART is a chart directory, a packaged chart (.tgz), repo/chart from a repository added with `barge repo add`, a chart name with --repo URL, or the URL of a chart archive.",
+			Long:  s.long + "\n\nCHART is a chart directory, a packaged chart (.tgz), repo/chart from a repository added with `barge repo add`, a chart name with --repo URL, the URL of a chart archive, or oci://HOST/PATH/CHART[:TAG|@DIGEST] in a registry.",
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				opened, err := from.open(cmd.Context(), cfg, args[0], false)
@@ -70,6 +71,55 @@ func newShowCmd(cfg *Config) *cobra.Command {
 		}
 		cmd.AddCommand(sub)
 	}
+	cmd.AddCommand(newShowVersionsCmd(cfg))
+	return cmd
+}
+
+// newShowVersionsCmd returns `show versions CHART`: the versions a
+// registry or a repository holds, which Helm cannot list for OCI charts.
+func newShowVersionsCmd(cfg *Config) *cobra.Command {
+	from := &chartFlags{}
+	var output string
+	cmd := &cobra.Command{
+		Use:   "versions CHART",
+		Short: "Show the versions of a chart in a registry or a repository",
+		Long: `List the versions of CHART, newest first by SemVer: for oci://HOST/PATH/CHART,
+from the registry's tags (Helm has no command for this); for repo/chart, or a
+chart name with --repo URL, from the repository's index. Pre-releases are
+listed with --devel.`,
+		Example: `  barge show versions oci://ghcr.io/example/charts/web
+  barge show versions bitnami/nginx --devel -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "table" && output != "json" && output != "yaml" {
+				return fmt.Errorf("-o/--output %q: use table, json or yaml", output)
+			}
+			ref := from.ref
+			ref.Chart = args[0]
+			vs, err := cfg.resolver().Versions(cmd.Context(), ref)
+			if err != nil {
+				return err
+			}
+			if vs == nil {
+				vs = []string{}
+			}
+			switch output {
+			case "json":
+				b, _ := json.Marshal(vs)
+				fmt.Fprintf(cfg.Out, "%s\n", b)
+			case "yaml":
+				b, _ := yaml.Marshal(vs)
+				cfg.Out.Write(b)
+			default:
+				for _, v := range vs {
+					fmt.Fprintln(cfg.Out, v)
+				}
+			}
+			return nil
+		},
+	}
+	from.Bind(cmd.Flags(), false)
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "prints the output in the specified format. Allowed values: table, json, yaml")
 	return cmd
 }
 

@@ -23,6 +23,9 @@ func TestVerifyFlag(t *testing.T) {
 	srv := newRepoServer(t, repoDir, "", "")
 	e.mustBarge("repo", "add", "signed", srv.URL)
 	hash := "sha256:" + mustSHA256(t, tgz)
+	if out := e.mustBarge("show", "versions", "signed/demo"); out != "0.1.0\n" {
+		t.Errorf("show versions signed/demo: %q", out)
+	}
 
 	dest := t.TempDir()
 	out := e.mustBarge("pull", "signed/demo", "--verify", "--keyring", keys.pubring, "-d", dest)

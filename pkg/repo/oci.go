@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
+
+	"github.com/Masterminds/semver/v3"
 
 	"github.com/bargehq/barge/pkg/oci"
 )
@@ -97,4 +100,77 @@ func ociProvenance(loc *Located) ([]byte, error) {
 		return nil, fmt.Errorf("chart %s: provenance: %w", loc.URL, err)
 	}
 	return b, nil
+}
+
+// Versions lists the versions of the chart ref names, newest first: those
+// of an oci:// reference from the registry's tags (which Helm cannot
+// list), those of repo/chart, or of a chart name with RepoURL, from the
+// repository's index. Pre-releases are listed with ref.Devel only.
+func (r *Resolver) Versions(ctx context.Context, ref Ref) ([]string, error) {
+	r.init()
+	name := strings.TrimSpace(ref.Chart)
+	var all []string
+	switch {
+	case oci.IsReference(name):
+		c, err := r.registry(ref)
+		if err != nil {
+			return nil, err
+		}
+		vs, err := c.Versions(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			all = append(all, v.Version.Original())
+		}
+	default:
+		idx, chartName, err := r.chartIndex(ctx, ref, name)
+		if err != nil {
+			return nil, err
+		}
+		cvs := idx.Entries[chartName]
+		if len(cvs) == 0 {
+			return nil, fmt.Errorf("chart %q not found in %s: check the name with 'barge search repo %s'", chartName, idx.label(), chartName)
+		}
+		for _, cv := range cvs {
+			all = append(all, cv.Version)
+		}
+	}
+	var out []string
+	for _, v := range all {
+		sv, err := semver.NewVersion(v)
+		if err != nil || (sv.Prerelease() != "" && !ref.Devel) {
+			continue
+		}
+		out = append(out, v)
+	}
+	slices.SortStableFunc(out, func(a, b string) int {
+		return semver.MustParse(b).Compare(semver.MustParse(a))
+	})
+	return out, nil
+}
+
+// chartIndex returns the index that lists the chart name (repo/chart, or a
+// chart name with ref.RepoURL) and the chart's name in it.
+func (r *Resolver) chartIndex(ctx context.Context, ref Ref, name string) (*Index, string, error) {
+	if ref.RepoURL != "" {
+		idx, err := r.urlIndex(ctx, refRepo(ref, ref.RepoURL))
+		if err != nil {
+			return nil, "", fmt.Errorf("looks like %q is not a valid chart repository or cannot be reached: %w", ref.RepoURL, err)
+		}
+		return idx, name, nil
+	}
+	repoName, chartName, ok := strings.Cut(name, "/")
+	if !ok || repoName == "" || chartName == "" {
+		return nil, "", fmt.Errorf("chart %q: name it as repo/chart, as a name with --repo URL, or as oci://HOST/PATH/CHART", name)
+	}
+	cfg, err := r.config()
+	if err != nil {
+		return nil, "", err
+	}
+	if cfg.Get(repoName) == nil {
+		return nil, "", fmt.Errorf("repo %s not found: %w: add it with 'barge repo add %s URL'", repoName, ErrRepoNotFound, repoName)
+	}
+	idx, err := r.repoIndex(ctx, repoName)
+	return idx, chartName, err
 }

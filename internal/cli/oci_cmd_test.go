@@ -146,3 +146,35 @@ func TestOCICommands(t *testing.T) {
 	// Explicit credentials, for this registry only.
 	e.mustBarge("template", "x", "oci://"+host+"/charts/demo", "--version", "0.2.0", "--plain-http", "--username", "alice", "--password", "s3cret-pw")
 }
+
+// TestOCICommandsTLS pushes to and installs from a registry serving
+// HTTPS with a certificate of its own authority: refused without
+// --ca-file, with the fix; accepted with it, and with
+// --insecure-skip-tls-verify.
+func TestOCICommandsTLS(t *testing.T) {
+	t.Parallel()
+	reg, err := localregistry.Start(context.Background(), localregistry.Options{TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(reg.Stop)
+	e := newRepoEnv(t)
+	dir := filepath.Join(t.TempDir(), "demo")
+	writeChart(t, dir, "demo", "0.3.0", "over TLS", "")
+	dest := t.TempDir()
+	e.mustBarge("package", dir, "-d", dest)
+	tgz := filepath.Join(dest, "demo-0.3.0.tgz")
+	remote := "oci://" + reg.Host + "/charts"
+
+	_, _, err = e.barge("push", tgz, remote)
+	if err == nil || !strings.Contains(err.Error(), reg.Host+"/charts/demo") || !strings.Contains(err.Error(), "--ca-file") || exitCode(err) != 1 {
+		t.Errorf("push to an untrusted registry: %v", err)
+	}
+	e.mustBarge("push", tgz, remote, "--ca-file", reg.CAFile)
+	if out := e.mustBarge("template", "x", remote+"/demo", "--ca-file", reg.CAFile); !strings.Contains(out, "kind: ConfigMap") {
+		t.Errorf("template over TLS:\n%s", out)
+	}
+	if out := e.mustBarge("show", "versions", remote+"/demo", "--insecure-skip-tls-verify"); out != "0.3.0\n" {
+		t.Errorf("show versions --insecure-skip-tls-verify: %q", out)
+	}
+}

@@ -13,13 +13,13 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/singleflight"
 	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 	"oras.land/oras-go/v2/registry/remote/retry"
 
+	"github.com/bargehq/barge/internal/flight"
 	"github.com/bargehq/barge/pkg/chart/archive"
 )
 
@@ -159,7 +159,7 @@ type Client struct {
 	store  credentials.Store
 	log    *slog.Logger
 
-	flights singleflight.Group
+	flights flight.Group
 
 	mu        sync.Mutex
 	credHost  string                  // where Username and Password go

@@ -14,6 +14,8 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
+
+	"github.com/bargehq/barge/internal/flight"
 )
 
 // Manifest media types a registry may answer with.
@@ -375,17 +377,5 @@ func (c *Client) writeVerified(ctx context.Context, label string, rd io.Reader, 
 // fn runs with the context of the caller that started it; if that caller
 // gives up, the others start it again with theirs.
 func (c *Client) shared(ctx context.Context, key string, fn func(context.Context) (any, error)) (any, error) {
-	for range 8 {
-		ch := c.flights.DoChan(key, func() (any, error) { return fn(ctx) })
-		select {
-		case <-ctx.Done():
-			return nil, context.Cause(ctx)
-		case res := <-ch:
-			if res.Err != nil && ctx.Err() == nil && (errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded)) {
-				continue // the caller that ran fn gave up; not this one
-			}
-			return res.Val, res.Err
-		}
-	}
-	return fn(ctx)
+	return flight.Do(ctx, &c.flights, key, fn)
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/bargehq/barge/internal/flight"
 	"github.com/bargehq/barge/pkg/repo/getter"
 )
 
@@ -169,20 +170,7 @@ func (r *Resolver) downloadArchive(ctx context.Context, repo getter.Repo, chartU
 // fn runs with the context of the caller that started it; if that caller
 // gives up, the others start it again with theirs.
 func (r *Resolver) shared(ctx context.Context, key string, fn func(context.Context) (any, error)) (any, error) {
-	for range 8 {
-		ch := r.flights.DoChan(key, func() (any, error) { return fn(ctx) })
-		select {
-		case <-ctx.Done():
-			return nil, context.Cause(ctx)
-		case res := <-ch:
-			if res.Err != nil && ctx.Err() == nil && (errors.Is(res.Err, context.Canceled) ||
-				errors.Is(res.Err, context.DeadlineExceeded) && !errors.Is(res.Err, getter.ErrTimeout)) {
-				continue // the caller that ran fn gave up; not this one
-			}
-			return res.Val, res.Err
-		}
-	}
-	return fn(ctx)
+	return flight.Do(ctx, &r.shares, key, fn)
 }
 
 // urlIndexMeta is what barge keeps beside the cached index of a repository

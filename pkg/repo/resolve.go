@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/bargehq/barge/internal/flight"
 	"github.com/bargehq/barge/pkg/oci"
 	"github.com/bargehq/barge/pkg/repo/getter"
 )
@@ -24,7 +25,7 @@ import (
 var ErrPathNotFound = errors.New("chart path not found")
 
 // ErrUnsupportedRef is wrapped by the error of Locate for references this
-// package cannot fetch (oci://, or a URL scheme other than http and https).
+// package cannot fetch (a URL scheme other than http, https and oci).
 var ErrUnsupportedRef = errors.New("unsupported chart reference")
 
 // Ref is a chart reference as the commands take it: a chart (a local
@@ -120,6 +121,7 @@ type Resolver struct {
 	once    sync.Once
 	client  *getter.Client
 	flights singleflight.Group
+	shares  flight.Group
 
 	mu       sync.Mutex
 	cfg      *Config
@@ -144,6 +146,8 @@ func (r *Resolver) init() {
 		r.verified = map[string]bool{}
 		r.byURL = map[string]string{}
 		r.registries = map[registryKey]*oci.Client{}
+		// A request's own timeout is every waiting caller's result.
+		r.shares.Own = func(err error) bool { return errors.Is(err, getter.ErrTimeout) }
 	})
 }
 

@@ -216,7 +216,6 @@ func TestLocateErrors(t *testing.T) {
 			wantErr: `path "./charts/none" not found: chart path not found: no chart directory or archive there; check the path`},
 		{name: "bare name", ref: Ref{Chart: "alpine"},
 			wantErr: `chart "alpine" not found: it is no local path, nor repo/chart, nor a URL; pass a chart directory or archive, REPO/alpine for a configured repository, or --repo URL`},
-		{name: "oci", ref: Ref{Chart: "oci://registry.example.com/charts/x"}, is: ErrUnsupportedRef},
 		{name: "archive gone", ref: Ref{Chart: repo.URL + "/none-1.0.0.tgz"}, is: getter.ErrNotFound,
 			wantErr: "GET " + repo.URL + "/none-1.0.0.tgz: 404 Not Found; check the URL"},
 		{name: "not a repository", ref: Ref{Chart: "alpine", RepoURL: repo.URL + "/sub"}, is: getter.ErrNotFound,

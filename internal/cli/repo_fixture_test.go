@@ -450,3 +450,24 @@ func tableHasRow(out string, cells ...string) bool {
 	}
 	return false
 }
+
+// refuse runs barge with args, which must fail with exit 1 and a one-line
+// error holding each of wants, printing nothing on stdout (but dependency
+// update's progress, printed before it fails); it returns the error.
+func (e *repoEnv) refuse(what string, wants []string, args ...string) error {
+	e.t.Helper()
+	out, _, err := e.barge(args...)
+	if err == nil {
+		e.t.Errorf("%s: accepted:\n%s", what, out)
+		return nil
+	}
+	for _, w := range wants {
+		if !strings.Contains(err.Error(), w) {
+			e.t.Errorf("%s: error %q lacks %q", what, err, w)
+		}
+	}
+	if exitCode(err) != 1 || strings.Contains(err.Error(), "\n") || (out != "" && args[0] != "dependency") {
+		e.t.Errorf("%s: exit %d, stdout %q, error %q: want exit 1, one line, nothing on stdout", what, exitCode(err), out, err)
+	}
+	return err
+}

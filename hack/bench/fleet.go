@@ -258,7 +258,7 @@ func benchFleet(ctx context.Context, e *env) error {
 	var helmTime time.Duration
 	err = e.onFreshCluster(ctx, false, func(fe *env, _ kubernetes.Interface) error {
 		var err error
-		helmTime, err = helmFleet(ctx, fe, dir)
+		helmTime, err = helmFleet(ctx, fe, dir, filepath.Join(e.root, "charts", "joomla"))
 		return err
 	})
 	if err != nil {
@@ -306,12 +306,23 @@ func selfCPU() time.Duration {
 
 // writeBenchFleet writes the example Joomla fleet for n tenants.
 func writeBenchFleet(e *env, dir, name string, n int) (string, error) {
+	return writeChartFleet(e, dir, name, filepath.Join(e.root, "charts", "joomla"), "", n)
+}
+
+// writeChartFleet writes the example Joomla fleet for n tenants of chart
+// (a directory or a chart reference such as oci://host/charts/joomla), at
+// version unless it is empty.
+func writeChartFleet(e *env, dir, name, chart, version string, n int) (string, error) {
 	var tenants strings.Builder
 	for i := range n {
 		fmt.Fprintf(&tenants, "- name: t%04d\n", i)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "tenants.yaml"), []byte(tenants.String()), 0o644); err != nil {
 		return "", err
+	}
+	versionLine := ""
+	if version != "" {
+		versionLine = "\n    version: " + version
 	}
 	src := fmt.Sprintf(`apiVersion: barge.dev/v1alpha1
 kind: Fleet
@@ -322,7 +333,7 @@ tenants:
 releases:
   - name: "joomla-{{ .Tenant.name }}"
     namespace: "bench-{{ .Tenant.name }}"
-    chart: %s
+    chart: %s%s
     perTenant: true
     values:
       - %s
@@ -331,7 +342,7 @@ releases:
             - name: "{{ .Tenant.name }}.joomla.example.com"
               tls: false
               tlsSecret: "{{ .Tenant.name }}-tls"
-`, name, filepath.Join(e.root, "charts", "joomla"), filepath.Join(e.root, "examples", "joomla-fleet", "values.yaml"))
+`, name, chart, versionLine, filepath.Join(e.root, "examples", "joomla-fleet", "values.yaml"))
 	path := filepath.Join(dir, "fleet.yaml")
 	return path, os.WriteFile(path, []byte(src), 0o644)
 }
@@ -522,8 +533,10 @@ func (e *env) bargeFleet(ctx context.Context, args ...string) (fleetRun, error) 
 }
 
 // helmFleet installs fleetHelmTenants Joomla tenants with Helm v3.22,
-// fleetHelmProcs processes at a time, and returns the wall time.
-func helmFleet(ctx context.Context, e *env, dir string) (time.Duration, error) {
+// fleetHelmProcs processes at a time, and returns the wall time. chart is
+// the chart argument of helm install and the flags that go with it
+// (--version, --plain-http).
+func helmFleet(ctx context.Context, e *env, dir string, chart ...string) (time.Duration, error) {
 	home := filepath.Join(dir, "helm")
 	vals := filepath.Join(e.root, "examples", "joomla-fleet", "values.yaml")
 	var (
@@ -541,9 +554,9 @@ func helmFleet(ctx context.Context, e *env, dir string) (time.Duration, error) {
 					return
 				}
 				ns := fmt.Sprintf("bench-helm-t%04d", i)
-				cmd := exec.CommandContext(ctx, e.helm3, "install", fmt.Sprintf("joomla-t%04d", i), filepath.Join(e.root, "charts", "joomla"),
-					"-f", vals, "--set", fmt.Sprintf("ingress.hosts[0].name=t%04d.joomla.example.com", i),
-					"-n", ns, "--create-namespace", "--kubeconfig", e.cluster.KubeconfigPath)
+				args := append([]string{"install", fmt.Sprintf("joomla-t%04d", i)}, chart...)
+				cmd := exec.CommandContext(ctx, e.helm3, append(args, "-f", vals, "--set", fmt.Sprintf("ingress.hosts[0].name=t%04d.joomla.example.com", i),
+					"-n", ns, "--create-namespace", "--kubeconfig", e.cluster.KubeconfigPath)...)
 				cmd.Env = append(os.Environ(), "HOME="+home, "HELM_CACHE_HOME="+home+"/cache", "HELM_CONFIG_HOME="+home+"/config", "HELM_DATA_HOME="+home+"/data")
 				out, err := cmd.CombinedOutput()
 				if err != nil {

@@ -6,7 +6,7 @@
 //	bench [-runs N] [section...]
 //
 // Sections: cluster, template, render, install, list, diff, repo,
-// install-repo, fleet. With no section, all run. Sections that need a cluster share one, started here.
+// install-repo, oci, fleet. With no section, all run. Sections that need a cluster share one, started here.
 package main
 
 import (
@@ -54,6 +54,7 @@ func sections() []section {
 		{"diff", true, benchDiff},
 		{"repo", false, benchRepoSection},
 		{"install-repo", true, benchInstallRepo},
+		{"oci", true, benchOCI},
 		{"fleet", false, benchFleet}, // a fresh cluster for each run
 	}
 }

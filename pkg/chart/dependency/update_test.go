@@ -345,8 +345,8 @@ func TestUpdateErrors(t *testing.T) {
 			[]string{`dependency "sub" has an invalid version/constraint format`}, nil},
 		{"no version", "- name: sub\n  repository: \"@myrepo\"\n",
 			[]string{`dependency "sub" has an invalid version/constraint format`}, nil},
-		{"oci", "- name: sub\n  version: ^1\n  repository: oci://registry.example.com/charts\n",
-			[]string{"OCI registries are not supported yet"}, nil},
+		{"unreachable registry", "- name: sub\n  version: ^1\n  repository: oci://127.0.0.1:1/charts\n",
+			[]string{`dependency "sub": oci://127.0.0.1:1/charts/sub: cannot reach the registry`}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

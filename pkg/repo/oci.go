@@ -86,7 +86,6 @@ func (r *Resolver) locateOCI(ctx context.Context, ref Ref, name, version string)
 		FileName: p.Name + "-" + p.Version + ".tgz",
 		Manifest: p.ManifestDigest,
 		provPath: p.ProvPath,
-		oci:      true,
 	}, nil
 }
 

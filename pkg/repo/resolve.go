@@ -87,9 +87,8 @@ type Located struct {
 	// Provenance.
 	from getter.Repo
 	// provPath is an OCI chart's provenance layer in the cache, if it has
-	// one; oci marks an OCI chart.
+	// one.
 	provPath string
-	oci      bool
 }
 
 // Resolver turns chart references into charts on disk, with Helm's rules
@@ -431,7 +430,7 @@ func (r *Resolver) Provenance(ctx context.Context, loc *Located) ([]byte, error)
 	if loc.URL == "" {
 		return nil, fmt.Errorf("chart %s: not downloaded: its provenance file is %s.prov", loc.Path, loc.Path)
 	}
-	if loc.oci {
+	if loc.Manifest != "" { // an OCI chart
 		return ociProvenance(loc)
 	}
 	var b bytes.Buffer

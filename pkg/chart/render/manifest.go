@@ -53,6 +53,9 @@ type Manifest struct {
 	// APIVersion, Kind, Name and Namespace are read from the document;
 	// they are empty where the document lacks them.
 	APIVersion, Kind, Name, Namespace string
+	// Line is the line of the template's rendered output on which Content
+	// begins, counting from 1.
+	Line int
 }
 
 // Hook is a document annotated with helm.sh/hook.
@@ -271,6 +274,29 @@ func SplitDocuments(s string) []string {
 	return docs
 }
 
+// splitDocumentLines is SplitDocuments that also gives, for each document,
+// the line of s on which it begins (from 1).
+func splitDocumentLines(s string) (docs []string, lines []int) {
+	body := strings.TrimSpace(s)
+	if body == "" {
+		return nil, nil
+	}
+	lead := strings.Index(s, body) // TrimSpace only cuts both ends
+	line, at := 1+strings.Count(s[:lead], "\n"), 0
+	for _, sp := range separatorSpans(body) {
+		d := body[sp[0]:sp[1]]
+		t := strings.TrimSpace(d)
+		line += strings.Count(body[at:sp[0]], "\n")
+		at = sp[0]
+		if t == "" {
+			continue
+		}
+		docs = append(docs, t)
+		lines = append(lines, line+strings.Count(d[:strings.Index(d, t)], "\n"))
+	}
+	return docs, lines
+}
+
 // splitSeparators splits s where Helm's document separator, the regular
 // expression `(?:^|\s*\n)---\s*`, matches, as regexp.Split(s, -1) would:
 // a "---" at the very start of s or right after a newline, together with
@@ -278,10 +304,21 @@ func SplitDocuments(s string) []string {
 // scans for "---" instead of running the expression, which costs more than
 // the rest of the split on large charts.
 func splitSeparators(s string) []string {
-	if s == "" {
-		return []string{""}
+	spans := separatorSpans(s)
+	out := make([]string, len(spans))
+	for i, sp := range spans {
+		out[i] = s[sp[0]:sp[1]]
 	}
-	var out []string
+	return out
+}
+
+// separatorSpans is splitSeparators giving the start and end of each piece
+// in s.
+func separatorSpans(s string) [][2]int {
+	if s == "" {
+		return [][2]int{{0, 0}}
+	}
+	var out [][2]int
 	beg, pos := 0, 0 // start of the current piece; where matching resumes
 	for i := 0; ; {
 		j := strings.Index(s[i:], "---")
@@ -307,10 +344,10 @@ func splitSeparators(s string) []string {
 		for end < len(s) && isRegexpSpace(s[end]) {
 			end++
 		}
-		out = append(out, s[beg:start])
+		out = append(out, [2]int{beg, start})
 		beg, pos, i = end, end, end
 	}
-	return append(out, s[beg:])
+	return append(out, [2]int{beg, len(s)})
 }
 
 // isRegexpSpace reports whether c is in the regular expression class \s.
@@ -355,6 +392,7 @@ const parallelHeadsSize = 256 << 10
 // document is one rendered YAML document and what its head says.
 type document struct {
 	file, content                     string
+	line                              int
 	apiVersion, kind, name, namespace string
 	annotations                       map[string]string
 	err                               error
@@ -400,8 +438,9 @@ func (res *Result) sortManifests(files map[string]string) error {
 		if strings.HasPrefix(path.Base(file), "_") || strings.TrimSpace(content) == "" {
 			continue
 		}
-		for _, doc := range SplitDocuments(content) {
-			docs = append(docs, document{file: file, content: doc})
+		split, lines := splitDocumentLines(content)
+		for i, doc := range split {
+			docs = append(docs, document{file: file, content: doc, line: lines[i]})
 			size += len(doc)
 		}
 	}
@@ -416,7 +455,7 @@ func (res *Result) sortManifests(files map[string]string) error {
 		if d.err != nil {
 			return &ManifestError{Template: d.file, Err: fmt.Errorf("YAML parse error on %s: %w", d.file, d.err), Rendered: files}
 		}
-		m := Manifest{Source: d.file, Content: d.content, APIVersion: d.apiVersion, Kind: d.kind, Name: d.name, Namespace: d.namespace}
+		m := Manifest{Source: d.file, Content: d.content, Line: d.line, APIVersion: d.apiVersion, Kind: d.kind, Name: d.name, Namespace: d.namespace}
 		events, isHook := d.annotations[hookAnnotation]
 		if !isHook {
 			res.Manifests = append(res.Manifests, m)

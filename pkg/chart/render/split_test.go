@@ -54,3 +54,32 @@ func FuzzSplitSeparators(f *testing.F) {
 		}
 	})
 }
+
+func TestSplitDocumentLines(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		docs  []string
+		lines []int
+	}{
+		{"empty", "\n\n", nil, nil},
+		{"one document after blank lines", "\n\n# c\na: 1\n", []string{"# c\na: 1"}, []int{3}},
+		{"two documents", "a: 1\n---\nb: 2\n", []string{"a: 1", "b: 2"}, []int{1, 3}},
+		{"leading separator and blank lines", "---\n\n\nkind: A\n---\n---\nkind: B", []string{"kind: A", "---\nkind: B"}, []int{4, 6}},
+		{"same text twice", "a\nb\n---\nb\n---\nb", []string{"a\nb", "b", "b"}, []int{1, 4, 6}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			docs, lines := splitDocumentLines(tt.in)
+			if diff := cmp.Diff(SplitDocuments(tt.in), docs); diff != "" {
+				t.Errorf("documents differ from SplitDocuments (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.docs, docs); diff != "" {
+				t.Errorf("documents (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.lines, lines); diff != "" {
+				t.Errorf("lines (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

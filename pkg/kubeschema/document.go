@@ -76,7 +76,7 @@ func child(n *yamlv3.Node, s seg) (*yamlv3.Node, int) {
 	switch {
 	case n.Kind == yamlv3.MappingNode && s.key != "":
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if k := n.Content[i]; k.Value == s.key {
+			if k := n.Content[i]; k.Value == s.key || yaml11Bool(k) == s.key {
 				return resolve(n.Content[i+1]), k.Line
 			}
 		}
@@ -94,4 +94,20 @@ func resolve(n *yamlv3.Node) *yamlv3.Node {
 		n = n.Alias
 	}
 	return n
+}
+
+// yaml11Bool returns "true" or "false" for a plain key that YAML 1.1 reads as
+// a boolean (y, yes, on, n, no, off...), as sigs.k8s.io/yaml does; "" for
+// other keys.
+func yaml11Bool(k *yamlv3.Node) string {
+	if k.Kind != yamlv3.ScalarNode || k.Style != 0 || k.Tag != "!!str" && k.Tag != "!!bool" {
+		return ""
+	}
+	switch k.Value {
+	case "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE":
+		return "true"
+	case "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE":
+		return "false"
+	}
+	return ""
 }

@@ -394,7 +394,10 @@ func formatScalar(value any) string {
 		return strconv.Itoa(x)
 	}
 	if f, ok := number(value); ok {
-		return strconv.FormatFloat(f, 'g', -1, 64)
+		if a := math.Abs(f); a >= 1e21 || a != 0 && a < 1e-6 {
+			return strconv.FormatFloat(f, 'g', -1, 64)
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	return fmt.Sprint(value)
 }

@@ -45,6 +45,13 @@ var removedAPIs = []lifecycle{
 	{apiVersion: "autoscaling/v2beta2", kind: "HorizontalPodAutoscaler", deprecated: [2]int{1, 23}, removed: [2]int{1, 26}, replacement: "autoscaling/v2 HorizontalPodAutoscaler"},
 }
 
+// guideReplacements are replacements the deprecation guide names for APIs
+// whose k8s.io/api types state a removal but no replacement.
+var guideReplacements = map[string]string{
+	"events.k8s.io/v1beta1 Event":      "events.k8s.io/v1 Event",
+	"node.k8s.io/v1beta1 RuntimeClass": "node.k8s.io/v1 RuntimeClass",
+}
+
 // lifecycleSource returns the Go source of lifecycle_gen.go.
 func lifecycleSource() ([]byte, error) {
 	rows := map[string]lifecycle{}
@@ -66,6 +73,15 @@ func lifecycleSource() ([]byte, error) {
 			continue
 		}
 		row.source = "deprecation guide"
+		rows[key] = row
+	}
+	for key, replacement := range guideReplacements {
+		row, ok := rows[key]
+		if !ok || row.replacement != "" {
+			stated = append(stated, key+" (replacement)")
+			continue
+		}
+		row.replacement = replacement
 		rows[key] = row
 	}
 	if len(stated) > 0 {

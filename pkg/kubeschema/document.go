@@ -29,7 +29,7 @@ func (s *Schema) ValidateDocument(doc string) (problems []Problem, known bool, e
 	if !ok {
 		return nil, false, fmt.Errorf("yaml: expected an object (a mapping), got %s", describe(obj))
 	}
-	v := validator{schema: s}
+	v := validator{schema: s, path: make([]seg, 0, 16)}
 	known = v.object(m)
 	if len(v.problems) == 0 {
 		return nil, known, nil

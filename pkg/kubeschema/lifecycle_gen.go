@@ -150,7 +150,7 @@ func lookupLifecycle(key string) (Lifecycle, bool) {
 	case "events.k8s.io/v1 Event":
 		return Lifecycle{Introduced: Version{1, 19}}, true
 	case "events.k8s.io/v1beta1 Event":
-		return Lifecycle{Introduced: Version{1, 8}, Deprecated: Version{1, 22}, Removed: Version{1, 25}}, true
+		return Lifecycle{Introduced: Version{1, 8}, Deprecated: Version{1, 22}, Removed: Version{1, 25}, Replacement: "events.k8s.io/v1 Event"}, true
 	case "extensions/v1beta1 DaemonSet":
 		return Lifecycle{Introduced: Version{1, 1}, Deprecated: Version{1, 8}, Removed: Version{1, 16}, Replacement: "apps/v1 DaemonSet"}, true
 	case "extensions/v1beta1 Deployment":
@@ -209,7 +209,7 @@ func lookupLifecycle(key string) (Lifecycle, bool) {
 	case "node.k8s.io/v1 RuntimeClass":
 		return Lifecycle{Introduced: Version{1, 20}}, true
 	case "node.k8s.io/v1beta1 RuntimeClass":
-		return Lifecycle{Introduced: Version{1, 13}, Deprecated: Version{1, 22}, Removed: Version{1, 25}}, true
+		return Lifecycle{Introduced: Version{1, 13}, Deprecated: Version{1, 22}, Removed: Version{1, 25}, Replacement: "node.k8s.io/v1 RuntimeClass"}, true
 	case "policy/v1 Eviction":
 		return Lifecycle{Introduced: Version{1, 22}}, true
 	case "policy/v1 PodDisruptionBudget":

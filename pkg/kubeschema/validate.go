@@ -90,7 +90,7 @@ type validator struct {
 // then nothing is checked. An object of kind List, or of an unknown kind
 // ending in List, has each of its items checked as an object of its own.
 func (s *Schema) Validate(obj map[string]any) (problems []Problem, known bool) {
-	v := validator{schema: s}
+	v := validator{schema: s, path: make([]seg, 0, 16)}
 	known = v.object(obj)
 	return v.result(), known
 }

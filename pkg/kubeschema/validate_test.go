@@ -627,3 +627,24 @@ func BenchmarkValidateDocumentDeployment(b *testing.B) {
 		}
 	}
 }
+
+// TestConcurrentUse validates from several goroutines at once (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	s, errs := embeddedSchema(t).WithCRDs([]map[string]any{decodeYAML(t, widgetCRD)})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	docs := []string{deployment, "apiVersion: example.com/v1\nkind: Widget\nspec: {size: x}\n"}
+	done := make(chan []Problem)
+	for i := range 8 {
+		go func() {
+			problems, _, _ := s.ValidateDocument(docs[i%2])
+			done <- problems
+		}()
+	}
+	for i := range 8 {
+		if got := <-done; len(got) > 1 {
+			t.Errorf("goroutine %d: %v", i, got)
+		}
+	}
+}

@@ -25,6 +25,10 @@ type execution struct {
 
 	lookupMu sync.Mutex
 	lookups  map[[4]string]lookupAnswer
+
+	// lint makes required and fail note their message instead of failing.
+	lint         bool
+	lintMessages []string
 }
 
 // lookupAnswer is what the cluster answered to one lookup.
@@ -35,11 +39,25 @@ type lookupAnswer struct {
 
 // bind installs the functions that depend on this render into t.
 func (e *execution) bind(t *template.Template) {
-	t.Funcs(template.FuncMap{
+	funcs := template.FuncMap{
 		"include": e.includeFunc(t),
 		"tpl":     e.tplFunc(t),
 		"lookup":  e.lookupFunc,
-	})
+	}
+	if e.lint {
+		funcs["required"] = func(msg string, val any) (any, error) {
+			if _, err := required(msg, val); err != nil {
+				e.lintMessages = append(e.lintMessages, "Missing required value: "+msg)
+				return "", nil
+			}
+			return val, nil
+		}
+		funcs["fail"] = func(msg string) (string, error) {
+			e.lintMessages = append(e.lintMessages, "Fail: "+msg)
+			return "", nil
+		}
+	}
+	t.Funcs(funcs)
 }
 
 func (e *execution) includeFunc(t *template.Template) func(string, any) (string, error) {

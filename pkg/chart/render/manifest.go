@@ -41,6 +41,13 @@ type Result struct {
 	// could not be coalesced, conditions that are not booleans, hooks of
 	// unknown events that were skipped.
 	Warnings []string
+	// LintMessages are, with Options.Lint, what `required` and `fail` said
+	// instead of failing the render, as "Missing required value: <msg>" and
+	// "Fail: <msg>", in the order the templates ran.
+	LintMessages []string
+	// Rendered is, with Options.Lint, the output of every template that is
+	// not a partial, NOTES.txt included, by its path.
+	Rendered map[string]string
 }
 
 // Manifest is one YAML document rendered from a template.
@@ -274,9 +281,9 @@ func SplitDocuments(s string) []string {
 	return docs
 }
 
-// splitDocumentLines is SplitDocuments that also gives, for each document,
+// SplitDocumentLines is SplitDocuments that also gives, for each document,
 // the line of s on which it begins (from 1).
-func splitDocumentLines(s string) (docs []string, lines []int) {
+func SplitDocumentLines(s string) (docs []string, lines []int) {
 	body := strings.TrimSpace(s)
 	if body == "" {
 		return nil, nil
@@ -438,7 +445,7 @@ func (res *Result) sortManifests(files map[string]string) error {
 		if strings.HasPrefix(path.Base(file), "_") || strings.TrimSpace(content) == "" {
 			continue
 		}
-		split, lines := splitDocumentLines(content)
+		split, lines := SplitDocumentLines(content)
 		for i, doc := range split {
 			docs = append(docs, document{file: file, content: doc, line: lines[i]})
 			size += len(doc)

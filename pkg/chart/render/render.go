@@ -45,6 +45,14 @@ type Options struct {
 	// SubchartNotes keeps the NOTES.txt of subcharts in Result.Notes, after
 	// the top chart's.
 	SubchartNotes bool
+	// Lint renders as `helm lint` does: `required` with a missing value
+	// and `fail` do not stop the render, they render as "" and what they
+	// would have said is kept in Result.LintMessages; Result.Rendered keeps
+	// each template's output.
+	Lint bool
+	// SkipSchemaValidation leaves the values unchecked against the charts'
+	// values.schema.json (Helm's --skip-schema-validation).
+	SkipSchemaValidation bool
 }
 
 // Renderer renders one chart. Make it with New.
@@ -196,7 +204,7 @@ func (r *Renderer) Render(ctx context.Context, opts Options) (*Result, error) {
 		warnMu   sync.Mutex
 		warnings []string
 	)
-	resolver := &values.Resolver{Schemas: &r.schemas, Warn: func(msg string) {
+	resolver := &values.Resolver{Schemas: &r.schemas, SkipSchema: opts.SkipSchemaValidation, Warn: func(msg string) {
 		warnMu.Lock()
 		warnings = append(warnings, msg)
 		warnMu.Unlock()
@@ -228,11 +236,18 @@ func (r *Renderer) Render(ctx context.Context, opts Options) (*Result, error) {
 		},
 		"Values": vals,
 	}
-	files, err := r.execute(ctx, ch, top, opts.Lookup)
+	e := &execution{r: r, ctx: ctx, lookup: opts.Lookup, included: make(map[string]int), lint: opts.Lint}
+	files, err := r.execute(ch, top, e)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Chart: ch, Values: vals, Warnings: warnings}
+	res := &Result{Chart: ch, Values: vals, Warnings: warnings, LintMessages: e.lintMessages}
+	if opts.Lint {
+		res.Rendered = make(map[string]string, len(files))
+		for k, v := range files {
+			res.Rendered[k] = v
+		}
+	}
 	res.Notes = takeNotes(files, ch.Name(), opts.SubchartNotes)
 	if err := res.sortManifests(files); err != nil {
 		return nil, err
@@ -401,7 +416,7 @@ func sortedTemplateNames(tpls map[string]renderable) []string {
 
 // execute renders every template of ch and returns the output by template
 // name, partials left out.
-func (r *Renderer) execute(ctx context.Context, ch *helmchart.Chart, top map[string]any, lk Lookuper) (out map[string]string, err error) {
+func (r *Renderer) execute(ch *helmchart.Chart, top map[string]any, e *execution) (out map[string]string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("rendering template failed: %v", p)
@@ -417,7 +432,6 @@ func (r *Renderer) execute(ctx context.Context, ch *helmchart.Chart, top map[str
 	if err != nil {
 		return nil, fmt.Errorf("render: %w", err)
 	}
-	e := &execution{r: r, ctx: ctx, lookup: lk, included: make(map[string]int)}
 	e.bind(t)
 	for _, name := range keys {
 		p := r.parse(name, tpls[name].file)
@@ -432,7 +446,7 @@ func (r *Renderer) execute(ctx context.Context, ch *helmchart.Chart, top map[str
 		if strings.HasPrefix(baseName(name), "_") {
 			continue
 		}
-		if err := ctx.Err(); err != nil {
+		if err := e.ctx.Err(); err != nil {
 			return nil, err
 		}
 		rd := tpls[name]

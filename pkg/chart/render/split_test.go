@@ -70,7 +70,7 @@ func TestSplitDocumentLines(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			docs, lines := splitDocumentLines(tt.in)
+			docs, lines := SplitDocumentLines(tt.in)
 			if diff := cmp.Diff(SplitDocuments(tt.in), docs); diff != "" {
 				t.Errorf("documents differ from SplitDocuments (-want +got):\n%s", diff)
 			}

@@ -40,6 +40,9 @@ type Resolver struct {
 	// Resolvers made for each call can share them; otherwise the Resolver
 	// keeps its own.
 	Schemas *SchemaCache
+	// SkipSchema leaves the values unchecked against the charts'
+	// values.schema.json (Helm's --skip-schema-validation).
+	SkipSchema bool
 
 	schemas SchemaCache
 }
@@ -74,6 +77,9 @@ func (r *Resolver) Resolve(ch *chart.Chart, user map[string]any) (*chart.Chart, 
 	vals, err := coalesceValues(w, work, user)
 	if err != nil {
 		return nil, nil, err
+	}
+	if r.SkipSchema {
+		return work, vals, nil
 	}
 	if err := r.validate(work, vals); err != nil {
 		return nil, nil, err

@@ -56,6 +56,13 @@ type urnLoader struct{}
 
 func (urnLoader) Load(string) (any, error) { return true, nil }
 
+// CheckSchema reports whether src, a chart's values.schema.json, is a JSON
+// schema that values can be checked against: the error says why not.
+func CheckSchema(src []byte) error {
+	_, err := compileSchema(src)
+	return err
+}
+
 func compileSchema(src []byte) (s *jsonschema.Schema, err error) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -1,0 +1,316 @@
+package lint
+
+import (
+	"fmt"
+	"strings"
+
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"go.yaml.in/yaml/v3"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/bargehq/barge/pkg/chart/render"
+	"github.com/bargehq/barge/pkg/kubeschema"
+)
+
+// Document is one rendered YAML document to check.
+type Document struct {
+	// File is the file it was rendered from, relative to the chart's
+	// directory ("templates/app.yaml", "crds/crd.yaml").
+	File string
+	// Line is the line of the file's rendered output it begins on.
+	Line int
+	// Content is the document.
+	Content string
+	// CRD is set for the files of a crds/ folder.
+	CRD bool
+}
+
+// Documents returns what a render makes, to give to Objects: the
+// manifests, the hooks and the documents of the crds/ folders, with
+// their files relative to the top chart's directory.
+func Documents(res *render.Result) []Document {
+	var docs []Document
+	for _, m := range res.Manifests {
+		docs = append(docs, Document{File: chartRelative(m.Source), Line: m.Line, Content: m.Content})
+	}
+	for _, h := range res.Hooks {
+		docs = append(docs, Document{File: chartRelative(h.Source), Line: h.Line, Content: h.Content})
+	}
+	for _, c := range res.CRDs {
+		split, lines := render.SplitDocumentLines(string(c.Content))
+		for i, d := range split {
+			docs = append(docs, Document{File: chartRelative(c.Source), Line: lines[i], Content: d, CRD: true})
+		}
+	}
+	return docs
+}
+
+// chartRelative drops the chart's name from a rendered file's path:
+// "mychart/templates/a.yaml" is "templates/a.yaml".
+func chartRelative(p string) string {
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// ObjectOptions tune Objects.
+type ObjectOptions struct {
+	// Schema is the Kubernetes API's schema to validate objects against;
+	// nil skips the object-schema-* and crd-schema rules.
+	Schema *kubeschema.Schema
+	// KubeVersion is the Kubernetes version the objects are for, as
+	// "v1.37.0"; empty means render.DefaultKubeVersion.
+	KubeVersion string
+	// Namespace is the release's namespace, where objects that name none
+	// go.
+	Namespace string
+}
+
+// Objects checks rendered documents: against the Kubernetes API's schema
+// (custom resources against the CRDs among the documents), for API
+// versions deprecated or removed in the target version, for valid names
+// and labels, Helm's selector and List rules, and for duplicates.
+func Objects(docs []Document, opts ObjectOptions) []Finding {
+	kv, err := render.ParseKubeVersion(opts.KubeVersion)
+	if opts.KubeVersion == "" || err != nil {
+		kv, _ = render.ParseKubeVersion(render.DefaultKubeVersion)
+	}
+	target := kubeschema.Version{Major: atoi(kv.Major), Minor: atoi(kv.Minor)}
+	objs := make([]object, 0, len(docs))
+	var crds []map[string]any
+	for _, d := range docs {
+		o := readObject(d)
+		objs = append(objs, o)
+		if o.kind == "CustomResourceDefinition" && strings.HasPrefix(o.apiVersion, "apiextensions.k8s.io/") {
+			var m map[string]any
+			if err := sigsyaml.Unmarshal([]byte(d.Content), &m); err == nil {
+				crds = append(crds, m)
+			}
+		}
+	}
+	var out []Finding
+	sch := opts.Schema
+	if sch != nil && len(crds) > 0 {
+		var errs []error
+		sch, errs = sch.WithCRDs(crds)
+		for _, err := range errs {
+			out = append(out, finding("crd-schema", "", 0, "%v", err))
+		}
+	}
+	seen := map[string]object{}
+	for _, o := range objs {
+		out = append(out, o.check(sch, target)...)
+		if o.name == "" || strings.HasSuffix(o.kind, "List") {
+			continue
+		}
+		ns := o.namespace
+		if ns == "" {
+			ns = opts.Namespace
+		}
+		gv, _ := schema.ParseGroupVersion(o.apiVersion)
+		key := gv.Group + "/" + o.kind + "/" + ns + "/" + o.name
+		if first, dup := seen[key]; dup {
+			f := o.finding("object-duplicate", o.nameLine, "rendered twice: %s:%d renders the same %s %q in namespace %q; give one of them another name", first.doc.File, first.nameLine, o.kind, o.name, ns)
+			out = append(out, f)
+			continue
+		}
+		seen[key] = o
+	}
+	return out
+}
+
+// object is a document's head, with the lines of its fields.
+type object struct {
+	doc                         Document
+	apiVersion, kind            string
+	name, namespace             string
+	generateName                bool
+	apiLine, nameLine, metaLine int
+	labels                      []*yaml.Node // key, value pairs of metadata.labels
+	root                        *yaml.Node
+}
+
+// readObject reads the head of a document; a document that does not parse
+// is reported by the renderer, and reads as empty.
+func readObject(d Document) object {
+	o := object{doc: d, apiLine: d.Line, nameLine: d.Line, metaLine: d.Line}
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(d.Content), &n); err != nil || len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
+		return o
+	}
+	o.root = n.Content[0]
+	at := func(line int) int { return d.Line + line - 1 }
+	top := pairs(o.root)
+	if v := top["apiVersion"]; v != nil {
+		o.apiVersion, o.apiLine = v.Value, at(v.Line)
+	}
+	if v := top["kind"]; v != nil {
+		o.kind = v.Value
+	}
+	if meta := top["metadata"]; meta != nil && meta.Kind == yaml.MappingNode {
+		o.metaLine = at(meta.Line)
+		o.nameLine = o.metaLine
+		m := pairs(meta)
+		if v := m["name"]; v != nil && v.Kind == yaml.ScalarNode {
+			o.name, o.nameLine = v.Value, at(v.Line)
+		}
+		if v := m["namespace"]; v != nil && v.Kind == yaml.ScalarNode {
+			o.namespace = v.Value
+		}
+		if v := m["generateName"]; v != nil && v.Value != "" {
+			o.generateName = true
+		}
+		if v := m["labels"]; v != nil && v.Kind == yaml.MappingNode {
+			o.labels = v.Content
+		}
+	}
+	return o
+}
+
+// pairs returns a mapping node's values by key.
+func pairs(n *yaml.Node) map[string]*yaml.Node {
+	m := make(map[string]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		m[n.Content[i].Value] = n.Content[i+1]
+	}
+	return m
+}
+
+// finding makes a finding about o.
+func (o object) finding(id string, line int, format string, args ...any) Finding {
+	f := finding(id, o.doc.File, line, format, args...)
+	if o.kind != "" {
+		f.Object = o.kind + "/" + o.name
+	}
+	return f
+}
+
+// check runs the rules that look at one object.
+func (o object) check(sch *kubeschema.Schema, target kubeschema.Version) []Finding {
+	if o.root == nil || o.kind == "" {
+		return nil
+	}
+	var out []Finding
+	if lc, ok := kubeschema.LifecycleOf(o.apiVersion, o.kind); ok {
+		switch {
+		case lc.Removed.Major > 0 && !target.Less(lc.Removed):
+			out = append(out, o.finding("api-removed", o.apiLine, "%s %s was removed in Kubernetes %s and the target is %s; %s", o.apiVersion, o.kind, lc.Removed, target, replacement(lc)))
+		case lc.Deprecated.Major > 0 && !target.Less(lc.Deprecated):
+			msg := fmt.Sprintf("%s %s is deprecated in %s+", o.apiVersion, o.kind, lc.Deprecated)
+			if lc.Removed.Major > 0 {
+				msg += fmt.Sprintf(", unavailable in %s+", lc.Removed)
+			}
+			out = append(out, o.finding("api-deprecated", o.apiLine, "%s; %s", msg, replacement(lc)))
+		}
+	}
+	list := o.kind == "List" || strings.HasSuffix(o.kind, "List")
+	if !list {
+		out = append(out, o.checkName()...)
+		out = append(out, o.checkLabels()...)
+	}
+	switch o.kind {
+	case "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet":
+		if !strings.Contains(o.doc.Content, "matchLabels") && !strings.Contains(o.doc.Content, "matchExpressions") {
+			out = append(out, o.finding("object-selector", o.doc.Line, "a %s must contain matchLabels or matchExpressions, and %q does not", o.kind, o.name))
+		}
+	case "List":
+		if strings.Contains(o.doc.Content, "helm.sh/resource-policy") {
+			out = append(out, o.finding("list-annotations", o.doc.Line, "Annotation 'helm.sh/resource-policy' within List objects are ignored"))
+		}
+	}
+	if sch != nil {
+		problems, known, err := sch.ValidateDocument(o.doc.Content)
+		if err == nil && known {
+			for _, p := range problems {
+				line := o.doc.Line
+				if p.Line > 0 {
+					line = o.doc.Line + p.Line - 1
+				}
+				out = append(out, o.finding(schemaRule(p.Kind), line, "%s", p.Message))
+			}
+		}
+	}
+	return out
+}
+
+// replacement says what to use instead of a deprecated API.
+func replacement(lc kubeschema.Lifecycle) string {
+	if lc.Replacement == "" {
+		return "move to a supported API version"
+	}
+	return "use " + lc.Replacement
+}
+
+// schemaRule is the rule of a kind of schema problem.
+func schemaRule(k kubeschema.ProblemKind) string {
+	switch k {
+	case kubeschema.MissingRequired:
+		return "object-schema-required"
+	case kubeschema.UnknownField:
+		return "object-schema-unknown"
+	case kubeschema.NotInEnum:
+		return "object-schema-enum"
+	}
+	return "object-schema-type"
+}
+
+// checkName checks metadata.name as the API server does for the kind.
+func (o object) checkName() []Finding {
+	if o.name == "" {
+		if o.generateName {
+			return nil
+		}
+		return []Finding{o.finding("object-name", o.metaLine, "%s has no metadata.name; give it a name", o.kind)}
+	}
+	var msgs []string
+	switch strings.ToLower(o.kind) {
+	case "service":
+		msgs = apivalidation.NameIsDNS1035Label(o.name, false)
+	case "namespace":
+		msgs = apivalidation.ValidateNamespaceName(o.name, false)
+	case "role", "clusterrole", "rolebinding", "clusterrolebinding":
+		msgs = path.IsValidPathSegmentName(o.name)
+	case "certificatesigningrequest":
+	default:
+		msgs = apivalidation.NameIsDNSSubdomain(o.name, false)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return []Finding{o.finding("object-name", o.nameLine, "metadata.name %q is not a valid %s name: %s", o.name, o.kind, strings.Join(msgs, "; "))}
+}
+
+// checkLabels checks the keys and values of metadata.labels.
+func (o object) checkLabels() []Finding {
+	var out []Finding
+	for i := 0; i+1 < len(o.labels); i += 2 {
+		k, v := o.labels[i], o.labels[i+1]
+		line := o.doc.Line + k.Line - 1
+		if msgs := validation.IsQualifiedName(k.Value); len(msgs) > 0 {
+			out = append(out, o.finding("object-labels", line, "label key %q is invalid: %s", k.Value, strings.Join(msgs, "; ")))
+		}
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
+			continue // a value that is not a string is the schema's to report
+		}
+		if msgs := validation.IsValidLabelValue(v.Value); len(msgs) > 0 {
+			out = append(out, o.finding("object-labels", line, "label %s's value %q is invalid: %s", k.Value, v.Value, strings.Join(msgs, "; ")))
+		}
+	}
+	return out
+}
+
+// atoi reads a version number, 0 if it is not one.
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}

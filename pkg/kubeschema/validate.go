@@ -235,7 +235,7 @@ func (v *validator) check(n *node, value any) {
 		}
 		v.fields(n, m)
 	}
-	if n.enum != nil {
+	if n.enum != nil && n.typ != typObject && n.typ != typArray {
 		v.inEnum(n, value)
 	}
 }
@@ -282,12 +282,14 @@ func (v *validator) integer(n *node, value any) bool {
 		v.mismatch("integer", value)
 		return false
 	}
-	if n.int32 {
-		f, _ := number(value)
-		if f < math.MinInt32 || f > math.MaxInt32 {
-			v.report(TypeMismatch, "expected 32-bit integer, got "+describe(value)+" (out of range)")
-			return false
-		}
+	f, _ := number(value)
+	switch {
+	case n.int32 && (f < math.MinInt32 || f > math.MaxInt32):
+		v.report(TypeMismatch, "expected 32-bit integer, got "+describe(value)+" (out of range)")
+		return false
+	case f < math.MinInt64 || f >= math.MaxInt64:
+		v.report(TypeMismatch, "expected 64-bit integer, got "+describe(value)+" (out of range)")
+		return false
 	}
 	return true
 }

@@ -513,6 +513,8 @@ func TestValidateNumbers(t *testing.T) {
 		{"float64 integral", 3.0, 0},
 		{"float64 fraction", 3.5, 1},
 		{"string", "3", 1},
+		{"beyond int32", 1 << 40, 1},
+		{"beyond int64", 1e19, 1},
 		{"null", nil, 0},
 	}
 	for _, tt := range tests {

@@ -29,16 +29,24 @@ func (s *Schema) ValidateDocument(doc string) (problems []Problem, known bool, e
 	if !ok {
 		return nil, false, fmt.Errorf("yaml: expected an object (a mapping), got %s", describe(obj))
 	}
+	problems, known = s.ValidateDecoded(m, doc)
+	return problems, known, nil
+}
+
+// ValidateDecoded is ValidateDocument for a document already decoded as
+// sigs.k8s.io/yaml decodes it: obj is doc decoded. doc is parsed again
+// only when there are problems, to find their lines.
+func (s *Schema) ValidateDecoded(m map[string]any, doc string) (problems []Problem, known bool) {
 	v := validator{schema: s, path: make([]seg, 0, 16)}
 	known = v.object(m)
 	if len(v.problems) == 0 {
-		return nil, known, nil
+		return nil, known
 	}
 	problems = v.result()
 	var root yamlv3.Node
 	if err := yamlv3.Unmarshal([]byte(doc), &root); err != nil {
 		// sigs.k8s.io/yaml read it: leave the lines unknown.
-		return problems, known, nil
+		return problems, known
 	}
 	lines := make(map[string]int, len(v.problems))
 	for _, p := range v.problems {
@@ -48,7 +56,23 @@ func (s *Schema) ValidateDocument(doc string) (problems []Problem, known bool, e
 		problems[i].Line = lines[problems[i].Path]
 	}
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
-	return problems, known, nil
+	return problems, known
+}
+
+// FieldLine returns the line of doc, a YAML document, where the field
+// that keys lead to from the top is (its key's line), or, where the path
+// stops short, the line of the deepest field found; 1 for a document
+// that does not parse.
+func FieldLine(doc string, keys ...string) int {
+	var root yamlv3.Node
+	if err := yamlv3.Unmarshal([]byte(doc), &root); err != nil {
+		return 1
+	}
+	segs := make([]seg, len(keys))
+	for i, k := range keys {
+		segs[i] = seg{key: k}
+	}
+	return lineOf(&root, segs)
 }
 
 // lineOf follows segs from the document node n and returns the line of the

@@ -2,9 +2,9 @@ package lint
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -83,22 +83,25 @@ func Objects(docs []Document, opts ObjectOptions) []Finding {
 	objs := make([]object, 0, len(docs))
 	var crds []map[string]any
 	for _, d := range docs {
-		o := readObject(d)
+		o, ok := readObject(d)
+		if !ok {
+			continue
+		}
 		objs = append(objs, o)
 		if o.kind == "CustomResourceDefinition" && strings.HasPrefix(o.apiVersion, "apiextensions.k8s.io/") {
-			var m map[string]any
-			if err := sigsyaml.Unmarshal([]byte(d.Content), &m); err == nil {
-				crds = append(crds, m)
-			}
+			crds = append(crds, o.m)
 		}
 	}
 	var out []Finding
 	sch := opts.Schema
+	if sch != nil && !schemaCovers(sch, target) {
+		sch = nil // a newer Kubernetes may have fields the schema lacks
+	}
 	if sch != nil && len(crds) > 0 {
 		var errs []error
 		sch, errs = sch.WithCRDs(crds)
 		for _, err := range errs {
-			out = append(out, finding("crd-schema", "", 0, "%v", err))
+			out = append(out, crdFinding(objs, err))
 		}
 	}
 	seen := map[string]object{}
@@ -114,7 +117,7 @@ func Objects(docs []Document, opts ObjectOptions) []Finding {
 		gv, _ := schema.ParseGroupVersion(o.apiVersion)
 		key := gv.Group + "/" + o.kind + "/" + ns + "/" + o.name
 		if first, dup := seen[key]; dup {
-			f := o.finding("object-duplicate", o.nameLine, "rendered twice: %s:%d renders the same %s %q in namespace %q; give one of them another name", first.doc.File, first.nameLine, o.kind, o.name, ns)
+			f := o.finding("object-duplicate", o.line("metadata", "name"), "rendered twice: %s:%d renders the same %s %q in namespace %q; give one of them another name", first.doc.File, first.line("metadata", "name"), o.kind, o.name, ns)
 			out = append(out, f)
 			continue
 		}
@@ -123,61 +126,60 @@ func Objects(docs []Document, opts ObjectOptions) []Finding {
 	return out
 }
 
-// object is a document's head, with the lines of its fields.
+// schemaCovers reports whether the schema is for target's Kubernetes
+// version or a later one.
+func schemaCovers(s *kubeschema.Schema, target kubeschema.Version) bool {
+	v, err := kubeschema.ParseVersion(s.Version())
+	return err == nil && !v.Less(target)
+}
+
+// crdFinding attributes an error of WithCRDs, "crd <name>: ...", to the
+// document of that CRD.
+func crdFinding(objs []object, err error) Finding {
+	name, _, _ := strings.Cut(strings.TrimPrefix(err.Error(), "crd "), ":")
+	for _, o := range objs {
+		if o.kind == "CustomResourceDefinition" && o.name == name {
+			return o.finding("crd-schema", o.doc.Line, "%v; its custom resources are not checked", err)
+		}
+	}
+	return finding("crd-schema", "", 0, "%v; its custom resources are not checked", err)
+}
+
+// object is a document decoded, and its head.
 type object struct {
-	doc                         Document
-	apiVersion, kind            string
-	name, namespace             string
-	generateName                bool
-	apiLine, nameLine, metaLine int
-	labels                      []*yaml.Node // key, value pairs of metadata.labels
-	root                        *yaml.Node
+	doc              Document
+	m                map[string]any
+	apiVersion, kind string
+	name, namespace  string
+	generateName     bool
+	labels           map[string]any
 }
 
-// readObject reads the head of a document; a document that does not parse
-// is reported by the renderer, and reads as empty.
-func readObject(d Document) object {
-	o := object{doc: d, apiLine: d.Line, nameLine: d.Line, metaLine: d.Line}
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte(d.Content), &n); err != nil || len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
-		return o
+// readObject decodes a document as the API server would receive it. A
+// document that does not decode to an object is the renderer's to report;
+// it is not an object to check.
+func readObject(d Document) (object, bool) {
+	var m map[string]any
+	if err := sigsyaml.Unmarshal([]byte(d.Content), &m); err != nil || m == nil {
+		return object{}, false
 	}
-	o.root = n.Content[0]
-	at := func(line int) int { return d.Line + line - 1 }
-	top := pairs(o.root)
-	if v := top["apiVersion"]; v != nil {
-		o.apiVersion, o.apiLine = v.Value, at(v.Line)
+	o := object{doc: d, m: m}
+	o.apiVersion, _ = m["apiVersion"].(string)
+	o.kind, _ = m["kind"].(string)
+	if meta, ok := m["metadata"].(map[string]any); ok {
+		o.name, _ = meta["name"].(string)
+		o.namespace, _ = meta["namespace"].(string)
+		gn, _ := meta["generateName"].(string)
+		o.generateName = gn != ""
+		o.labels, _ = meta["labels"].(map[string]any)
 	}
-	if v := top["kind"]; v != nil {
-		o.kind = v.Value
-	}
-	if meta := top["metadata"]; meta != nil && meta.Kind == yaml.MappingNode {
-		o.metaLine = at(meta.Line)
-		o.nameLine = o.metaLine
-		m := pairs(meta)
-		if v := m["name"]; v != nil && v.Kind == yaml.ScalarNode {
-			o.name, o.nameLine = v.Value, at(v.Line)
-		}
-		if v := m["namespace"]; v != nil && v.Kind == yaml.ScalarNode {
-			o.namespace = v.Value
-		}
-		if v := m["generateName"]; v != nil && v.Value != "" {
-			o.generateName = true
-		}
-		if v := m["labels"]; v != nil && v.Kind == yaml.MappingNode {
-			o.labels = v.Content
-		}
-	}
-	return o
+	return o, true
 }
 
-// pairs returns a mapping node's values by key.
-func pairs(n *yaml.Node) map[string]*yaml.Node {
-	m := make(map[string]*yaml.Node, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		m[n.Content[i].Value] = n.Content[i+1]
-	}
-	return m
+// line returns the line of the template's output where the field keys
+// lead to is.
+func (o object) line(keys ...string) int {
+	return o.doc.Line + kubeschema.FieldLine(o.doc.Content, keys...) - 1
 }
 
 // finding makes a finding about o.
@@ -191,23 +193,23 @@ func (o object) finding(id string, line int, format string, args ...any) Finding
 
 // check runs the rules that look at one object.
 func (o object) check(sch *kubeschema.Schema, target kubeschema.Version) []Finding {
-	if o.root == nil || o.kind == "" {
+	if o.kind == "" {
 		return nil
 	}
 	var out []Finding
 	if lc, ok := kubeschema.LifecycleOf(o.apiVersion, o.kind); ok {
 		switch {
-		case lc.Removed.Major > 0 && !target.Less(lc.Removed):
-			out = append(out, o.finding("api-removed", o.apiLine, "%s %s was removed in Kubernetes %s and the target is %s; %s", o.apiVersion, o.kind, lc.Removed, target, replacement(lc)))
-		case lc.Deprecated.Major > 0 && !target.Less(lc.Deprecated):
-			msg := fmt.Sprintf("%s %s is deprecated in %s+", o.apiVersion, o.kind, lc.Deprecated)
-			if lc.Removed.Major > 0 {
-				msg += fmt.Sprintf(", unavailable in %s+", lc.Removed)
+		case lc.RemovedIn(target):
+			out = append(out, o.finding("api-removed", o.line("apiVersion"), "%s %s was removed in Kubernetes v%s and the target is v%s; %s", o.apiVersion, o.kind, lc.Removed, target, replacement(lc)))
+		case lc.DeprecatedIn(target):
+			msg := fmt.Sprintf("%s %s is deprecated in v%s+", o.apiVersion, o.kind, lc.Deprecated)
+			if !lc.Removed.IsZero() {
+				msg += fmt.Sprintf(", unavailable in v%s+", lc.Removed)
 			}
-			out = append(out, o.finding("api-deprecated", o.apiLine, "%s; %s", msg, replacement(lc)))
+			out = append(out, o.finding("api-deprecated", o.line("apiVersion"), "%s; %s", msg, replacement(lc)))
 		}
 	}
-	list := o.kind == "List" || strings.HasSuffix(o.kind, "List")
+	list := strings.HasSuffix(o.kind, "List")
 	if !list {
 		out = append(out, o.checkName()...)
 		out = append(out, o.checkLabels()...)
@@ -223,8 +225,8 @@ func (o object) check(sch *kubeschema.Schema, target kubeschema.Version) []Findi
 		}
 	}
 	if sch != nil {
-		problems, known, err := sch.ValidateDocument(o.doc.Content)
-		if err == nil && known {
+		problems, known := sch.ValidateDecoded(o.m, o.doc.Content)
+		if known {
 			for _, p := range problems {
 				line := o.doc.Line
 				if p.Line > 0 {
@@ -264,7 +266,7 @@ func (o object) checkName() []Finding {
 		if o.generateName {
 			return nil
 		}
-		return []Finding{o.finding("object-name", o.metaLine, "%s has no metadata.name; give it a name", o.kind)}
+		return []Finding{o.finding("object-name", o.line("metadata"), "%s has no metadata.name; give it a name", o.kind)}
 	}
 	var msgs []string
 	switch strings.ToLower(o.kind) {
@@ -281,23 +283,27 @@ func (o object) checkName() []Finding {
 	if len(msgs) == 0 {
 		return nil
 	}
-	return []Finding{o.finding("object-name", o.nameLine, "metadata.name %q is not a valid %s name: %s", o.name, o.kind, strings.Join(msgs, "; "))}
+	return []Finding{o.finding("object-name", o.line("metadata", "name"), "metadata.name %q is not a valid %s name: %s", o.name, o.kind, strings.Join(msgs, "; "))}
 }
 
 // checkLabels checks the keys and values of metadata.labels.
 func (o object) checkLabels() []Finding {
+	keys := make([]string, 0, len(o.labels))
+	for k := range o.labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	var out []Finding
-	for i := 0; i+1 < len(o.labels); i += 2 {
-		k, v := o.labels[i], o.labels[i+1]
-		line := o.doc.Line + k.Line - 1
-		if msgs := validation.IsQualifiedName(k.Value); len(msgs) > 0 {
-			out = append(out, o.finding("object-labels", line, "label key %q is invalid: %s", k.Value, strings.Join(msgs, "; ")))
+	for _, k := range keys {
+		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
+			out = append(out, o.finding("object-labels", o.line("metadata", "labels", k), "label key %q is invalid: %s", k, strings.Join(msgs, "; ")))
 		}
-		if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
+		v, ok := o.labels[k].(string)
+		if !ok {
 			continue // a value that is not a string is the schema's to report
 		}
-		if msgs := validation.IsValidLabelValue(v.Value); len(msgs) > 0 {
-			out = append(out, o.finding("object-labels", line, "label %s's value %q is invalid: %s", k.Value, v.Value, strings.Join(msgs, "; ")))
+		if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 {
+			out = append(out, o.finding("object-labels", o.line("metadata", "labels", k), "label %s's value %q is invalid: %s", k, v, strings.Join(msgs, "; ")))
 		}
 	}
 	return out

@@ -113,15 +113,12 @@ func runLint(ctx context.Context, cfg *Config, o *lintOptions, charts []string) 
 			return err
 		}
 	}
-	var reports []lint.Report
-	for _, name := range charts {
-		files, err := lintFiles(ctx, cfg, o, name)
-		if err != nil {
-			reports = append(reports, lint.Report{Chart: name, Findings: []lint.Finding{{Rule: "chart-load", Severity: lint.Error, Message: err.Error()}}})
-			continue
-		}
-		reports = append(reports, lint.Chart(ctx, name, files, opts)...)
+	inputs := make([]lint.Input, len(charts))
+	for i, name := range charts {
+		inputs[i].Name = name
+		inputs[i].Files, inputs[i].Err = lintFiles(ctx, cfg, o, name)
 	}
+	reports := lint.Charts(ctx, inputs, opts)
 	switch o.output {
 	case "json":
 		err = lint.WriteJSON(cfg.Out, reports, o.strict)

@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
-	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/bargehq/barge/pkg/chart/render"
 	"github.com/bargehq/barge/pkg/kubeschema"
@@ -26,6 +25,9 @@ type Document struct {
 	Content string
 	// CRD is set for the files of a crds/ folder.
 	CRD bool
+	// Object is the document decoded (render.DecodeObject), if it is at
+	// hand; nil decodes Content.
+	Object map[string]any
 }
 
 // Documents returns what a render makes, to give to Objects: the
@@ -34,10 +36,10 @@ type Document struct {
 func Documents(res *render.Result) []Document {
 	var docs []Document
 	for _, m := range res.Manifests {
-		docs = append(docs, Document{File: chartRelative(m.Source), Line: m.Line, Content: m.Content})
+		docs = append(docs, Document{File: chartRelative(m.Source), Line: m.Line, Content: m.Content, Object: m.Object})
 	}
 	for _, h := range res.Hooks {
-		docs = append(docs, Document{File: chartRelative(h.Source), Line: h.Line, Content: h.Content})
+		docs = append(docs, Document{File: chartRelative(h.Source), Line: h.Line, Content: h.Content, Object: h.Object})
 	}
 	for _, c := range res.CRDs {
 		split, lines := render.SplitDocumentLines(string(c.Content))
@@ -159,9 +161,12 @@ type object struct {
 // document that does not decode to an object is the renderer's to report;
 // it is not an object to check.
 func readObject(d Document) (object, bool) {
-	var m map[string]any
-	if err := sigsyaml.Unmarshal([]byte(d.Content), &m); err != nil || m == nil {
-		return object{}, false
+	m := d.Object
+	if m == nil {
+		var err error
+		if m, err = render.DecodeObject(d.Content); err != nil || m == nil {
+			return object{}, false
+		}
 	}
 	o := object{doc: d, m: m}
 	o.apiVersion, _ = m["apiVersion"].(string)

@@ -2,10 +2,12 @@ package render
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	yamlv2 "go.yaml.in/yaml/v2"
+	"sigs.k8s.io/yaml"
 )
 
 // fastHead reads the head of a document from the YAML parser's own tree,
@@ -17,10 +19,22 @@ import (
 // their exact names. Otherwise ok is false and readHead decodes as Helm
 // does, errors included.
 func fastHead(doc string) (h head, ok bool) {
-	var obj any
+	h, _, ok = fastHeadTree(doc)
+	return h, ok
+}
+
+// fastHeadTree is fastHead that also returns the document's tree, as
+// yaml.v2 decoded it, when ok.
+func fastHeadTree(doc string) (h head, obj any, ok bool) {
 	if yamlv2.Unmarshal([]byte(doc), &obj) != nil {
-		return head{}, false
+		return head{}, nil, false
 	}
+	h, ok = headOf(obj)
+	return h, obj, ok
+}
+
+// headOf reads the head of a decoded document, as fastHead.
+func headOf(obj any) (h head, ok bool) {
 	top, isMap := obj.(map[any]any)
 	if !isMap || !jsonable(obj) {
 		return head{}, false
@@ -128,4 +142,64 @@ func jsonable(v any) bool {
 		return !math.IsNaN(t) && !math.IsInf(t, 0)
 	}
 	return true
+}
+
+// jsonValue converts a tree decoded by yaml.v2 that jsonable accepts to
+// what sigs.k8s.io/yaml's JSON round trip makes of it: maps with string
+// keys (numbers and booleans written out as it writes them) and every
+// number a float64.
+func jsonValue(v any) any {
+	switch t := v.(type) {
+	case map[any]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			var ks string
+			switch kt := k.(type) {
+			case string:
+				ks = kt
+			case int:
+				ks = strconv.Itoa(kt)
+			case int64:
+				ks = strconv.FormatInt(kt, 10)
+			case float64:
+				ks = strconv.FormatFloat(kt, 'g', -1, 32)
+			case bool:
+				ks = strconv.FormatBool(kt)
+			}
+			m[ks] = jsonValue(e)
+		}
+		return m
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = jsonValue(e)
+		}
+		return out
+	case int:
+		return float64(t)
+	case int64:
+		return float64(t)
+	case uint64:
+		return float64(t)
+	}
+	return v
+}
+
+// DecodeObject decodes one YAML document into a map as sigs.k8s.io/yaml
+// does (and so as the API server receives what Helm sends): YAML 1.1
+// scalars, string keys, numbers as float64. It parses the YAML once where
+// the JSON round trip could not change the result, and falls back to
+// sigs.k8s.io/yaml otherwise. A document that is empty or not a map
+// decodes to nil.
+func DecodeObject(doc string) (map[string]any, error) {
+	var obj any
+	if yamlv2.Unmarshal([]byte(doc), &obj) == nil && jsonable(obj) {
+		m, _ := jsonValue(obj).(map[string]any)
+		return m, nil
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
 )
 
 // slowHeadOf returns what readHead's slow path, Helm's way, reads of doc.
@@ -98,4 +99,32 @@ func FuzzFastHead(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, doc string) { checkFastHead(t, doc) })
+}
+
+func TestDecodeObjectAsSigsYAML(t *testing.T) {
+	docs := map[string]string{
+		"plain":          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n",
+		"yaml 1.1 bools": "a: yes\nb: on\nc: \"yes\"\nd: n\non: 1\n",
+		"numbers":        "i: 3\nf: 3.5\ne: 1e3\nbig: 9007199254740993\nneg: -7\noct: 0777\nhex: 0x1F\n",
+		"number keys":    "1: a\n2.5: b\ntrue: c\n",
+		"nulls":          "a: ~\nb: null\nc:\n",
+		"lists":          "a: [1, two, {b: 3}]\n",
+		"anchors":        "base: &b {x: 1}\nuse: *b\n",
+		"timestamp":      "t: 2001-12-14\n",
+	}
+	for name, doc := range docs {
+		t.Run(name, func(t *testing.T) {
+			var want map[string]any
+			if err := yaml.Unmarshal([]byte(doc), &want); err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeObject(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("DecodeObject differs from sigs.k8s.io/yaml (-sigs +got):\n%s", diff)
+			}
+		})
+	}
 }

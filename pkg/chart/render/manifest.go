@@ -63,6 +63,9 @@ type Manifest struct {
 	// Line is the line of the template's rendered output on which Content
 	// begins, counting from 1.
 	Line int
+	// Object is, with Options.Lint, the document decoded as DecodeObject
+	// decodes it, where that took no second parse; nil otherwise.
+	Object map[string]any
 }
 
 // Hook is a document annotated with helm.sh/hook.
@@ -400,12 +403,21 @@ const parallelHeadsSize = 256 << 10
 type document struct {
 	file, content                     string
 	line                              int
+	keep                              bool // keep the decoded tree in obj
+	obj                               map[string]any
 	apiVersion, kind, name, namespace string
 	annotations                       map[string]string
 	err                               error
 }
 
 func (d *document) readHead() {
+	if d.keep {
+		if h, tree, ok := fastHeadTree(d.content); ok {
+			d.apiVersion, d.kind, d.name, d.namespace, d.annotations = h.apiVersion, h.kind, h.name, h.namespace, h.annotations
+			d.obj, _ = jsonValue(tree).(map[string]any)
+			return
+		}
+	}
 	d.apiVersion, d.kind, d.name, d.namespace, d.annotations, d.err = readHead(d.content)
 }
 
@@ -432,7 +444,7 @@ func forEach(n, workers int, fn func(i int)) {
 
 // sortManifests splits the rendered files into documents, separates hooks
 // and sorts both into Helm's install order.
-func (res *Result) sortManifests(files map[string]string) error {
+func (res *Result) sortManifests(files map[string]string, keep bool) error {
 	names := make([]string, 0, len(files))
 	for k := range files {
 		names = append(names, k)
@@ -447,7 +459,7 @@ func (res *Result) sortManifests(files map[string]string) error {
 		}
 		split, lines := SplitDocumentLines(content)
 		for i, doc := range split {
-			docs = append(docs, document{file: file, content: doc, line: lines[i]})
+			docs = append(docs, document{file: file, content: doc, line: lines[i], keep: keep})
 			size += len(doc)
 		}
 	}
@@ -462,7 +474,7 @@ func (res *Result) sortManifests(files map[string]string) error {
 		if d.err != nil {
 			return &ManifestError{Template: d.file, Err: fmt.Errorf("YAML parse error on %s: %w", d.file, d.err), Rendered: files}
 		}
-		m := Manifest{Source: d.file, Content: d.content, Line: d.line, APIVersion: d.apiVersion, Kind: d.kind, Name: d.name, Namespace: d.namespace}
+		m := Manifest{Source: d.file, Content: d.content, Line: d.line, Object: d.obj, APIVersion: d.apiVersion, Kind: d.kind, Name: d.name, Namespace: d.namespace}
 		events, isHook := d.annotations[hookAnnotation]
 		if !isHook {
 			res.Manifests = append(res.Manifests, m)

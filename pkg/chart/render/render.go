@@ -249,7 +249,7 @@ func (r *Renderer) Render(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	res.Notes = takeNotes(files, ch.Name(), opts.SubchartNotes)
-	if err := res.sortManifests(files); err != nil {
+	if err := res.sortManifests(files, opts.Lint); err != nil {
 		return nil, err
 	}
 	res.CRDs = crdsOf(ch)

@@ -49,6 +49,7 @@ func sections() []section {
 		{"cluster", false, benchCluster},
 		{"template", false, benchTemplate},
 		{"render", false, benchRender},
+		{"lint", false, benchLint},
 		{"install", true, benchInstall},
 		{"list", true, benchList},
 		{"diff", true, benchDiff},

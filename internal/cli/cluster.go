@@ -18,6 +18,7 @@ import (
 	"github.com/bargehq/barge/pkg/chart/render"
 	"github.com/bargehq/barge/pkg/kube"
 	"github.com/bargehq/barge/pkg/kube/discovery"
+	"github.com/bargehq/barge/pkg/kubeschema"
 	"github.com/bargehq/barge/pkg/release"
 	"github.com/bargehq/barge/pkg/release/storage"
 )
@@ -133,8 +134,13 @@ func (cc *clusterClients) engine(ctx context.Context, cfg *Config, namespace, fi
 		}
 		return capabilities(cc.version, lists)
 	}
+	schema, err := kubeschema.Embedded()
+	if err != nil {
+		return nil, err
+	}
 	return release.New(release.Config{
 		Namespace:            namespace,
+		Schema:               schema,
 		Store:                cc.store.InNamespace(namespace),
 		Cluster:              cc.kube,
 		Logger:               cfg.Logger(),
@@ -150,8 +156,13 @@ func (cc *clusterClients) engine(ctx context.Context, cfg *Config, namespace, fi
 // dry runs: an empty in-memory store and the default capabilities. early,
 // when not nil, has the chart the command deploys parsed already.
 func clientEngine(cfg *Config, namespace string, early *earlyRenderer) (*release.Engine, error) {
+	schema, err := kubeschema.Embedded()
+	if err != nil {
+		return nil, err
+	}
 	return release.New(release.Config{
 		Namespace: namespace,
+		Schema:    schema,
 		Store:     storage.NewMemory(namespace, storage.Options{}),
 		Logger:    cfg.Logger(),
 		Renderer:  early.renderer,

@@ -29,6 +29,8 @@ type deployFlags struct {
 	fieldManager    string
 	hideNotes       bool
 	subchartNotes   bool
+	skipSchema      bool
+	disableOpenAPI  bool
 	// what is "install" or "upgrade", for the help texts.
 	what string
 }
@@ -55,6 +57,13 @@ func (d *deployFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&d.fieldManager, "field-manager", defaultFieldManager, fieldManagerHelp)
 	fs.BoolVar(&d.hideNotes, "hide-notes", false, "if set, do not show notes in "+d.what+" output. Does not affect presence in chart metadata")
 	fs.BoolVar(&d.subchartNotes, "render-subchart-notes", false, "if set, render subchart notes along with the parent")
+	fs.BoolVar(&d.skipSchema, "skip-schema-validation", false, "if set, disables JSON schema validation of the values, and the check of the objects against the Kubernetes API schema")
+	fs.BoolVar(&d.disableOpenAPI, "disable-openapi-validation", false, "if set, the objects are not checked against the Kubernetes API schema before they are applied (the values are still checked against values.schema.json)")
+}
+
+// checkOptions returns the checks the flags leave on.
+func (d *deployFlags) checkOptions() release.CheckOptions {
+	return release.CheckOptions{SkipSchemaValidation: d.skipSchema, DisableOpenAPIValidation: d.disableOpenAPI}
 }
 
 // bindTakeOver registers --take-over on fs.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/bargehq/barge/pkg/fleet"
 	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/kubeschema"
 	"github.com/bargehq/barge/pkg/release"
 	"github.com/bargehq/barge/pkg/release/storage"
 	"github.com/bargehq/barge/pkg/repo"
@@ -158,8 +159,12 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 	if err != nil {
 		return nil, err
 	}
+	schema, err := kubeschema.Embedded()
+	if err != nil {
+		return nil, err
+	}
 	s.runner, err = fleet.NewRunner(fleet.Config{
-		Kube: kcl, Store: store, Capabilities: caps, Lookup: lookuper{kcl},
+		Kube: kcl, Store: store, Capabilities: caps, Lookup: lookuper{kcl}, Schema: schema,
 		FieldManager: defaultFieldManager, Logger: logger, Charts: cfg.resolver(), Registry: f.registry,
 	})
 	return s, err

@@ -131,6 +131,7 @@ func (d *deployFlags) installPlanOptions() release.InstallOptions {
 		TakeOver:        d.takeOver,
 		Labels:          d.labels,
 		SubchartNotes:   d.subchartNotes,
+		CheckOptions:    d.checkOptions(),
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/bargehq/barge/pkg/chart/render"
 	"github.com/bargehq/barge/pkg/chart/values"
 	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/kubeschema"
 	"github.com/bargehq/barge/pkg/release"
 )
 
@@ -44,6 +45,8 @@ type templateOptions struct {
 	kubeVersion      string
 	postRenderer     string
 	postRendererArgs []string
+	skipSchema       bool
+	disableOpenAPI   bool
 
 	// Flags of `helm template` that change nothing in a local render,
 	// accepted so that Helm command lines work unchanged.
@@ -54,10 +57,9 @@ type templateOptions struct {
 		labels                          map[string]string
 		wait, waitForJobs, atomic       bool
 		createNamespace, replace, force bool
-		disableOpenAPIValidation        bool
 		takeOwnership, hideNotes        bool
 		hideSecret                      bool
-		enableDNS, skipSchemaValidation bool
+		enableDNS                       bool
 	}
 }
 
@@ -71,7 +73,15 @@ func newTemplateCmd(cfg *Config) *cobra.Command {
 
 Values that would be looked up in a cluster are faked: lookup returns nothing,
 and the capabilities are Kubernetes v1.37.0's unless --kube-version and
---api-versions say otherwise. Nothing is validated against a server.`,
+--api-versions say otherwise. Nothing is validated against a server.
+
+With --validate, the capabilities are the cluster's, every kind must be served
+by it, and every object is checked as install checks it before applying
+anything: against the Kubernetes API schema embedded in barge (types, required
+and unknown fields; custom resources against the chart's CRDs), for API
+versions the cluster's version has removed, and for valid names and labels.
+--disable-openapi-validation (or --skip-schema-validation, which also skips
+values.schema.json) turns that check off.`,
 		Example: `  barge template myrelease ./mychart -f values.yaml --set image.tag=1.2.3
   barge template ./mychart --generate-name --show-only templates/service.yaml
   barge template myrelease ./mychart --include-crds --output-dir ./out`,
@@ -97,6 +107,8 @@ and the capabilities are Kubernetes v1.37.0's unless --kube-version and
 	f.StringVar(&o.kubeVersion, "kube-version", "", "Kubernetes version used for Capabilities.KubeVersion")
 	f.StringVar(&o.postRenderer, "post-renderer", "", "the path to an executable to be used for post rendering. If it exists in $PATH, the binary will be used, otherwise it will try to look for the executable at the given path")
 	f.StringArrayVar(&o.postRendererArgs, "post-renderer-args", []string{}, "an argument to the post-renderer (can specify multiple)")
+	f.BoolVar(&o.skipSchema, "skip-schema-validation", false, "if set, disables JSON schema validation of the values (and, with --validate, the check of the objects against the Kubernetes API schema)")
+	f.BoolVar(&o.disableOpenAPI, "disable-openapi-validation", false, "with --validate, do not check the objects against the Kubernetes API schema")
 	o.chart.Bind(f, true)
 	o.chart.progress = func(cfg *Config) io.Writer { return cfg.ErrOut }
 	o.bindHelmCompat(f)
@@ -116,16 +128,14 @@ func (o *templateOptions) bindHelmCompat(f *pflag.FlagSet) {
 	for name, p := range map[string]*bool{
 		"wait": &g.wait, "wait-for-jobs": &g.waitForJobs, "atomic": &g.atomic,
 		"create-namespace": &g.createNamespace, "replace": &g.replace, "force": &g.force,
-		"disable-openapi-validation": &g.disableOpenAPIValidation,
-		"take-ownership":             &g.takeOwnership, "hide-notes": &g.hideNotes, "hide-secret": &g.hideSecret,
-		"enable-dns":             &g.enableDNS,
-		"skip-schema-validation": &g.skipSchemaValidation,
+		"take-ownership": &g.takeOwnership, "hide-notes": &g.hideNotes, "hide-secret": &g.hideSecret,
+		"enable-dns": &g.enableDNS,
 	} {
 		f.BoolVar(p, name, false, "ignored by template")
 	}
 	for _, name := range []string{"dry-run", "timeout", "description", "labels", "wait", "wait-for-jobs", "atomic",
-		"create-namespace", "replace", "force", "disable-openapi-validation", "take-ownership",
-		"hide-notes", "hide-secret", "enable-dns", "skip-schema-validation"} {
+		"create-namespace", "replace", "force", "take-ownership",
+		"hide-notes", "hide-secret", "enable-dns"} {
 		_ = f.MarkHidden(name)
 	}
 }
@@ -137,9 +147,6 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 	}
 	if o.ignored.enableDNS {
 		return errors.New("--enable-dns: DNS lookups in templates are not supported; getHostByName renders as an empty string. Drop the flag")
-	}
-	if o.ignored.skipSchemaValidation {
-		return errors.New("--skip-schema-validation: not supported yet: values are always checked against values.schema.json. Fix the values, or drop the flag")
 	}
 	caps := render.DefaultCapabilities()
 	if o.kubeVersion != "" {
@@ -191,6 +198,9 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 		Values:        user,
 		Capabilities:  caps,
 		SubchartNotes: o.subchartNotes,
+		// With --validate, the objects are checked as install checks them.
+		KeepObjects:          o.validate && !o.skipSchema && !o.disableOpenAPI,
+		SkipSchemaValidation: o.skipSchema,
 	})
 	if err != nil {
 		// As Helm, point at --debug for errors found while rendering.
@@ -224,6 +234,15 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 	if cluster != nil {
 		if err := validateMappings(cluster.RESTMapper(), res.Manifests); err != nil {
 			return err
+		}
+		if o.validate && !o.skipSchema && !o.disableOpenAPI {
+			schema, err := kubeschema.Embedded()
+			if err != nil {
+				return err
+			}
+			if err := release.CheckObjects(schema, name, cfg.Namespace(), res, caps); err != nil {
+				return err
+			}
 		}
 	}
 	if o.outputDir != "" {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/bargehq/barge/pkg/diff"
+	"github.com/bargehq/barge/pkg/kubeschema"
 	"github.com/bargehq/barge/pkg/release"
 )
 
@@ -88,6 +89,7 @@ func (o *upgradeOptions) planOptions() release.UpgradeOptions {
 		ResetValues:          o.resetValues,
 		ResetThenReuseValues: o.resetThenReuseValues,
 		Labels:               d.labels,
+		CheckOptions:         d.checkOptions(),
 		SubchartNotes:        d.subchartNotes,
 	}
 }
@@ -113,7 +115,11 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	}
 	var eng *release.Engine
 	if dry == release.DryRunClient {
-		eng, err = release.New(release.Config{Namespace: ns, Store: cc.store, Logger: cfg.Logger(), Renderer: early.renderer})
+		var schema *kubeschema.Schema
+		if schema, err = kubeschema.Embedded(); err != nil {
+			return err
+		}
+		eng, err = release.New(release.Config{Namespace: ns, Store: cc.store, Logger: cfg.Logger(), Renderer: early.renderer, Schema: schema})
 	} else {
 		eng, err = cc.engine(ctx, cfg, ns, d.fieldManager, early)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/bargehq/barge/pkg/chart/render"
 	"github.com/bargehq/barge/pkg/chart/source"
 	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/kubeschema"
 	"github.com/bargehq/barge/pkg/release"
 	"github.com/bargehq/barge/pkg/release/storage"
 	"github.com/bargehq/barge/pkg/repo"
@@ -38,6 +39,10 @@ type Config struct {
 	// FieldManager is the server-side apply field manager; empty means
 	// release.DefaultFieldManager.
 	FieldManager string
+	// Schema is the Kubernetes API schema each release's objects are
+	// checked against before they are applied (release.Config's Schema);
+	// nil skips the check.
+	Schema *kubeschema.Schema
 	// Logger receives debug messages and warnings; nil discards them.
 	Logger *slog.Logger
 	// Charts finds the releases' charts in repositories (repo/chart,
@@ -163,6 +168,7 @@ func (r *Runner) engine(namespace string, cluster release.Cluster) (*release.Eng
 		Capabilities: r.cfg.Capabilities,
 		Lookup:       r.cfg.Lookup,
 		Renderer:     r.renderer,
+		Schema:       r.cfg.Schema,
 	})
 }
 

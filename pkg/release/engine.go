@@ -14,6 +14,7 @@ import (
 
 	"github.com/bargehq/barge/pkg/chart/render"
 	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/kubeschema"
 )
 
 // Store keeps release records. *storage.Secrets and *storage.Memory
@@ -122,6 +123,13 @@ type Config struct {
 	// makes a new renderer for each operation. It is called from several
 	// goroutines at once when the engine is.
 	Renderer func(ch *helmchart.Chart) (*render.Renderer, error)
+	// Schema, when set, is the Kubernetes API schema every rendered object
+	// is checked against before anything is applied, with the other checks
+	// whose findings the API server would refuse (removed API versions,
+	// invalid names and labels, objects rendered twice): a chart that
+	// fails them is refused with each object's file and line, and no
+	// revision is recorded. Nil skips the check.
+	Schema *kubeschema.Schema
 }
 
 // DefaultFieldManager is the field manager objects are applied as.
@@ -150,6 +158,7 @@ type Engine struct {
 	lookup       render.Lookuper
 	renderer     func(*helmchart.Chart) (*render.Renderer, error)
 	notices      func(string)
+	schema       *kubeschema.Schema
 }
 
 // New returns an Engine.
@@ -171,6 +180,7 @@ func New(cfg Config) (*Engine, error) {
 		lookup:       cfg.Lookup,
 		renderer:     cfg.Renderer,
 		notices:      cfg.Notices,
+		schema:       cfg.Schema,
 	}
 	if e.logger == nil {
 		e.logger = slog.New(slog.DiscardHandler)

@@ -14,9 +14,23 @@ import (
 	"github.com/bargehq/barge/pkg/chart/render"
 )
 
+// CheckOptions say which checks a release's rendered chart goes through
+// before anything is applied. The zero value makes them all.
+type CheckOptions struct {
+	// SkipSchemaValidation leaves the values unchecked against the charts'
+	// values.schema.json and the objects unchecked against the Kubernetes
+	// API schema (Helm's --skip-schema-validation).
+	SkipSchemaValidation bool
+	// DisableOpenAPIValidation leaves the objects unchecked against the
+	// Kubernetes API schema; the values are still checked (Helm's
+	// --disable-openapi-validation).
+	DisableOpenAPIValidation bool
+}
+
 // InstallOptions tune Install. The zero value installs without waiting.
 type InstallOptions struct {
 	WaitOptions
+	CheckOptions
 	// DryRun only pretends: DryRunClient computes the release without a
 	// cluster, DryRunServer has the server validate every object too.
 	// Nothing is stored.
@@ -83,7 +97,7 @@ func checkLabels(lbs map[string]string) error {
 }
 
 // renderRelease renders ch for a revision of a release.
-func (e *Engine) renderRelease(ctx context.Context, name string, revision int, upgrade bool, ch *helmchart.Chart, vals map[string]any, subNotes, remote bool) (*render.Result, error) {
+func (e *Engine) renderRelease(ctx context.Context, name string, revision int, upgrade bool, ch *helmchart.Chart, vals map[string]any, subNotes, remote bool, checks CheckOptions) (*render.Result, error) {
 	r, err := e.renderer(ch)
 	if err != nil {
 		return nil, err
@@ -100,6 +114,9 @@ func (e *Engine) renderRelease(ctx context.Context, name string, revision int, u
 		Values:        vals,
 		Capabilities:  caps,
 		SubchartNotes: subNotes,
+		// The objects are checked here, from what the render decoded.
+		KeepObjects:          e.schema != nil && !checks.SkipSchemaValidation && !checks.DisableOpenAPIValidation,
+		SkipSchemaValidation: checks.SkipSchemaValidation,
 	}
 	if remote {
 		ro.Lookup = e.lookup
@@ -107,6 +124,11 @@ func (e *Engine) renderRelease(ctx context.Context, name string, revision int, u
 	res, err := r.Render(ctx, ro)
 	if err != nil {
 		return nil, fmt.Errorf("release %q: render chart %s: %w", name, ch.Name(), err)
+	}
+	if ro.KeepObjects {
+		if err := CheckObjects(e.schema, name, e.namespace, res, caps); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
@@ -141,7 +163,7 @@ func (e *Engine) PlanInstall(ctx context.Context, name string, ch *helmchart.Cha
 				name, e.namespace, last.Version, last.Info.Status)
 		}
 	}
-	res, err := e.renderRelease(ctx, name, revision, false, ch, vals, opts.SubchartNotes, opts.DryRun != DryRunClient)
+	res, err := e.renderRelease(ctx, name, revision, false, ch, vals, opts.SubchartNotes, opts.DryRun != DryRunClient, opts.CheckOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 // keeping DefaultHistoryMax revisions.
 type UpgradeOptions struct {
 	WaitOptions
+	CheckOptions
 	// TakeOver recovers at once a pending or uninstalling revision that no
 	// barge lock covers, instead of taking it for another client's live
 	// operation while it is younger than ForeignPendingAge.
@@ -111,7 +112,7 @@ func (e *Engine) PlanUpgrade(ctx context.Context, name string, ch *helmchart.Cha
 		return nil, fmt.Errorf("release %q: %w", name, err)
 	}
 	revision := last.Version + 1
-	res, err := e.renderRelease(ctx, name, revision, true, ch, vals, opts.SubchartNotes, opts.DryRun != DryRunClient)
+	res, err := e.renderRelease(ctx, name, revision, true, ch, vals, opts.SubchartNotes, opts.DryRun != DryRunClient, opts.CheckOptions)
 	if err != nil {
 		return nil, err
 	}

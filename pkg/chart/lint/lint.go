@@ -291,6 +291,7 @@ func renderPass(ctx context.Context, r *render.Renderer, p Pass, opts Options) [
 		Values:               p.Values,
 		Capabilities:         caps,
 		Lint:                 true,
+		KeepObjects:          true,
 		SkipSchemaValidation: opts.SkipSchemaValidation,
 	})
 	if err != nil {

@@ -73,6 +73,19 @@ func index(rules []Rule) map[string]Rule {
 	return m
 }
 
+// refused are the rules whose findings the API server refuses (or, for
+// unknown fields, silently drops): what install and upgrade check before
+// they apply anything.
+var refused = map[string]bool{
+	"object-schema-type": true, "object-schema-required": true, "object-schema-unknown": true,
+	"object-schema-enum": true, "api-removed": true, "object-name": true, "object-labels": true,
+	"object-duplicate": true,
+}
+
+// Refused reports whether the API server would refuse what rule id finds:
+// the checks worth making before anything is applied.
+func Refused(id string) bool { return refused[id] }
+
 // Rules returns every rule, sorted by id.
 func Rules() []Rule {
 	out := make([]Rule, 0, len(catalogue))

@@ -63,8 +63,9 @@ type Manifest struct {
 	// Line is the line of the template's rendered output on which Content
 	// begins, counting from 1.
 	Line int
-	// Object is, with Options.Lint, the document decoded as DecodeObject
-	// decodes it, where that took no second parse; nil otherwise.
+	// Object is, with Options.KeepObjects, the document decoded as
+	// DecodeObject decodes it, where that took no second parse; nil
+	// otherwise.
 	Object map[string]any
 }
 

@@ -50,6 +50,9 @@ type Options struct {
 	// would have said is kept in Result.LintMessages; Result.Rendered keeps
 	// each template's output.
 	Lint bool
+	// KeepObjects keeps each document decoded in its Manifest.Object, for
+	// callers that check the objects.
+	KeepObjects bool
 	// SkipSchemaValidation leaves the values unchecked against the charts'
 	// values.schema.json (Helm's --skip-schema-validation).
 	SkipSchemaValidation bool
@@ -249,7 +252,7 @@ func (r *Renderer) Render(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	res.Notes = takeNotes(files, ch.Name(), opts.SubchartNotes)
-	if err := res.sortManifests(files, opts.Lint); err != nil {
+	if err := res.sortManifests(files, opts.KeepObjects); err != nil {
 		return nil, err
 	}
 	res.CRDs = crdsOf(ch)

@@ -38,6 +38,21 @@ func (s Severity) MarshalJSON() ([]byte, error) {
 	return json.Marshal(strings.ToLower(s.String()))
 }
 
+// UnmarshalJSON reads a severity written by MarshalJSON.
+func (s *Severity) UnmarshalJSON(data []byte) error {
+	var name string
+	if err := json.Unmarshal(data, &name); err != nil {
+		return err
+	}
+	for _, v := range []Severity{Info, Warning, Error} {
+		if strings.EqualFold(name, v.String()) {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown severity %q: use info, warning or error", name)
+}
+
 // Finding is one thing a rule found.
 type Finding struct {
 	// Rule is the id of the rule that found it, e.g. "object-schema-type".

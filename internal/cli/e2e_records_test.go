@@ -189,7 +189,16 @@ func TestRecordsFailureAlwaysRecorded(t *testing.T) {
 	}
 	ch := chartOf(n, tmpl)
 
-	res := e.barge("install", "fails", ch)
+	// barge's own check refuses the label before anything is recorded,
+	// in a few lines however long the label.
+	if res := e.barge("install", "fails", ch); res.code == 0 || !strings.Contains(res.stderr, "[object-labels]") || len(res.stderr) > 2048 {
+		t.Fatalf("install: want the label refused offline in a few lines: %.3000s", res)
+	}
+	if recs, parts := e.recordSecrets("fails"); len(recs)+len(parts) != 0 {
+		t.Fatalf("a refused install left records %v %v", recs, parts)
+	}
+	// Turned off, the API server refuses the label.
+	res := e.barge("install", "fails", ch, "--disable-openapi-validation")
 	if res.code == 0 {
 		t.Fatalf("install succeeded; want the API server to refuse the label: %s", res)
 	}

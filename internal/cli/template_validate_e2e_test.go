@@ -24,7 +24,9 @@ func TestE2ETemplateValidate(t *testing.T) {
 		return out.String(), err
 	}
 	t.Run("capabilities come from the cluster", func(t *testing.T) {
-		out, err := run("template", "rel", filepath.Join(charts, "tricky"), "--validate", "--kube-version", "1.20.0")
+		// tricky's ConfigMap holds numbers and lists on purpose, which the
+		// object check refuses: it is turned off here.
+		out, err := run("template", "rel", filepath.Join(charts, "tricky"), "--validate", "--kube-version", "1.20.0", "--disable-openapi-validation")
 		if err != nil {
 			t.Fatal(err)
 		}

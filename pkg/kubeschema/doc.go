@@ -3,8 +3,9 @@
 //
 // [Embedded] returns the schema of the Kubernetes release barge was built for;
 // [Schema.WithCRDs] adds the custom resources defined by
-// CustomResourceDefinition objects; [Schema.Validate] and
-// [Schema.ValidateDocument] return the [Problem]s of one object: a field of
+// CustomResourceDefinition objects; [Schema.Validate], [Schema.ValidateDecoded]
+// and [Schema.ValidateDocument] return the [Problem]s of one object (with
+// their lines, for the last two; [FieldLine] finds the line of any field): a field of
 // the wrong type, a required field missing, a field the API server does not
 // know (and would drop), a value outside an enum. The checks are those of the
 // schema alone: no defaulting, no admission, none of the API server's

@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -288,7 +289,7 @@ func (o object) checkName() []Finding {
 	if len(msgs) == 0 {
 		return nil
 	}
-	return []Finding{o.finding("object-name", o.line("metadata", "name"), "metadata.name %q is not a valid %s name: %s", o.name, o.kind, strings.Join(msgs, "; "))}
+	return []Finding{o.finding("object-name", o.line("metadata", "name"), "metadata.name %s is not a valid %s name: %s", quoteCut(o.name), o.kind, strings.Join(msgs, "; "))}
 }
 
 // checkLabels checks the keys and values of metadata.labels.
@@ -301,17 +302,27 @@ func (o object) checkLabels() []Finding {
 	var out []Finding
 	for _, k := range keys {
 		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
-			out = append(out, o.finding("object-labels", o.line("metadata", "labels", k), "label key %q is invalid: %s", k, strings.Join(msgs, "; ")))
+			out = append(out, o.finding("object-labels", o.line("metadata", "labels", k), "label key %s is invalid: %s", quoteCut(k), strings.Join(msgs, "; ")))
 		}
 		v, ok := o.labels[k].(string)
 		if !ok {
 			continue // a value that is not a string is the schema's to report
 		}
 		if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 {
-			out = append(out, o.finding("object-labels", o.line("metadata", "labels", k), "label %s's value %q is invalid: %s", k, v, strings.Join(msgs, "; ")))
+			out = append(out, o.finding("object-labels", o.line("metadata", "labels", k), "label %s's value %s is invalid: %s", quoteCut(k), quoteCut(v), strings.Join(msgs, "; ")))
 		}
 	}
 	return out
+}
+
+// quoteCut quotes s for a message, cut to 60 characters with its length
+// said when it is longer.
+func quoteCut(s string) string {
+	const max = 60
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:max]) + fmt.Sprintf("... (%d bytes)", len(s))
 }
 
 // atoi reads a version number, 0 if it is not one.

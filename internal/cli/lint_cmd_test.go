@@ -20,14 +20,14 @@ func TestLintCommand(t *testing.T) {
 	// A chart whose objects are fine with its defaults, and break with one
 	// of two values files.
 	writeFiles(t, filepath.Join(dir, "web"), map[string]string{
-		"Chart.yaml":  "apiVersion: v2\nname: web\nversion: 1.0.0\nicon: https://example.com/i.png\n",
-		"values.yaml": "port: 80\n",
+		"Chart.yaml":             "apiVersion: v2\nname: web\nversion: 1.0.0\nicon: https://example.com/i.png\n",
+		"values.yaml":            "port: 80\n",
 		"templates/service.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n    - port: {{ .Values.port }}\n",
 	})
 	writeFiles(t, dir, map[string]string{
-		"good.yaml": "port: 8080\n",
-		"bad.yaml":  "port: http\n",
-		"ingress/Chart.yaml": "apiVersion: v2\nname: ingress\nversion: 1.0.0\nicon: https://example.com/i.png\n",
+		"good.yaml":                      "port: 8080\n",
+		"bad.yaml":                       "port: http\n",
+		"ingress/Chart.yaml":             "apiVersion: v2\nname: ingress\nversion: 1.0.0\nicon: https://example.com/i.png\n",
 		"ingress/templates/ingress.yaml": "apiVersion: networking.k8s.io/v1beta1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  backend:\n    serviceName: web\n    servicePort: 80\n",
 	})
 	web := filepath.Join(dir, "web")

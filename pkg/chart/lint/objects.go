@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
-	"k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -281,7 +281,7 @@ func (o object) checkName() []Finding {
 	case "namespace":
 		msgs = apivalidation.ValidateNamespaceName(o.name, false)
 	case "role", "clusterrole", "rolebinding", "clusterrolebinding":
-		msgs = path.IsValidPathSegmentName(o.name)
+		msgs = content.IsPathSegmentName(o.name)
 	case "certificatesigningrequest":
 	default:
 		msgs = apivalidation.NameIsDNSSubdomain(o.name, false)

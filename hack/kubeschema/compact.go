@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/bargehq/barge/pkg/kubeschema/wire"
 )
 
 // swaggerDoc is the part of an OpenAPI v2 document that validation needs.
@@ -32,36 +34,6 @@ type swaggerSchema struct {
 	IntOrString           bool `json:"x-kubernetes-int-or-string"`
 }
 
-// The wire types are the embedded file's format; package kubeschema decodes
-// the same shapes. Nodes refer to each other by index; node 0 accepts anything.
-type wireSchema struct {
-	Version string     `json:"version"`
-	Meta    int        `json:"meta"`
-	Nodes   []wireNode `json:"nodes"`
-	Kinds   []wireKind `json:"kinds"`
-}
-
-type wireKind struct {
-	APIVersion string `json:"v"`
-	Kind       string `json:"k"`
-	Node       int    `json:"n"`
-}
-
-// wireNode.T is "" (anything), "o" object, "a" array, "s" string,
-// "i" integer, "n" number, "b" boolean, "is" integer or string, "q" string or
-// number (a Quantity).
-type wireNode struct {
-	T string   `json:"t,omitempty"`
-	F string   `json:"f,omitempty"`
-	K []string `json:"k,omitempty"`
-	V []int    `json:"v,omitempty"`
-	R []string `json:"r,omitempty"`
-	I *int     `json:"i,omitempty"`
-	A *int     `json:"a,omitempty"`
-	X bool     `json:"x,omitempty"`
-	E []any    `json:"e,omitempty"`
-}
-
 // anything lists the definitions whose content the API server does not check
 // against a schema (or checks by rules a schema cannot state).
 var anything = map[string]bool{
@@ -84,17 +56,17 @@ const (
 // inline schemas and keeping only what the object kinds reach.
 type compacter struct {
 	defs    map[string]*swaggerSchema
-	nodes   []wireNode
+	nodes   []wire.Node
 	byDef   map[string]int
 	interns map[string]int
 }
 
-func compact(doc swaggerDoc, version string) (*wireSchema, error) {
+func compact(doc swaggerDoc, version string) (*wire.Schema, error) {
 	c := &compacter{defs: doc.Definitions, byDef: map[string]int{}, interns: map[string]int{}}
-	if _, err := c.intern(wireNode{}); err != nil {
+	if _, err := c.intern(wire.Node{}); err != nil {
 		return nil, err
 	}
-	ws := &wireSchema{Version: version}
+	ws := &wire.Schema{Version: version}
 	names := make([]string, 0, len(doc.Definitions))
 	for name := range doc.Definitions {
 		names = append(names, name)
@@ -116,7 +88,7 @@ func compact(doc swaggerDoc, version string) (*wireSchema, error) {
 			if gvk.Group != "" {
 				apiVersion = gvk.Group + "/" + gvk.Version
 			}
-			ws.Kinds = append(ws.Kinds, wireKind{APIVersion: apiVersion, Kind: gvk.Kind, Node: idx})
+			ws.Kinds = append(ws.Kinds, wire.Kind{APIVersion: apiVersion, Kind: gvk.Kind, Node: idx})
 		}
 	}
 	meta, err := c.def(objectMetaDef)
@@ -141,10 +113,10 @@ func (c *compacter) def(name string) (int, error) {
 	case anything[name]:
 		return 0, nil
 	case name == quantityDef:
-		return c.intern(wireNode{T: "q"})
+		return c.intern(wire.Node{T: "q"})
 	}
 	idx := len(c.nodes)
-	c.nodes = append(c.nodes, wireNode{})
+	c.nodes = append(c.nodes, wire.Node{})
 	c.byDef[name] = idx
 	n, err := c.convert(s)
 	if err != nil {
@@ -171,7 +143,7 @@ func (c *compacter) node(s *swaggerSchema) (int, error) {
 }
 
 // intern returns the index of a node equal to n, adding n if there is none.
-func (c *compacter) intern(n wireNode) (int, error) {
+func (c *compacter) intern(n wire.Node) (int, error) {
 	key, err := json.Marshal(n)
 	if err != nil {
 		return 0, err
@@ -185,11 +157,11 @@ func (c *compacter) intern(n wireNode) (int, error) {
 	return idx, nil
 }
 
-func (c *compacter) convert(s *swaggerSchema) (wireNode, error) {
+func (c *compacter) convert(s *swaggerSchema) (wire.Node, error) {
 	if s.Ref != "" {
-		return wireNode{}, fmt.Errorf("$ref %q where a schema body was expected", s.Ref)
+		return wire.Node{}, fmt.Errorf("$ref %q where a schema body was expected", s.Ref)
 	}
-	n := wireNode{X: s.PreserveUnknownFields, E: s.Enum}
+	n := wire.Node{X: s.PreserveUnknownFields, E: s.Enum}
 	if s.IntOrString || s.Format == "int-or-string" {
 		n.T = "is"
 		return n, nil
@@ -225,7 +197,7 @@ func (c *compacter) convert(s *swaggerSchema) (wireNode, error) {
 	return n, nil
 }
 
-func (c *compacter) object(n *wireNode, s *swaggerSchema) error {
+func (c *compacter) object(n *wire.Node, s *swaggerSchema) error {
 	addl, err := c.additional(s.AdditionalProperties)
 	if err != nil {
 		return err

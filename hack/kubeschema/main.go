@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/bargehq/barge/pkg/kubeschema/wire"
 )
 
 // kubernetesVersion is the release whose swagger.json is read by default.
@@ -80,7 +82,7 @@ func minorVersion(v string) (string, error) {
 }
 
 // encode writes the schema as gzipped JSON, deterministically.
-func encode(ws *wireSchema) ([]byte, error) {
+func encode(ws *wire.Schema) ([]byte, error) {
 	js, err := json.Marshal(ws)
 	if err != nil {
 		return nil, err

@@ -9,31 +9,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/bargehq/barge/internal/reporoot"
 )
 
 // corpusCases returns the directory of the chart conformance corpus: the
 // shared folder beside the repository. The test fails if it is missing.
 func corpusCases(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("conformance: cannot find the repository root (go.mod) above the test directory")
-		}
-		dir = parent
-	}
-	cases := filepath.Join(dir, "..", "shared", "corpus", "cases")
-	if fi, err := os.Stat(cases); err != nil || !fi.IsDir() {
-		t.Fatalf("conformance: corpus not found at %s: it must sit beside the repository (../shared/corpus/cases)", cases)
-	}
-	return cases
+	return reporoot.Corpus(t)
 }
 
 // runBarge runs barge in-process with args, from the directory dir (paths

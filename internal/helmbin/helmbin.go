@@ -7,11 +7,12 @@
 package helmbin
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/bargehq/barge/internal/reporoot"
 )
 
 // Dir returns the absolute path of the directory holding the tools `make
@@ -21,20 +22,11 @@ func Dir() (string, error) {
 	if dir := os.Getenv("BARGE_TOOLS_BIN"); dir != "" {
 		return filepath.Abs(dir)
 	}
-	dir, err := os.Getwd()
+	root, err := reporoot.Find()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w, or set BARGE_TOOLS_BIN", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, ".cache", "bin"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory: run from barge's repository or set BARGE_TOOLS_BIN")
-		}
-		dir = parent
-	}
+	return filepath.Join(root, ".cache", "bin"), nil
 }
 
 // Path returns the absolute path of the reference Helm binary name in Dir,

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/bargehq/barge/internal/reporoot"
 )
 
 // corpusExceptions are problems found in the corpus that are real mistakes of
@@ -28,29 +30,10 @@ var corpusExceptions = map[string]string{
 	"helm__subpop: WithCRDs: crd testCRDs: no served version in spec.versions":                                                                                                     "the CRD names no version at all (and is apiextensions.k8s.io/v1beta1, gone since Kubernetes 1.22)",
 }
 
-// corpusDir returns the chart conformance corpus: ../shared/corpus from the
-// repository root.
+// corpusDir returns the chart conformance corpus: ../shared/corpus/cases
+// from the repository root.
 func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	corpus := filepath.Join(dir, "..", "shared", "corpus", "cases")
-	if _, err := os.Stat(corpus); err != nil {
-		t.Fatalf("chart corpus missing (expected at ../shared/corpus/cases from the repository root): %v", err)
-	}
-	return corpus
+	return reporoot.Corpus(t)
 }
 
 var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/bargehq/barge/pkg/kubeschema/wire"
 )
 
 //go:embed data/v1.37.json.gz
@@ -84,34 +86,7 @@ type node struct {
 	enum     []any
 }
 
-// The wire types are the format of the embedded file, written by
-// hack/kubeschema. Nodes refer to each other by index; node 0 accepts anything.
-type wireSchema struct {
-	Version string     `json:"version"`
-	Meta    int        `json:"meta"`
-	Nodes   []wireNode `json:"nodes"`
-	Kinds   []wireKind `json:"kinds"`
-}
-
-type wireKind struct {
-	APIVersion string `json:"v"`
-	Kind       string `json:"k"`
-	Node       int    `json:"n"`
-}
-
-type wireNode struct {
-	T string   `json:"t,omitempty"`
-	F string   `json:"f,omitempty"`
-	K []string `json:"k,omitempty"`
-	V []int    `json:"v,omitempty"`
-	R []string `json:"r,omitempty"`
-	I *int     `json:"i,omitempty"`
-	A *int     `json:"a,omitempty"`
-	X bool     `json:"x,omitempty"`
-	E []any    `json:"e,omitempty"`
-}
-
-// wireType returns the typ that a wireNode's T names.
+// wireType returns the typ that a wire.Node's T names.
 func wireType(t string) (typ, bool) {
 	switch t {
 	case "":
@@ -136,7 +111,7 @@ func wireType(t string) (typ, bool) {
 	return 0, false
 }
 
-// decode reads a gzipped wireSchema.
+// decode reads a gzipped wire.Schema.
 func decode(data []byte) (*Schema, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
@@ -146,7 +121,7 @@ func decode(data []byte) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubeschema: embedded schema: %w", err)
 	}
-	var w wireSchema
+	var w wire.Schema
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return nil, fmt.Errorf("kubeschema: embedded schema: %w", err)
 	}

@@ -37,18 +37,23 @@ func parseMapping(data []byte) (mapping, *yaml.Node, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, nil, err
 	}
-	m := mapping{}
 	if len(doc.Content) == 0 {
-		return m, &doc, nil
+		return mapping{}, &doc, nil
 	}
 	top := doc.Content[0]
 	if top.Kind != yaml.MappingNode {
 		return nil, nil, fmt.Errorf("line %d: the file is not a map of keys to values", top.Line)
 	}
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		m[top.Content[i].Value] = top.Content[i+1]
+	return mappingOf(top), top, nil
+}
+
+// mappingOf returns the values of a mapping node by key.
+func mappingOf(n *yaml.Node) mapping {
+	m := make(mapping, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		m[n.Content[i].Value] = n.Content[i+1]
 	}
-	return m, top, nil
+	return m
 }
 
 // str returns the value of key if it is a scalar, and its line.
@@ -177,10 +182,7 @@ func checkDependencyNames(deps *yaml.Node, add func(id string, line int, format 
 		if d.Kind != yaml.MappingNode {
 			continue
 		}
-		m := mapping{}
-		for i := 0; i+1 < len(d.Content); i += 2 {
-			m[d.Content[i].Value] = d.Content[i+1]
-		}
+		m := mappingOf(d)
 		name, line := m.str("alias")
 		if name == "" {
 			name, line = m.str("name")
@@ -202,10 +204,7 @@ func checkMaintainer(e *yaml.Node, add func(id string, line int, format string, 
 		add("chart-maintainers", e.Line, "a maintainer entry is empty")
 		return
 	}
-	m := mapping{}
-	for i := 0; i+1 < len(e.Content); i += 2 {
-		m[e.Content[i].Value] = e.Content[i+1]
-	}
+	m := mappingOf(e)
 	name, _ := m.str("name")
 	if name == "" {
 		add("chart-maintainers", e.Line, "each maintainer requires a name")

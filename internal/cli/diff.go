@@ -198,9 +198,11 @@ func (o *diffUpgradeOptions) run(ctx context.Context, cfg *Config, name, chartPa
 	}
 	installing, replace := false, false
 	if o.upgrade.install {
-		if installing, replace, err = willInstall(ctx, cc.store, name); err != nil {
+		next, err := eng.NextOperation(ctx, name)
+		if err != nil {
 			return err
 		}
+		installing, replace = next.Operation == release.OpInstall, next.Replace
 	}
 	var p *release.Plan
 	if installing {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -128,9 +127,11 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	}
 	installing := false
 	if o.install {
-		if installing, _, err = willInstall(ctx, cc.store, name); err != nil {
+		next, err := eng.NextOperation(ctx, name)
+		if err != nil {
 			return err
 		}
+		installing = next.Operation == release.OpInstall
 		if installing && d.output.format == outputTable {
 			fmt.Fprintf(cfg.Out, "Release %q does not exist. Installing it now.\n", name)
 		}
@@ -163,25 +164,4 @@ func (o *upgradeOptions) run(ctx context.Context, cfg *Config, name, chartPath s
 	// The plan, as `barge diff upgrade` shows it.
 	fmt.Fprintln(cfg.Out, "CHANGES:")
 	return diff.WriteText(cfg.Out, changes, diff.TextOptions{Context: 3, BeforeLabel: "live", AfterLabel: "upgrade to revision " + strconv.Itoa(rls.Version)})
-}
-
-// lastReader reads the last and the deployed revision of a release.
-type lastReader interface {
-	Last(ctx context.Context, name string) (*release.Release, error)
-	Deployed(ctx context.Context, name string) (*release.Release, error)
-}
-
-// willInstall reports whether `upgrade --install` installs: the release does
-// not exist, or was uninstalled with its history kept (then replace is true:
-// the install reuses the name).
-func willInstall(ctx context.Context, s lastReader, name string) (install, replace bool, err error) {
-	last, err := s.Last(ctx, name)
-	if errors.Is(err, release.ErrNotFound) {
-		return true, false, nil
-	}
-	if err != nil {
-		return false, false, err
-	}
-	uninstalled := last.Info != nil && last.Info.Status == release.StatusUninstalled
-	return uninstalled, uninstalled, nil
 }

@@ -315,6 +315,6 @@ func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wai
 	}
 	return eng.Upgrade(ctx, rel.Name, ch, rel.Values, release.UpgradeOptions{
 		WaitOptions: wait, ResetValues: true, Atomic: opts.Atomic, Labels: rel.Labels,
-		ForceConflicts: c.force, TakeOver: opts.TakeOver,
+		TakeOver: opts.TakeOver,
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -59,8 +58,7 @@ type Change struct {
 	// reported failed and left alone.
 	Err error
 
-	replace bool // install over an uninstalled or failed release
-	force   bool // the last revision was applied client-side
+	replace bool // install over an uninstalled release
 }
 
 // ObjectChanges counts how a release's objects change.
@@ -302,30 +300,47 @@ func (r *Runner) planQuick(ctx context.Context, rel *Release, idx *recordIndex, 
 // planQuick found the release changed: it is not rendered once more to
 // find out.
 func (r *Runner) planOne(ctx context.Context, rel *Release, idx *recordIndex, lk render.Lookuper, objects, differs bool) Change {
+	ch, err := r.chart(ctx, rel)
+	if err != nil {
+		return Change{Name: rel.Name, Namespace: rel.Namespace, Release: rel, Err: err}
+	}
+	eng, err := r.engine(rel.Namespace, nil)
+	if err != nil {
+		return Change{Name: rel.Name, Namespace: rel.Namespace, Release: rel, Err: err}
+	}
+	last, err := r.last(ctx, idx, rel)
+	return r.planRecord(ctx, planInput{rel: rel, chart: ch, engine: eng, last: last, lastErr: err}, lk, objects, differs)
+}
+
+// planInput is what planning one release in full starts from: the desired
+// release, its chart, an engine over its records, and its last record as
+// the store's Last returned it.
+type planInput struct {
+	rel     *Release
+	chart   *helmchart.Chart
+	engine  *release.Engine
+	last    *release.Release
+	lastErr error
+}
+
+// planRecord plans in.rel from its last record, deciding what to do as
+// release.NextOperation does: it reads no record, and renders only through
+// in.engine and the Runner's renderers. lk serves the renders' lookups;
+// objects and differs are planOne's.
+func (r *Runner) planRecord(ctx context.Context, in planInput, lk render.Lookuper, objects, differs bool) Change {
+	rel, ch, eng, last := in.rel, in.chart, in.engine, in.last
 	c := Change{Name: rel.Name, Namespace: rel.Namespace, Release: rel}
 	fail := func(err error) Change {
 		c.Err = err
 		return c
 	}
-	ch, err := r.chart(ctx, rel)
+	next, err := release.NextOperation(last, in.lastErr)
 	if err != nil {
-		return fail(err)
-	}
-	eng, err := r.engine(rel.Namespace, nil)
-	if err != nil {
-		return fail(err)
-	}
-	last, err := r.last(ctx, idx, rel)
-	switch {
-	case errors.Is(err, release.ErrNotFound):
-	case err != nil:
 		return fail(fmt.Errorf("%s: read the records of release %s: %w", rel.Source, rel.Key(), err))
-	default:
-		c.Revision = last.Version
-		c.force = last.ApplyMethod != release.ApplyMethodServerSide
 	}
-	if last == nil || last.Info.Status == release.StatusUninstalled {
-		c.Action, c.replace = ActionInstall, last != nil
+	c.Revision = next.Revision()
+	if next.Operation == release.OpInstall {
+		c.Action, c.replace = ActionInstall, next.Replace
 		if objects {
 			p, err := eng.PlanInstall(ctx, rel.Name, ch, rel.Values, release.InstallOptions{DryRun: release.DryRunClient, Labels: rel.Labels})
 			if err != nil {
@@ -348,17 +363,19 @@ func (r *Runner) planOne(ctx context.Context, rel *Release, idx *recordIndex, lk
 			return c
 		}
 	}
-	if !last.Info.Status.IsPending() {
+	if next.Busy {
+		// Only the upgrade, holding the release's lock, can recover the
+		// revision or find it live.
+		c.Reasons = []string{next.Reason()}
+	} else {
 		p, err := eng.PlanUpgrade(ctx, rel.Name, ch, rel.Values, release.UpgradeOptions{ResetValues: true, Labels: rel.Labels})
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", rel.Source, err))
 		}
-		c.Reasons = differences(last, p.Current, p.Release)
+		c.Reasons = differences(next, p.Current, p.Release)
 		if objects {
 			c.Objects = compareManifests(p.Current.Manifest, p.Release.Manifest)
 		}
-	} else {
-		c.Reasons = []string{fmt.Sprintf("last revision %d is %s", last.Version, last.Info.Status)}
 	}
 	c.Action = ActionUpgrade
 	if len(c.Reasons) == 0 {
@@ -402,12 +419,13 @@ func (r *Runner) unchanged(ctx context.Context, rel *Release, ch *helmchart.Char
 }
 
 // differences says how the desired revision differs from the current
-// deployed one, and whether the last revision is not that one.
-func differences(last, current, desired *release.Release) []string {
+// deployed one, and whether the last revision (next's) is not that one.
+func differences(next release.Decision, current, desired *release.Release) []string {
 	var out []string
-	if last.Version != current.Version || last.Info.Status != release.StatusDeployed {
-		out = append(out, fmt.Sprintf("last revision %d is %s", last.Version, last.Info.Status))
+	if reason := next.Reason(); reason != "" {
+		out = append(out, reason)
 	}
+	last := next.Last
 	cm, dm := current.Chart.Metadata, desired.Chart.Metadata
 	if cm == nil || cm.Name != dm.Name || cm.Version != dm.Version {
 		from := "?"

@@ -65,7 +65,7 @@ func (e *Engine) PlanRollback(ctx context.Context, name string, opts RollbackOpt
 		c := *h
 		hooks[i] = &c
 	}
-	p := &Plan{Operation: OpRollback, Current: current, ClientSide: appliedClientSide(current)}
+	p := &Plan{Operation: OpRollback, Current: current, ClientSide: AppliedClientSide(current)}
 	p.Release = &Release{
 		Name:      name,
 		Namespace: current.Namespace,

@@ -117,7 +117,7 @@ func (e *Engine) PlanUpgrade(ctx context.Context, name string, ch *helmchart.Cha
 		return nil, err
 	}
 	p := &Plan{Operation: OpUpgrade, Current: current, Warnings: res.Warnings,
-		ClientSide: appliedClientSide(current) || appliedClientSide(last)}
+		ClientSide: AppliedClientSide(current) || AppliedClientSide(last)}
 	p.Release = &Release{
 		Name:      name,
 		Namespace: current.Namespace,
@@ -202,10 +202,10 @@ func mergeLabels(current, desired map[string]string) map[string]string {
 func (e *Engine) Upgrade(ctx context.Context, name string, ch *helmchart.Chart, vals map[string]any, opts UpgradeOptions) (*Release, error) {
 	if opts.DryRun == DryRunClient {
 		if opts.Install {
-			if inst, err := e.needsInstall(ctx, name); err != nil {
+			if d, err := e.NextOperation(ctx, name); err != nil {
 				return nil, err
-			} else if inst {
-				return e.Install(ctx, name, ch, vals, opts.installOptions(false))
+			} else if d.Operation == OpInstall {
+				return e.Install(ctx, name, ch, vals, opts.installOptions(d.Replace))
 			}
 		}
 		p, err := e.PlanUpgrade(ctx, name, ch, vals, opts)
@@ -222,8 +222,8 @@ func (e *Engine) Upgrade(ctx context.Context, name string, ch *helmchart.Chart, 
 		return e.upgrade(ctx, name, ch, vals, opts)
 	}
 	if opts.Install && opts.CreateNamespace {
-		if inst, err := e.needsInstall(ctx, name); err == nil && inst {
-			return e.Install(ctx, name, ch, vals, opts.installOptions(false))
+		if d, err := e.NextOperation(ctx, name); err == nil && d.Operation == OpInstall {
+			return e.Install(ctx, name, ch, vals, opts.installOptions(d.Replace))
 		}
 	}
 	lctx := ctx
@@ -243,19 +243,6 @@ func dryRunDescription(desc string) string {
 	return "Dry run complete"
 }
 
-// needsInstall reports whether upgrade --install must install: the release
-// has no revision, or its last revision is uninstalled.
-func (e *Engine) needsInstall(ctx context.Context, name string) (bool, error) {
-	last, err := e.store.Last(ctx, name)
-	if errors.Is(err, ErrNotFound) {
-		return true, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return last.Info.Status == StatusUninstalled, nil
-}
-
 func (o UpgradeOptions) installOptions(replace bool) InstallOptions {
 	return InstallOptions{
 		WaitOptions: o.WaitOptions, DryRun: o.DryRun, NoHooks: o.NoHooks, SkipCRDs: o.SkipCRDs,
@@ -268,14 +255,13 @@ func (o UpgradeOptions) installOptions(replace bool) InstallOptions {
 // upgrade is Upgrade with the lock held.
 func (e *Engine) upgrade(ctx context.Context, name string, ch *helmchart.Chart, vals map[string]any, opts UpgradeOptions) (*Release, error) {
 	if opts.Install {
-		inst, err := e.needsInstall(ctx, name)
+		d, err := e.NextOperation(ctx, name)
 		if err != nil {
 			return nil, err
 		}
-		if inst {
+		if d.Operation == OpInstall {
 			e.logger.InfoContext(ctx, "release does not exist; installing it", "release", name)
-			last, _ := e.store.Last(ctx, name)
-			return e.install(ctx, name, ch, vals, opts.installOptions(last != nil))
+			return e.install(ctx, name, ch, vals, opts.installOptions(d.Replace))
 		}
 	}
 	p, err := e.PlanUpgrade(ctx, name, ch, vals, opts)
@@ -375,12 +361,6 @@ func (e *Engine) failUpgrade(ctx, fctx context.Context, rls *Release, created []
 		return rls, fmt.Errorf("release %q: upgrade failed (%w), and rolling back to revision %d failed too: %v", rls.Name, err, target, rerr)
 	}
 	return rls, fmt.Errorf("release %s failed, and has been rolled back to revision %d due to atomic being set: %w", rls.Name, target, err)
-}
-
-// appliedClientSide reports whether revision r was applied client-side
-// (see Plan.ClientSide).
-func appliedClientSide(current *Release) bool {
-	return current != nil && current.ApplyMethod != ApplyMethodServerSide
 }
 
 // lastSuccessful returns the highest revision below rev that is deployed or

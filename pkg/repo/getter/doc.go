@@ -9,6 +9,9 @@
 // names the repository, the URL and the fix in every error, and can report
 // each request, without credentials, to a debug log.
 //
+// URLs of other schemes go to the Client's Downloaders (Helm's downloader
+// plugins, given by the caller), bounded by the same limits.
+//
 // It knows nothing of repositories.yaml, indexes or charts: package repo does
 // that, on top of this package. It does not speak OCI.
 //

@@ -26,6 +26,8 @@ const (
 	// DefaultMaxProvenanceSize bounds a provenance file (.prov): a
 	// signature and a Chart.yaml.
 	DefaultMaxProvenanceSize int64 = 1 << 20
+	// DefaultMaxValuesSize bounds a values file (-f URL).
+	DefaultMaxValuesSize int64 = 16 << 20
 )
 
 // Kind says what a request fetches: it picks the size limit, the Accept
@@ -39,6 +41,8 @@ const (
 	KindArchive
 	// KindProvenance is a chart archive's provenance file (.tgz.prov).
 	KindProvenance
+	// KindValues is a values file (-f URL).
+	KindValues
 )
 
 // Repo is the repository a request is made for: its name and base URL for
@@ -124,15 +128,29 @@ type Client struct {
 	MaxIndexSize, MaxArchiveSize int64
 	// Log, when set, receives every request (see RequestInfo).
 	Log LogFunc
+	// Downloaders fetch the URLs of schemes other than http and https,
+	// by scheme (lower case): Helm's downloader plugins. A scheme absent
+	// here is refused.
+	Downloaders map[string]Downloader
 
 	mu         sync.Mutex
 	transports map[tlsKey]*http.Transport
 }
 
+// Downloader fetches rawURL, of a scheme the Client does not speak itself
+// (see Client.Downloaders), writing its content to w. It is given the
+// request (for its repository's credentials and TLS files) and must stop
+// after limit+1 bytes; the Client counts what it writes and refuses more
+// than limit. It may be called by several goroutines at once.
+type Downloader func(ctx context.Context, req Request, limit int64, w io.Writer) error
+
 // Limit returns the size limit of a body of kind k.
 func (c *Client) Limit(k Kind) int64 {
-	if k == KindProvenance {
+	switch k {
+	case KindProvenance:
 		return DefaultMaxProvenanceSize
+	case KindValues:
+		return DefaultMaxValuesSize
 	}
 	if k == KindIndex {
 		if c.MaxIndexSize > 0 {
@@ -183,7 +201,10 @@ func (c *Client) Get(ctx context.Context, req Request, w io.Writer) (*Response, 
 		return nil, fail(0, err, "check the URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fail(0, fmt.Errorf("unsupported URL scheme %q", u.Scheme), "barge fetches http:// and https:// repositories")
+		if d := c.Downloaders[strings.ToLower(u.Scheme)]; d != nil {
+			return c.download(ctx, d, req, w)
+		}
+		return nil, fail(0, fmt.Errorf("unsupported URL scheme %q", u.Scheme), "barge fetches http:// and https:// URLs, and those of the schemes its downloader plugins declare (barge plugin list)")
 	}
 	repoURL := req.Repo.URL
 	if repoURL == "" {
@@ -269,6 +290,41 @@ func (c *Client) Get(ctx context.Context, req Request, w io.Writer) (*Response, 
 	}, nil
 }
 
+// download is Get through a Downloader: the same limit, errors of the
+// same type. The downloader's own timeout is ctx's: a plugin may prompt
+// (for a passphrase, say).
+func (c *Client) download(ctx context.Context, d Downloader, req Request, w io.Writer) (*Response, error) {
+	limit := c.Limit(req.Kind)
+	cw := &limitWriter{w: w, limit: limit}
+	err := d(ctx, req, limit, cw)
+	if cw.n > limit {
+		return nil, &Error{Repo: req.Repo, URL: req.URL, Kind: req.Kind, Err: fmt.Errorf("%w: the downloader's output is over the %s limit for %s", ErrTooLarge, size(limit), req.Kind), Hint: tooLargeHint(req.Kind)}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, &Error{Repo: req.Repo, URL: req.URL, Kind: req.Kind, Err: fmt.Errorf("%w", context.Cause(ctx))}
+		}
+		return nil, &Error{Repo: req.Repo, URL: req.URL, Kind: req.Kind, Err: err, Hint: "see the downloader plugin's messages above"}
+	}
+	return &Response{Size: cw.n}, nil
+}
+
+// limitWriter counts what is written through it and refuses to write past
+// limit.
+type limitWriter struct {
+	w     io.Writer
+	n     int64
+	limit int64
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	l.n += int64(len(p))
+	if l.n > l.limit {
+		return 0, ErrTooLarge
+	}
+	return l.w.Write(p)
+}
+
 // errDeadline is the cause of a request's context when its timeout fires.
 var errDeadline = errors.New("request timeout")
 
@@ -279,6 +335,8 @@ func (k Kind) String() string {
 		return "an index"
 	case KindArchive:
 		return "a chart archive"
+	case KindValues:
+		return "a values file"
 	}
 	return "a file"
 }
@@ -286,6 +344,9 @@ func (k Kind) String() string {
 func tooLargeHint(k Kind) string {
 	if k == KindIndex {
 		return "the repository's index is bigger than barge accepts: raise the index size limit if you trust this repository"
+	}
+	if k == KindValues {
+		return "the values file is bigger than barge accepts: download it and pass the local path if you trust it"
 	}
 	return "the archive is bigger than barge accepts: raise the archive size limit if you trust this repository"
 }

@@ -311,7 +311,7 @@ func TestGetUnreachable(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 	_, err = (&Client{}).Index(context.Background(), Repo{Name: "s3", URL: "s3://bucket/charts"})
-	if err == nil || !strings.Contains(err.Error(), `unsupported URL scheme "s3"; barge fetches http:// and https:// repositories`) {
+	if err == nil || !strings.Contains(err.Error(), `unsupported URL scheme "s3"; barge fetches http:// and https:// URLs, and those of the schemes its downloader plugins declare`) {
 		t.Fatalf("error = %v", err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/bargehq/barge/pkg/cluster"
 	"github.com/bargehq/barge/pkg/fleet"
 	"github.com/bargehq/barge/pkg/kube"
 	"github.com/bargehq/barge/pkg/kubeschema"
@@ -135,7 +136,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 	if err != nil {
 		return nil, err
 	}
-	v, err := reachable(ctx, rc)
+	session, err := cluster.Connect(ctx, rc, cluster.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +156,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 	if err != nil {
 		return nil, err
 	}
-	caps, err := clusterCapabilities(ctx, kcl, v)
+	caps, err := session.Capabilities(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -163,8 +164,9 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 	if err != nil {
 		return nil, err
 	}
+	objects := cluster.NewObjects(kcl)
 	s.runner, err = fleet.NewRunner(fleet.Config{
-		Kube: kcl, Store: store, Capabilities: caps, Lookup: lookuper{kcl}, Schema: schema,
+		Kube: kcl, Store: store, Capabilities: caps, Lookup: objects, Objects: objects, Schema: schema,
 		FieldManager: defaultFieldManager, Logger: logger, Charts: cfg.resolver(), Registry: f.registry,
 	})
 	return s, err

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	helmchart "helm.sh/helm/v3/pkg/chart"
 
+	"github.com/bargehq/barge/pkg/cluster"
 	"github.com/bargehq/barge/pkg/release"
 )
 
@@ -176,7 +177,7 @@ func showProgress(cfg *Config, w *release.WaitOptions, ns string, atomic bool) f
 // operationError words the failure of an operation as Helm does ("UPGRADE
 // FAILED: ..."), saying when it was interrupted.
 func operationError(ctx context.Context, cfg *Config, prefix, name string, err error) error {
-	if isUnreachable(err) || errors.Is(err, release.ErrLocked) {
+	if cluster.IsUnreachable(err) || errors.Is(err, release.ErrLocked) {
 		return err
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/bargehq/barge/internal/localcluster"
+	"github.com/bargehq/barge/pkg/cluster"
 	"github.com/bargehq/barge/pkg/fleet"
 	"github.com/bargehq/barge/pkg/kube"
 	"github.com/bargehq/barge/pkg/release"
@@ -95,7 +96,7 @@ func newHarness(t *testing.T) *harness {
 	if h.store, err = storage.NewSecrets(rc, "", storage.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if h.runner, err = fleet.NewRunner(fleet.Config{Kube: kc, Store: h.store, Lookup: clusterLookup{kc}}); err != nil {
+	if h.runner, err = fleet.NewRunner(fleet.Config{Kube: kc, Store: h.store, Lookup: clusterLookup{kc}, Objects: cluster.NewObjects(kc)}); err != nil {
 		t.Fatal(err)
 	}
 	if h.cs, err = kubernetes.NewForConfig(c.RESTConfig()); err != nil {

@@ -4,14 +4,11 @@ import (
 	"context"
 	"sync"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/bargehq/barge/pkg/chart/render"
-	"github.com/bargehq/barge/pkg/kube"
 	"github.com/bargehq/barge/pkg/release"
 )
 
@@ -26,8 +23,8 @@ import (
 //
 // A planLookup may be used by several goroutines at once.
 type planLookup struct {
-	lk render.Lookuper
-	kc *kube.Client
+	lk   render.Lookuper
+	objs Lister // nil: every lookup asks lk
 
 	mu    sync.Mutex
 	kinds map[schema.GroupVersionKind]*kindList
@@ -46,13 +43,17 @@ func (r *Runner) planLookup() render.Lookuper {
 	if r.cfg.Lookup == nil {
 		return nil
 	}
-	return &planLookup{lk: r.cfg.Lookup, kc: r.cfg.Kube, kinds: map[schema.GroupVersionKind]*kindList{}}
+	pl := &planLookup{lk: r.cfg.Lookup, kinds: map[schema.GroupVersionKind]*kindList{}}
+	if r.cfg.Objects != nil {
+		pl.objs = r.cfg.Objects
+	}
+	return pl
 }
 
 // Lookup returns the object as the cluster's lookup would.
 func (p *planLookup) Lookup(ctx context.Context, apiVersion, kind, namespace, name string) (map[string]any, error) {
 	gv, err := schema.ParseGroupVersion(apiVersion)
-	if name == "" || err != nil {
+	if name == "" || err != nil || p.objs == nil {
 		return p.lk.Lookup(ctx, apiVersion, kind, namespace, name)
 	}
 	gvk := gv.WithKind(kind)
@@ -76,24 +77,15 @@ func (p *planLookup) Lookup(ctx context.Context, apiVersion, kind, namespace, na
 // namespace; it leaves kl unlisted when the kind is unknown or the list
 // fails.
 func (p *planLookup) list(ctx context.Context, gvk schema.GroupVersionKind, kl *kindList) {
-	m, err := p.kc.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		return
-	}
 	sel := labels.SelectorFromSet(labels.Set{release.ManagedByLabel: release.ManagedByHelm})
-	list, err := p.kc.Dynamic().Resource(m.Resource).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	items, err := p.objs.List(ctx, gvk, sel)
 	if err != nil {
 		return
 	}
-	namespaced := m.Scope.Name() == meta.RESTScopeNameNamespace
-	kl.objs = make(map[[2]string]map[string]any, len(list.Items))
-	for i := range list.Items {
-		o := &list.Items[i]
-		ns := ""
-		if namespaced {
-			ns = o.GetNamespace()
-		}
-		kl.objs[[2]string{ns, o.GetName()}] = o.Object
+	kl.objs = make(map[[2]string]map[string]any, len(items))
+	for i := range items {
+		o := &items[i]
+		kl.objs[[2]string{o.GetNamespace(), o.GetName()}] = o.Object
 	}
 	kl.ok = true
 }

@@ -6,13 +6,8 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 )
-
-// serviceAccounts is the resource of ServiceAccounts.
-var serviceAccounts = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
 
 // A namespace the cluster has just made is not ready for pods: the API
 // server refuses a pod until the namespace's "default" ServiceAccount
@@ -86,8 +81,10 @@ func (r *Runner) prepareNamespaces(ctx context.Context, changes []Change, limit 
 		made[i] = true
 		// Created, not applied: an account that exists, the controller's
 		// or a namespace's that was there before, is left as it is.
-		sa := defaultServiceAccount(want[i])
-		_, err = r.cfg.Kube.Dynamic().Resource(serviceAccounts).Namespace(want[i]).Create(ctx, sa, metav1.CreateOptions{FieldManager: r.cfg.FieldManager})
+		if r.cfg.Objects == nil {
+			return
+		}
+		_, err = r.cfg.Objects.Create(ctx, defaultServiceAccount(want[i]), r.cfg.FieldManager)
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			r.cfg.Logger.DebugContext(ctx, "default ServiceAccount not made; installs wait for the controller's", "namespace", want[i], "error", err)
 			return

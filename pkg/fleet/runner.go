@@ -8,6 +8,9 @@ import (
 	"sync"
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/bargehq/barge/pkg/chart/render"
 	"github.com/bargehq/barge/pkg/chart/source"
@@ -17,6 +20,27 @@ import (
 	"github.com/bargehq/barge/pkg/release/storage"
 	"github.com/bargehq/barge/pkg/repo"
 )
+
+// Lister lists objects of one kind in every namespace, those selector
+// matches (all with a nil selector); objects of a cluster-scoped kind have
+// no namespace. *cluster.Objects satisfies it.
+type Lister interface {
+	List(ctx context.Context, gvk schema.GroupVersionKind, selector labels.Selector) ([]unstructured.Unstructured, error)
+}
+
+// Creator creates an object as fieldManager, failing with an error that
+// apierrors.IsAlreadyExists recognises when it exists. *cluster.Objects
+// satisfies it.
+type Creator interface {
+	Create(ctx context.Context, obj *unstructured.Unstructured, fieldManager string) (*unstructured.Unstructured, error)
+}
+
+// Objects is what a Runner reads and writes of the cluster's objects
+// besides its releases' own: Config.Objects.
+type Objects interface {
+	Lister
+	Creator
+}
 
 // DefaultConcurrency is how many releases a Runner works on at once when
 // the options give no number: enough to keep a local API server busy.
@@ -36,6 +60,13 @@ type Config struct {
 	Capabilities *render.Capabilities
 	// Lookup serves the lookup template function; nil returns empty results.
 	Lookup render.Lookuper
+	// Objects lists, for a plan's lookups, the objects of a kind that
+	// releases own (see Runner.Plan), and creates the default
+	// ServiceAccounts of the namespaces an Apply makes first (see
+	// Runner.Apply). nil lists nothing (each lookup asks Lookup) and
+	// creates no account (installs into new namespaces wait for the
+	// controller's). *cluster.Objects satisfies it.
+	Objects Objects
 	// FieldManager is the server-side apply field manager; empty means
 	// release.DefaultFieldManager.
 	FieldManager string

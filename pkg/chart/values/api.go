@@ -1,6 +1,7 @@
 package values
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/url"
@@ -18,19 +19,48 @@ type Options struct {
 	FileValues    []string // --set-file
 	JSONValues    []string // --set-json
 	LiteralValues []string // --set-literal
+
+	// Fetch reads a values file (or --set-file path) named by a URL,
+	// SCHEME://...: https://host/values.yaml, or the scheme of a Helm
+	// downloader plugin (secrets://values.yaml). MergeContext calls it;
+	// nil refuses such names. Its errors should name the URL.
+	Fetch func(ctx context.Context, url string) ([]byte, error)
 }
 
-// Merge reads and merges the values flags in Helm's order and precedence,
-// returning the user-supplied values ("config"): the values files in order
-// (maps merged, later files winning), then --set-json, --set, --set-string,
-// --set-file and --set-literal, each overriding what came before. stdin is
-// read for a values file or --set-file path of "-"; it may be nil if
-// neither is used. Remote (URL) values files are not supported.
-//
-// Merge fails on the first flag or file that does not parse. Its errors
-// name the flag, with the argument's keys but its values masked (see
-// Masked), or the file and line, without quoting the file's content.
+// IsURL reports whether name is a URL rather than a path: SCHEME://...,
+// with a scheme of two characters or more (so that C:\dir is a path).
+func IsURL(name string) bool {
+	u, err := url.Parse(name)
+	return err == nil && len(u.Scheme) > 1 && strings.Contains(name, "://")
+}
+
+// Merge is MergeContext without Fetch: values files named by a URL are
+// refused.
 func (o Options) Merge(stdin io.Reader) (map[string]any, error) {
+	return o.merge(stdin, nil)
+}
+
+// MergeContext reads and merges the values flags in Helm's order and
+// precedence, returning the user-supplied values ("config"): the values
+// files in order (maps merged, later files winning), then --set-json,
+// --set, --set-string, --set-file and --set-literal, each overriding what
+// came before. stdin is read for a values file or --set-file path of "-";
+// it may be nil if neither is used. A name that is a URL (see IsURL) is
+// read with Fetch, given ctx; without Fetch it is refused.
+//
+// MergeContext fails on the first flag or file that does not parse. Its
+// errors name the flag, with the argument's keys but its values masked
+// (see Masked), or the file and line, without quoting the file's content.
+func (o Options) MergeContext(ctx context.Context, stdin io.Reader) (map[string]any, error) {
+	var fetch func(string) ([]byte, error)
+	if o.Fetch != nil {
+		fetch = func(u string) ([]byte, error) { return o.Fetch(ctx, u) }
+	}
+	return o.merge(stdin, fetch)
+}
+
+// merge is MergeContext with fetch reading URLs (nil refuses them).
+func (o Options) merge(stdin io.Reader, fetch func(string) ([]byte, error)) (map[string]any, error) {
 	read := func(path string) ([]byte, error) {
 		if strings.TrimSpace(path) == "-" {
 			if stdin == nil {
@@ -38,8 +68,11 @@ func (o Options) Merge(stdin io.Reader) (map[string]any, error) {
 			}
 			return io.ReadAll(stdin)
 		}
-		if u, err := url.Parse(path); err == nil && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "oci") {
-			return nil, fmt.Errorf("%s: remote values files are not supported; download it and pass the local path", path)
+		if IsURL(path) {
+			if fetch == nil {
+				return nil, fmt.Errorf("%s: remote values files are not supported here; download it and pass the local path", path)
+			}
+			return fetch(path)
 		}
 		return os.ReadFile(path)
 	}

@@ -44,6 +44,10 @@ type Config struct {
 	// RegistryConfig is --registry-config; empty means Helm's file (see
 	// repo.RegistryConfigFromEnv).
 	RegistryConfig string
+	// Color is --color: whether output may be coloured.
+	Color colorMode
+	// ContentCache is Helm 4's --content-cache, accepted and unused.
+	ContentCache string
 }
 
 // Getenv returns the value of an environment variable from Config.Env.

@@ -33,6 +33,14 @@ type Config struct {
 	CAFile string
 	// Insecure skips verification of the server's certificate.
 	Insecure bool
+	// TLSServerName is the name the server's certificate is checked
+	// against, instead of the host of the server's address.
+	TLSServerName string
+	// AsUser is the user to impersonate: every request is made as that
+	// user, with its rights (the credentials must allow impersonating it).
+	AsUser string
+	// AsGroups are the groups to impersonate, with AsUser.
+	AsGroups []string
 	// QPS and Burst are the client-side rate limits; zero means DefaultQPS and DefaultBurst.
 	QPS   float32
 	Burst int
@@ -61,6 +69,15 @@ func (c Config) clientConfig() clientcmd.ClientConfig {
 	}
 	if c.Insecure {
 		overrides.ClusterInfo.InsecureSkipTLSVerify = true
+	}
+	if c.TLSServerName != "" {
+		overrides.ClusterInfo.TLSServerName = c.TLSServerName
+	}
+	if c.AsUser != "" {
+		overrides.AuthInfo.Impersonate = c.AsUser
+	}
+	if len(c.AsGroups) > 0 {
+		overrides.AuthInfo.ImpersonateGroups = c.AsGroups
 	}
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 }

@@ -110,7 +110,7 @@ func (o *installOptions) run(ctx context.Context, cfg *Config, args []string) er
 // inputs merges the values flags and loads the chart at chartPath: what an
 // install or upgrade renders.
 func (d *deployFlags) inputs(ctx context.Context, cfg *Config, chartPath string) (map[string]any, *helmchart.Chart, error) {
-	vals, err := d.values.Merge(cfg.In)
+	vals, err := cfg.mergeValues(ctx, d.values)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -175,7 +175,7 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 			return err
 		}
 	}
-	user, err := o.values.Merge(cfg.In)
+	user, err := cfg.mergeValues(ctx, o.values)
 	if err != nil {
 		return err
 	}

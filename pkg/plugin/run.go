@@ -309,7 +309,10 @@ func (p *Plugin) Download(ctx context.Context, rawURL string, o DownloadOptions,
 	}
 	n, cerr := io.Copy(w, io.LimitReader(out, limit+1))
 	if cerr != nil || n > limit {
-		cancel() // stop a plugin that writes too much, or that we cannot write
+		// Stop a plugin that writes too much, or whose output we cannot
+		// write: closing the pipe stops its children too (SIGPIPE).
+		out.Close()
+		cancel()
 	}
 	werr := cmd.Wait()
 	switch {

@@ -45,6 +45,12 @@ type ApplyOptions struct {
 	// fields it no longer sets are removed instead of left behind. Ignored
 	// on a dry run, which must change nothing.
 	MigrateClientSide []string
+	// Recreate deletes and creates again an object the server refuses to
+	// change in place because the change touches immutable fields (see
+	// IsImmutable), as Helm's --force-replace; without it, such an object
+	// fails with an *ImmutableError. A dry run reports such an object
+	// Recreated, without an Object.
+	Recreate bool
 }
 
 func (o ApplyOptions) fieldManager() string {
@@ -73,6 +79,9 @@ type Result struct {
 	// Err says why it was not applied; nil when it was, or when Apply
 	// stopped before reaching it.
 	Err error
+	// Recreated says the object was deleted and created again
+	// (ApplyOptions.Recreate).
+	Recreated bool
 }
 
 // Apply applies objs with server-side apply, in the order given, and
@@ -176,6 +185,20 @@ func (c *Client) applyOne(ctx context.Context, obj *unstructured.Unstructured, o
 		out, err = c.resource(r).Apply(ctx, r.obj.GetName(), r.obj, opts.apiOptions())
 		return err
 	})
+	if err != nil && IsImmutable(err) {
+		if !opts.Recreate {
+			return Result{Ref: ref, Err: &ImmutableError{Ref: ref, Err: err}}
+		}
+		if opts.DryRun {
+			// A dry run cannot delete: the object would be recreated.
+			return Result{Ref: ref, Recreated: true}
+		}
+		out, err = c.recreate(ctx, r, opts)
+		if err != nil {
+			return Result{Ref: ref, Err: err}
+		}
+		return Result{Ref: ref, Object: out, Recreated: true}
+	}
 	if err != nil {
 		if ce := newConflictError(ref, err); ce != nil {
 			return Result{Ref: ref, Err: ce}

@@ -124,6 +124,8 @@ type execOptions struct {
 	WaitOptions
 	pre, post HookEvent
 	force     bool
+	// replace recreates objects the server refuses to change in place.
+	replace bool
 	// existed holds the keys of the objects that existed before; the
 	// others are reported as created.
 	existed  map[string]bool
@@ -142,6 +144,7 @@ func (e *Engine) execute(ctx context.Context, p *Plan, x execOptions) ([]*unstru
 		return nil, atStage("running "+string(x.pre)+" hooks", 0, 0, fmt.Errorf("%s hooks failed: %w", x.pre, err))
 	}
 	ao := e.applyOptions(x.force, false)
+	ao.Recreate = x.replace
 	if p.ClientSide {
 		ao.MigrateClientSide = []string{HelmFieldManager, e.fieldManager}
 	}

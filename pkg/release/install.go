@@ -55,6 +55,11 @@ type InstallOptions struct {
 	Atomic bool
 	// ForceConflicts takes over fields other field managers own.
 	ForceConflicts bool
+	// ForceReplace deletes and recreates the objects whose change the
+	// server refuses because it touches immutable fields (--force-replace).
+	ForceReplace bool
+	// PostRenderOptions change the rendered manifest before it is planned.
+	PostRenderOptions
 	// Description replaces "Install complete" in the record.
 	Description string
 	// Labels are the release's own labels, stored with its records.
@@ -165,6 +170,9 @@ func (e *Engine) PlanInstall(ctx context.Context, name string, ch *helmchart.Cha
 	}
 	res, err := e.renderRelease(ctx, name, revision, false, ch, vals, opts.SubchartNotes, opts.DryRun != DryRunClient, opts.CheckOptions)
 	if err != nil {
+		return nil, err
+	}
+	if err := opts.finishRender(ctx, name, res, opts.DryRun); err != nil {
 		return nil, err
 	}
 	now := e.now()
@@ -339,7 +347,7 @@ func (e *Engine) installApply(ctx context.Context, p *Plan, existed map[string]b
 	wait.Wait = wait.Wait || opts.Atomic
 	_, err := e.execute(ctx, p, execOptions{
 		WaitOptions: wait, pre: HookPreInstall, post: HookPostInstall,
-		force: opts.ForceConflicts, existed: existed, hookLogs: opts.HookLogs,
+		force: opts.ForceConflicts, replace: opts.ForceReplace, existed: existed, hookLogs: opts.HookLogs,
 	})
 	fctx, cancel := finalContext(ctx)
 	defer cancel()

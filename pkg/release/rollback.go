@@ -1,6 +1,7 @@
 package release
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,11 @@ type RollbackOptions struct {
 	HistoryMax int
 	// ForceConflicts takes over fields other field managers own.
 	ForceConflicts bool
+	// ForceReplace deletes and recreates the objects whose change the
+	// server refuses because it touches immutable fields (--force-replace).
+	ForceReplace bool
+	// Description replaces "Rollback to N" in the record.
+	Description string
 	// HookLogs receives the logs of hook Pods whose output log policy asks.
 	HookLogs io.Writer
 }
@@ -80,7 +86,7 @@ func (e *Engine) PlanRollback(ctx context.Context, name string, opts RollbackOpt
 			LastDeployed:     e.now(),
 			Status:           StatusPendingRollback,
 			Notes:            prev.Info.Notes,
-			Description:      fmt.Sprintf("Rollback to %d", target),
+			Description:      cmp.Or(opts.Description, fmt.Sprintf("Rollback to %d", target)),
 			RollbackRevision: target,
 		},
 		ApplyMethod: ApplyMethodServerSide,
@@ -145,7 +151,7 @@ func (e *Engine) rollback(ctx context.Context, name string, opts RollbackOptions
 	}
 	created, err := e.execute(ctx, p, execOptions{
 		WaitOptions: opts.WaitOptions, pre: HookPreRollback, post: HookPostRollback,
-		force: opts.ForceConflicts, existed: existed, hookLogs: opts.HookLogs,
+		force: opts.ForceConflicts, replace: opts.ForceReplace, existed: existed, hookLogs: opts.HookLogs,
 	})
 	fctx, cancel := finalContext(ctx)
 	defer cancel()

@@ -54,6 +54,11 @@ type UpgradeOptions struct {
 	Atomic bool
 	// ForceConflicts takes over fields other field managers own.
 	ForceConflicts bool
+	// ForceReplace deletes and recreates the objects whose change the
+	// server refuses because it touches immutable fields (--force-replace).
+	ForceReplace bool
+	// PostRenderOptions change the rendered manifest before it is planned.
+	PostRenderOptions
 	// Description replaces "Upgrade complete" in the record.
 	Description string
 	// Labels are merged into the release's labels; an empty value removes
@@ -114,6 +119,9 @@ func (e *Engine) PlanUpgrade(ctx context.Context, name string, ch *helmchart.Cha
 	revision := last.Version + 1
 	res, err := e.renderRelease(ctx, name, revision, true, ch, vals, opts.SubchartNotes, opts.DryRun != DryRunClient, opts.CheckOptions)
 	if err != nil {
+		return nil, err
+	}
+	if err := opts.finishRender(ctx, name, res, opts.DryRun); err != nil {
 		return nil, err
 	}
 	p := &Plan{Operation: OpUpgrade, Current: current, Warnings: res.Warnings,
@@ -249,6 +257,7 @@ func (o UpgradeOptions) installOptions(replace bool) InstallOptions {
 		CreateNamespace: o.CreateNamespace, TakeOwnership: o.TakeOwnership, Replace: replace,
 		Atomic: o.Atomic, ForceConflicts: o.ForceConflicts, Description: o.Description,
 		Labels: o.Labels, SubchartNotes: o.SubchartNotes, HookLogs: o.HookLogs, TakeOver: o.TakeOver,
+		CheckOptions: o.CheckOptions, ForceReplace: o.ForceReplace, PostRenderOptions: o.PostRenderOptions,
 	}
 }
 
@@ -300,7 +309,7 @@ func (e *Engine) upgrade(ctx context.Context, name string, ch *helmchart.Chart, 
 	wait.Wait = wait.Wait || opts.Atomic
 	created, err := e.execute(ctx, p, execOptions{
 		WaitOptions: wait, pre: HookPreUpgrade, post: HookPostUpgrade,
-		force: opts.ForceConflicts, existed: existed, hookLogs: opts.HookLogs,
+		force: opts.ForceConflicts, replace: opts.ForceReplace, existed: existed, hookLogs: opts.HookLogs,
 	})
 	fctx, cancel := finalContext(ctx)
 	defer cancel()

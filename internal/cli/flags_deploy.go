@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/pflag"
 
@@ -31,6 +32,12 @@ type deployFlags struct {
 	subchartNotes   bool
 	skipSchema      bool
 	disableOpenAPI  bool
+	forceReplace    bool
+	hideSecret      bool
+	enableDNS       bool
+	recreatePods    bool
+	serverSide      string
+	postRenderer    postRendererFlags
 	// what is "install" or "upgrade", for the help texts.
 	what string
 }
@@ -59,6 +66,73 @@ func (d *deployFlags) Bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&d.subchartNotes, "render-subchart-notes", false, "if set, render subchart notes along with the parent")
 	fs.BoolVar(&d.skipSchema, "skip-schema-validation", false, "if set, disables JSON schema validation of the values, and the check of the objects against the Kubernetes API schema")
 	fs.BoolVar(&d.disableOpenAPI, "disable-openapi-validation", false, "if set, the objects are not checked against the Kubernetes API schema before they are applied (the values are still checked against values.schema.json)")
+	bindForceReplace(fs, &d.forceReplace)
+	bindServerSide(fs, &d.serverSide)
+	fs.BoolVar(&d.hideSecret, "hide-secret", false, "hide Kubernetes Secrets when also using the --dry-run flag")
+	fs.BoolVar(&d.enableDNS, "enable-dns", false, "accepted for Helm's command lines: barge renders getHostByName as an empty string, without DNS lookups")
+	d.postRenderer.Bind(fs)
+	if d.what == "upgrade" {
+		bindRecreatePods(fs, &d.recreatePods, true)
+	}
+}
+
+// notes checks the flags that need it before a deploy runs, and says on
+// w, one line each, what the flags barge accepts without Helm's effect
+// do instead.
+func (d *deployFlags) notes(w io.Writer) error {
+	if err := d.postRenderer.check(); err != nil {
+		return err
+	}
+	if d.enableDNS {
+		fmt.Fprintln(w, "Note: --enable-dns: barge does no DNS lookups while rendering; getHostByName renders as an empty string")
+	}
+	if d.recreatePods {
+		fmt.Fprintln(w, recreatePodsNote)
+	}
+	return serverSideNote(w, d.serverSide)
+}
+
+// postRenderOptions returns what the post-render flags ask of the engine.
+func (d *deployFlags) postRenderOptions() release.PostRenderOptions {
+	return release.PostRenderOptions{PostRender: d.postRenderer.renderer(), HideSecret: d.hideSecret}
+}
+
+// bindForceReplace registers Helm 4's --force-replace and Helm 3's
+// --force, which barge gives the same meaning.
+func bindForceReplace(fs *pflag.FlagSet, v *bool) {
+	fs.BoolVar(v, "force-replace", false, "force resource updates by replacement: an object whose change touches immutable fields (a Job's template, a Service's clusterIP, a selector...) is deleted and created again")
+	fs.BoolVar(v, "force", false, "force resource updates through a replacement strategy (Helm 3's spelling of --force-replace)")
+}
+
+// bindServerSide registers Helm 4's --server-side.
+func bindServerSide(fs *pflag.FlagSet, v *string) {
+	fs.StringVar(v, "server-side", "auto", `must be "true", "false" or "auto". Object updates run in the server instead of the client ("auto" defaults the value from the previous chart release's method); barge always applies server-side`)
+	fs.Lookup("server-side").NoOptDefVal = "true"
+}
+
+// serverSideNote checks --server-side, and says on w that false is not
+// honoured.
+func serverSideNote(w io.Writer, v string) error {
+	switch v {
+	case "true", "auto":
+		return nil
+	case "false":
+		fmt.Fprintln(w, "Note: --server-side=false: barge always applies with server-side apply; it takes over the fields Helm applied client-side")
+		return nil
+	}
+	return fmt.Errorf(`--server-side %q: must be "true", "false" or "auto"`, v)
+}
+
+// recreatePodsNote is what barge says of --recreate-pods.
+const recreatePodsNote = "Note: --recreate-pods: barge does not restart pods; change a pod template annotation (for example a checksum of a ConfigMap) to roll them"
+
+// bindRecreatePods registers Helm 3's --recreate-pods; deprecated says
+// it is deprecated, as Helm's upgrade says (pflag prints Helm's warning).
+func bindRecreatePods(fs *pflag.FlagSet, v *bool, deprecated bool) {
+	fs.BoolVar(v, "recreate-pods", false, "performs pods restart for the resource if applicable")
+	if deprecated {
+		_ = fs.MarkDeprecated("recreate-pods", "functionality will no longer be updated. Consult the documentation for other methods to recreate pods")
+	}
 }
 
 // checkOptions returns the checks the flags leave on.

@@ -54,6 +54,7 @@ flags, each overriding what came before.`,
 			return o.run(cmd.Context(), cfg, args)
 		},
 	}
+	cmd.PreRunE = func(*cobra.Command, []string) error { return o.deploy.notes(cfg.ErrOut) }
 	f := cmd.Flags()
 	o.deploy.Bind(f)
 	f.StringVar(&o.helm2Name, "name", "", "Helm 2's spelling of the NAME argument")
@@ -133,6 +134,9 @@ func (d *deployFlags) installPlanOptions() release.InstallOptions {
 		Labels:          d.labels,
 		SubchartNotes:   d.subchartNotes,
 		CheckOptions:    d.checkOptions(),
+		ForceReplace:    d.forceReplace,
+		// The post-renderer and --hide-secret change what is planned.
+		PostRenderOptions: d.postRenderOptions(),
 	}
 }
 

@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -21,6 +23,10 @@ type rollbackOptions struct {
 	forceConflicts bool
 	fieldManager   string
 	takeOver       bool
+	forceReplace   bool
+	recreatePods   bool
+	serverSide     string
+	description    string
 }
 
 func newRollbackCmd(cfg *Config) *cobra.Command {
@@ -43,6 +49,7 @@ it. Use 'barge history RELEASE' to see the revisions.`,
 		},
 	}
 	o.bind(cmd.Flags(), false)
+	cmd.PreRunE = func(*cobra.Command, []string) error { return o.notes(cfg.ErrOut) }
 	return cmd
 }
 
@@ -66,7 +73,26 @@ func (o *rollbackOptions) bind(fs *pflag.FlagSet, forDiff bool) {
 	bindTakeOver(fs, &o.takeOver)
 	fs.BoolVar(&o.cleanupOnFail, "cleanup-on-fail", false, "allow deletion of new resources created in this rollback when rollback fails")
 	fs.IntVar(&o.historyMax, "history-max", o.historyMax, "limit the maximum number of revisions saved per release. Use 0 for no limit ($BARGE_MAX_HISTORY, $HELM_MAX_HISTORY)")
+	fs.StringVar(&o.description, "description", "", "add a custom description for the rollback (max 256 characters)")
+	bindForceReplace(fs, &o.forceReplace)
+	bindServerSide(fs, &o.serverSide)
+	bindRecreatePods(fs, &o.recreatePods, false)
 }
+
+// notes checks rollback's flags before it runs, and says on w what the
+// flags barge accepts without Helm's effect do instead.
+func (o *rollbackOptions) notes(w io.Writer) error {
+	if n := utf8.RuneCountInString(o.description); n > maxRollbackDescription {
+		return fmt.Errorf("--description: must be %d characters or less, got %d", maxRollbackDescription, n)
+	}
+	if o.recreatePods {
+		fmt.Fprintln(w, recreatePodsNote)
+	}
+	return serverSideNote(w, o.serverSide)
+}
+
+// maxRollbackDescription is Helm's limit on --description of rollback.
+const maxRollbackDescription = 256
 
 // rollbackRevision reads the REVISION argument of rollback and diff rollback
 // (args are RELEASE [REVISION]); 0, without one, is the revision before the
@@ -86,7 +112,7 @@ func rollbackRevision(args []string) (int, error) {
 // applies: the plan that `barge diff rollback` shows and `barge rollback`
 // applies.
 func (o *rollbackOptions) planOptions(revision int) release.RollbackOptions {
-	return release.RollbackOptions{Revision: revision, NoHooks: o.noHooks}
+	return release.RollbackOptions{Revision: revision, NoHooks: o.noHooks, ForceReplace: o.forceReplace, Description: o.description}
 }
 
 func (o *rollbackOptions) run(ctx context.Context, cfg *Config, name string, revision int) error {

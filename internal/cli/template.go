@@ -60,6 +60,9 @@ type templateOptions struct {
 		takeOwnership, hideNotes        bool
 		hideSecret                      bool
 		enableDNS                       bool
+		forceConflicts, forceReplace    bool
+		rollbackOnFailure               bool
+		serverSide                      string
 	}
 }
 
@@ -125,17 +128,22 @@ func (o *templateOptions) bindHelmCompat(f *pflag.FlagSet) {
 	f.DurationVar(&g.timeout, "timeout", 5*time.Minute, "ignored by template")
 	f.StringVar(&g.description, "description", "", "ignored by template")
 	f.StringToStringVarP(&g.labels, "labels", "l", nil, "ignored by template")
+	f.Var(&waitStrategy{wait: &g.wait}, "wait", "ignored by template")
+	f.Lookup("wait").NoOptDefVal = waitWatcher
+	f.StringVar(&g.serverSide, "server-side", "auto", "ignored by template")
+	f.Lookup("server-side").NoOptDefVal = "true"
 	for name, p := range map[string]*bool{
-		"wait": &g.wait, "wait-for-jobs": &g.waitForJobs, "atomic": &g.atomic,
+		"wait-for-jobs": &g.waitForJobs, "atomic": &g.atomic, "rollback-on-failure": &g.rollbackOnFailure,
 		"create-namespace": &g.createNamespace, "replace": &g.replace, "force": &g.force,
+		"force-replace": &g.forceReplace, "force-conflicts": &g.forceConflicts,
 		"take-ownership": &g.takeOwnership, "hide-notes": &g.hideNotes, "hide-secret": &g.hideSecret,
 		"enable-dns": &g.enableDNS,
 	} {
 		f.BoolVar(p, name, false, "ignored by template")
 	}
 	for _, name := range []string{"dry-run", "timeout", "description", "labels", "wait", "wait-for-jobs", "atomic",
-		"create-namespace", "replace", "force", "take-ownership",
-		"hide-notes", "hide-secret", "enable-dns"} {
+		"rollback-on-failure", "create-namespace", "replace", "force", "force-replace", "force-conflicts",
+		"server-side", "take-ownership", "hide-notes", "hide-secret", "enable-dns"} {
 		_ = f.MarkHidden(name)
 	}
 }
@@ -146,7 +154,7 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 		return err
 	}
 	if o.ignored.enableDNS {
-		return errors.New("--enable-dns: DNS lookups in templates are not supported; getHostByName renders as an empty string. Drop the flag")
+		fmt.Fprintln(cfg.ErrOut, "Note: --enable-dns: barge does no DNS lookups while rendering; getHostByName renders as an empty string")
 	}
 	caps := render.DefaultCapabilities()
 	if o.kubeVersion != "" {

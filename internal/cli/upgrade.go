@@ -48,6 +48,7 @@ successful revision.`,
 		},
 	}
 	o.bind(cmd.Flags(), false)
+	cmd.PreRunE = func(*cobra.Command, []string) error { return o.deploy.notes(cfg.ErrOut) }
 	return cmd
 }
 
@@ -90,6 +91,8 @@ func (o *upgradeOptions) planOptions() release.UpgradeOptions {
 		Labels:               d.labels,
 		CheckOptions:         d.checkOptions(),
 		SubchartNotes:        d.subchartNotes,
+		ForceReplace:         d.forceReplace,
+		PostRenderOptions:    d.postRenderOptions(),
 	}
 }
 

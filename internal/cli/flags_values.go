@@ -43,7 +43,6 @@ func (c *Config) mergeValues(ctx context.Context, o values.Options) (map[string]
 // `-f secrets://values.yaml` with helm-secrets).
 func (c *Config) fetchValues(ctx context.Context, rawURL string) ([]byte, error) {
 	g := c.getter()
-	g.Downloaders = c.pluginDownloaders()
 	req := getter.Request{URL: rawURL, Kind: getter.KindValues}
 	if u, err := url.Parse(rawURL); err == nil && u.User != nil && (u.Scheme == "http" || u.Scheme == "https") {
 		req.Repo.Username = u.User.Username()

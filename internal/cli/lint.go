@@ -97,7 +97,7 @@ func runLint(ctx context.Context, cfg *Config, o *lintOptions, charts []string) 
 			return fmt.Errorf("--kube-version %q: %w; give a version such as v1.30 or 1.30.2", o.kubeVersion, err)
 		}
 	}
-	passes, err := lintPasses(cfg, o.values)
+	passes, err := lintPasses(ctx, cfg, o.values)
 	if err != nil {
 		return err
 	}
@@ -142,10 +142,10 @@ func runLint(ctx context.Context, cfg *Config, o *lintOptions, charts []string) 
 
 // lintPasses returns the values a chart is linted with: the --set flags
 // over the chart's defaults, then each -f file on its own with them.
-func lintPasses(cfg *Config, v values.Options) ([]lint.Pass, error) {
+func lintPasses(ctx context.Context, cfg *Config, v values.Options) ([]lint.Pass, error) {
 	sets := v
 	sets.ValueFiles = nil
-	base, err := sets.Merge(cfg.In)
+	base, err := cfg.mergeValues(ctx, sets)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func lintPasses(cfg *Config, v values.Options) ([]lint.Pass, error) {
 	for _, f := range v.ValueFiles {
 		one := sets
 		one.ValueFiles = []string{f}
-		vals, err := one.Merge(cfg.In)
+		vals, err := cfg.mergeValues(ctx, one)
 		if err != nil {
 			return nil, err
 		}

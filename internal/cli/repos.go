@@ -44,6 +44,7 @@ func (c *Config) getter() *getter.Client {
 			logger.DebugContext(ctx, "request", append(attrs, "status", info.Status)...)
 		}
 	}
+	g.Downloaders = c.pluginDownloaders()
 	return g
 }
 

@@ -146,6 +146,7 @@ that Helm and barge can work on the same releases.`,
 		newFleetPlanCmd(cfg),
 		newFleetDestroyCmd(cfg),
 	)
+	addPluginCommands(root, cfg)
 	explainErrors(root, cfg)
 	return root
 }

@@ -211,7 +211,7 @@ func (r *Resolver) locateRemote(ctx context.Context, ref Ref, name, version stri
 		return r.locateInURLRepo(ctx, ref, name, version)
 	}
 	if u, err := url.Parse(name); err == nil && u.IsAbs() && u.Host != "" {
-		if u.Scheme != "http" && u.Scheme != "https" {
+		if u.Scheme != "http" && u.Scheme != "https" && r.client.Downloaders[strings.ToLower(u.Scheme)] == nil {
 			return nil, fmt.Errorf("chart %s: %w: scheme %q; barge downloads http:// and https:// URLs", getter.Redact(name), ErrUnsupportedRef, u.Scheme)
 		}
 		return r.locateURL(ctx, ref, name)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +18,9 @@ import (
 type historyOptions struct {
 	output outputFlags
 	max    int
+	// showRollback adds the ROLLBACK column: the revision each rollback
+	// restored.
+	showRollback bool
 }
 
 func newHistoryCmd(cfg *Config) *cobra.Command {
@@ -35,6 +39,7 @@ deployed, its status, chart, app version and what happened to it.`,
 		},
 	}
 	cmd.Flags().IntVar(&o.max, "max", 256, "maximum number of revision to include in history")
+	cmd.Flags().BoolVar(&o.showRollback, "show-rollback-revision", false, "show the rollback revision column in table output")
 	o.output.Bind(cmd.Flags())
 	return cmd
 }
@@ -63,12 +68,27 @@ func (o *historyOptions) run(ctx context.Context, cfg *Config, name string) erro
 			h = append(h, revisionInfo{Revision: s.Revision, Status: statusUnreadable, Chart: "-", AppVersion: "-", Description: err.Error()})
 			continue
 		}
-		h = append(h, revisionInfo{
+		info := revisionInfo{
 			Revision: s.Revision, Updated: s.LastDeployed, Status: s.Status.String(),
 			Chart: chartRef(s), AppVersion: appVersion(s), Description: s.Description,
-		})
+		}
+		if o.showRollback {
+			// The summaries lack it: read the revision's record.
+			rls, err := cc.store.Get(ctx, name, s.Revision)
+			if err != nil {
+				return err
+			}
+			if rls.Info != nil {
+				info.RollbackRevision = rls.Info.RollbackRevision
+			}
+		}
+		h = append(h, info)
 	}
-	if err := o.output.format.write(cfg.Out, h); err != nil {
+	var out printable = h
+	if o.showRollback {
+		out = historyWithRollback(h)
+	}
+	if err := o.output.format.write(cfg.Out, out); err != nil {
 		return err
 	}
 	return failed.exitError("the other revisions are shown")
@@ -82,6 +102,9 @@ type revisionInfo struct {
 	Chart       string    `json:"chart"`
 	AppVersion  string    `json:"app_version"`
 	Description string    `json:"description"`
+	// RollbackRevision is the revision a rollback restored, read only
+	// with --show-rollback-revision, as Helm 4 does.
+	RollbackRevision int `json:"rollback_revision,omitempty"`
 }
 
 type releaseHistory []revisionInfo
@@ -97,3 +120,23 @@ func (h releaseHistory) WriteTable(w io.Writer) error {
 
 func (h releaseHistory) WriteJSON(w io.Writer) error { return encodeJSON(w, h) }
 func (h releaseHistory) WriteYAML(w io.Writer) error { return encodeYAML(w, h) }
+
+// historyWithRollback is the history with Helm 4's ROLLBACK column
+// (--show-rollback-revision): the revision each rollback restored.
+type historyWithRollback releaseHistory
+
+func (h historyWithRollback) WriteTable(w io.Writer) error {
+	t := &table{}
+	t.row("REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION", "ROLLBACK", "DESCRIPTION")
+	for _, r := range h {
+		rollback := ""
+		if r.RollbackRevision > 0 {
+			rollback = strconv.Itoa(r.RollbackRevision)
+		}
+		t.row(r.Revision, r.Updated.Format(time.ANSIC), r.Status, r.Chart, r.AppVersion, rollback, r.Description)
+	}
+	return t.write(w)
+}
+
+func (h historyWithRollback) WriteJSON(w io.Writer) error { return encodeJSON(w, h) }
+func (h historyWithRollback) WriteYAML(w io.Writer) error { return encodeYAML(w, h) }

@@ -16,6 +16,7 @@ type testOptions struct {
 	timeout   time.Duration
 	logs      bool
 	hideNotes bool
+	filter    []string
 }
 
 func newTestCmd(cfg *Config) *cobra.Command {
@@ -35,11 +36,16 @@ status with the test suite's results. It fails if a test fails.`,
 	f := cmd.Flags()
 	f.DurationVar(&o.timeout, "timeout", release.DefaultTimeout, "time the whole command may take: connecting and running every test; when it runs out, barge stops and records the runs it saw")
 	f.BoolVar(&o.logs, "logs", false, "dump the logs from test pods (this runs after all tests are complete, but before any cleanup)")
+	f.StringSliceVar(&o.filter, "filter", []string{}, "specify tests by attribute (currently \"name\") using attribute=value syntax or '!attribute=value' to exclude a test (can specify multiple or separate values with commas: name=test1,name=test2)")
 	f.BoolVar(&o.hideNotes, "hide-notes", false, "if set, do not show notes in test output. Does not affect presence in chart metadata")
 	return cmd
 }
 
 func (o *testOptions) run(ctx context.Context, cfg *Config, name string) error {
+	filter, err := release.ParseTestFilter(o.filter)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := release.WithTimeout(ctx, o.timeout, false)
 	defer cancel()
 	ns := cfg.Namespace()
@@ -52,7 +58,7 @@ func (o *testOptions) run(ctx context.Context, cfg *Config, name string) error {
 		return err
 	}
 	var logs bytes.Buffer
-	opts := release.TestOptions{Timeout: o.timeout}
+	opts := release.TestOptions{Timeout: o.timeout, Filter: filter}
 	if o.logs {
 		opts.Logs = &logs
 	}

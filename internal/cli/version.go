@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"runtime/debug"
+	"text/template"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,7 +28,7 @@ type serverInfo struct {
 }
 
 func newVersionCmd(cfg *Config) *cobra.Command {
-	var output string
+	var output, tmpl string
 	var short, clientOnly bool
 	cmd := &cobra.Command{
 		Use:   "version",
@@ -33,6 +36,9 @@ func newVersionCmd(cfg *Config) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := versionOutput{Client: version.Get()}
+			if tmpl != "" {
+				return writeVersionTemplate(cfg.Out, tmpl, out.Client)
+			}
 			if short {
 				fmt.Fprintln(cfg.Out, out.Client.Version)
 				return nil
@@ -62,6 +68,7 @@ func newVersionCmd(cfg *Config) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	cmd.Flags().BoolVar(&short, "short", false, "print the client version number only")
+	cmd.Flags().StringVar(&tmpl, "template", "", "template for version string format: {{.Version}}, {{.GitCommit}}, {{.GitTreeState}}, {{.GoVersion}}, as Helm's")
 	cmd.Flags().BoolVar(&clientOnly, "client", false, "print the client version only, without contacting a cluster")
 	return cmd
 }
@@ -85,4 +92,30 @@ func serverVersion(ctx context.Context, cfg *Config) *serverInfo {
 		return &serverInfo{Host: rc.Host, Error: err.Error()}
 	}
 	return &serverInfo{Version: v.GitVersion, Platform: v.Platform, Host: rc.Host}
+}
+
+// versionFields are what --template sees, with the names of Helm's
+// version: GitTreeState is "clean" or "dirty" when the build recorded it.
+type versionFields struct {
+	Version, GitCommit, GitTreeState, GoVersion string
+}
+
+// writeVersionTemplate executes the --template text over the version.
+func writeVersionTemplate(w io.Writer, text string, v version.Info) error {
+	t, err := template.New("version").Parse(text)
+	if err != nil {
+		return fmt.Errorf("--template: %w", err)
+	}
+	f := versionFields{Version: v.Version, GitCommit: v.GitCommit, GoVersion: v.GoVersion}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.modified" {
+				f.GitTreeState = map[string]string{"true": "dirty", "false": "clean"}[s.Value]
+			}
+		}
+	}
+	if err := t.Execute(w, f); err != nil {
+		return fmt.Errorf("--template: %w", err)
+	}
+	return nil
 }

@@ -14,6 +14,8 @@ type TestOptions struct {
 	// Logs, when set, receives the logs of the test Pods after the tests
 	// ran, each preceded by "POD LOGS: <name>", as `helm test --logs`.
 	Logs io.Writer
+	// Filter selects the tests to run by name (--filter).
+	Filter TestFilter
 }
 
 // Test runs the test hooks of the last revision of release name, in weight
@@ -38,7 +40,7 @@ func (e *Engine) Test(ctx context.Context, name string, opts TestOptions) (*Rele
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	hooks := hooksByEvent(rls.Hooks, HookTest)[HookTest]
+	hooks := opts.Filter.keep(hooksByEvent(rls.Hooks, HookTest)[HookTest])
 	runErr := e.runHooks(ctx, rls, HookTest, hooks, timeout, nil)
 	fctx, cancel := finalContext(ctx)
 	defer cancel()

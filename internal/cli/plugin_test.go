@@ -16,8 +16,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/bargehq/barge/internal/helmbin"
 )
 
@@ -37,28 +35,11 @@ func newPluginTestEnv(t *testing.T) *pluginTestEnv {
 	}}
 }
 
-// pluginRoot is NewRootCmd's root with addPluginCommands called on it, as
-// NewRootCmd is meant to call it: a root bound to a Config the test can
-// pass, holding barge's own commands.
-func pluginRoot(in io.Reader, out, errOut io.Writer, env []string) *cobra.Command {
-	cfg := &Config{In: in, Out: out, ErrOut: errOut, Env: env}
-	root := &cobra.Command{Use: "barge", SilenceUsage: true, SilenceErrors: true}
-	root.SetIn(in)
-	root.SetOut(out)
-	root.SetErr(errOut)
-	(&globalFlags{cfg: cfg}).Bind(root.PersistentFlags(), cfg.Setting)
-	for _, c := range NewRootCmd(in, out, errOut, env).Commands() {
-		root.AddCommand(c)
-	}
-	addPluginCommands(root, cfg)
-	return root
-}
-
 // barge runs barge with args and extra environment in e.
 func (e *pluginTestEnv) barge(t *testing.T, extra []string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	root := pluginRoot(strings.NewReader(""), &out, &errOut, append(append([]string{}, e.env...), extra...))
+	root := NewRootCmd(strings.NewReader(""), &out, &errOut, append(append([]string{}, e.env...), extra...))
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
 	return out.String(), errOut.String(), err
@@ -303,6 +284,15 @@ func TestPluginDownloaderValues(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "test://missing.yaml") || !strings.Contains(errOut, "testget: no such file: test://missing.yaml") {
 		t.Fatalf("missing: %v; stderr %q", err, errOut)
 	}
+	// A chart too: the downloader serves a packaged chart.
+	plugDir := filepath.Join(e.plugins, "testget")
+	if _, _, err := e.barge(t, nil, "package", chart, "-d", filepath.Join(plugDir, "values")); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = e.barge(t, nil, "template", "r", "test://greet-0.1.0.tgz", "-f", "test://values.yaml")
+	if err != nil || !strings.Contains(out, `greeting: "from-the-downloader"`) {
+		t.Fatalf("chart from test://: %v\n%s", err, out)
+	}
 	_, _, err = e.barge(t, nil, "template", "r", chart, "-f", "nope://values.yaml")
 	if err == nil || !strings.Contains(err.Error(), `unsupported URL scheme "nope"`) {
 		t.Fatalf("unknown scheme: %v", err)
@@ -393,7 +383,7 @@ func TestPluginNameClash(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	root := pluginRoot(strings.NewReader(""), &out, &errOut, append(append([]string{}, e.env...), "HELM_DEBUG=true"))
+	root := NewRootCmd(strings.NewReader(""), &out, &errOut, append(append([]string{}, e.env...), "HELM_DEBUG=true"))
 	n := 0
 	for _, c := range root.Commands() {
 		if c.Name() == "template" {

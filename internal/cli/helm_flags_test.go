@@ -15,12 +15,20 @@ import (
 // helmFlagExceptions are the Helm flags barge deliberately does not accept,
 // keyed by the command path after "helm" ("" for global flags), each with
 // its reason.
-var helmFlagExceptions = map[string]map[string]string{}
+var helmFlagExceptions = map[string]map[string]string{
+	"search hub": {
+		"endpoint": "barge does not search the Artifact Hub: `barge search hub` says so and points to https://artifacthub.io, whatever the flags", "fail-on-no-result": "barge does not search the Artifact Hub: `barge search hub` says so and points to https://artifacthub.io, whatever the flags", "list-repo-url": "barge does not search the Artifact Hub: `barge search hub` says so and points to https://artifacthub.io, whatever the flags", "max-col-width": "barge does not search the Artifact Hub: `barge search hub` says so and points to https://artifacthub.io, whatever the flags", "output": "barge does not search the Artifact Hub: `barge search hub` says so and points to https://artifacthub.io, whatever the flags",
+	},
+}
 
 // helmCommandExceptions are the Helm commands barge deliberately does not
 // have, with their reason.
 var helmCommandExceptions = map[string]string{
-	"help": "cobra's own help command: barge has it too, but cobra adds it lazily",
+	"help":                  "cobra's own help command: barge has it too, but cobra adds it lazily",
+	"completion bash":       "barge completion takes the shell as its argument: `barge completion bash` is the same command line (without --no-descriptions)",
+	"completion zsh":        "barge completion takes the shell as its argument: `barge completion zsh` is the same command line (without --no-descriptions)",
+	"completion fish":       "barge completion takes the shell as its argument: `barge completion fish` is the same command line (without --no-descriptions)",
+	"completion powershell": "barge completion takes the shell as its argument: `barge completion powershell` is the same command line (without --no-descriptions)",
 }
 
 // helmCommandsIfPresent are the Helm command trees barge may not have yet:

@@ -34,6 +34,7 @@ and the cache of their indexes are Helm's own (see --repository-config and
 
 func newRepoListCmd(cfg *Config) *cobra.Command {
 	var output outputFlags
+	var noHeaders bool
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -50,10 +51,14 @@ A password or token in a URL is masked.`,
 			if len(c.Repositories) == 0 && output.format == outputTable {
 				return errors.New("no repositories to show")
 			}
+			if noHeaders {
+				return output.format.write(cfg.Out, repoListNoHeaders(c.Repositories))
+			}
 			return output.format.write(cfg.Out, repoList(c.Repositories))
 		},
 	}
 	output.Bind(cmd.Flags())
+	cmd.Flags().BoolVar(&noHeaders, "no-headers", false, "suppress headers in the output")
 	return cmd
 }
 
@@ -84,6 +89,21 @@ func (l repoList) WriteTable(w io.Writer) error {
 }
 
 func (l repoList) WriteJSON(w io.Writer) error { return encodeJSON(w, l.items()) }
+
+// repoListNoHeaders is repoList without the table's header (--no-headers).
+type repoListNoHeaders repoList
+
+func (l repoListNoHeaders) WriteTable(w io.Writer) error {
+	t := &repoTable{}
+	for _, it := range repoList(l).items() {
+		t.row(it.Name, it.URL)
+	}
+	return t.write(w)
+}
+
+func (l repoListNoHeaders) WriteJSON(w io.Writer) error { return repoList(l).WriteJSON(w) }
+
+func (l repoListNoHeaders) WriteYAML(w io.Writer) error { return repoList(l).WriteYAML(w) }
 
 func (l repoList) WriteYAML(w io.Writer) error { return encodeYAML(w, l.items()) }
 

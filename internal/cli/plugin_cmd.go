@@ -30,13 +30,13 @@ downloaders serves its URL schemes to -f/--values and chart URLs.`,
 
 // installer returns the plugin installer: the first plugins directory,
 // archives fetched with barge's getter (bounded), git from $PATH.
-func (c *Config) installer() *plugin.Installer {
+func (c *Config) installer(repo getter.Repo) *plugin.Installer {
 	g := c.getter()
 	g.MaxArchiveSize = maxPluginArchive
 	return &plugin.Installer{
 		Dir: c.pluginDirs()[0],
 		Fetch: func(ctx context.Context, rawURL string, w io.Writer) error {
-			_, err := g.Get(ctx, getter.Request{URL: rawURL, Kind: getter.KindArchive}, w)
+			_, err := g.Get(ctx, getter.Request{URL: rawURL, Kind: getter.KindArchive, Repo: repo}, w)
 			return err
 		},
 		Env: c.Env,
@@ -50,7 +50,13 @@ func (c *Config) runHook(ctx context.Context, p *plugin.Plugin, event string) er
 }
 
 func newPluginInstallCmd(cfg *Config) *cobra.Command {
-	var version string
+	var (
+		version   string
+		repo      getter.Repo
+		plainHTTP bool
+		verify    bool
+		keyring   string
+	)
 	cmd := &cobra.Command{
 		Use:     "install [options] <path|url>",
 		Aliases: []string{"add"},
@@ -61,7 +67,10 @@ directory), the http(s) URL of a .tgz or .tar.gz archive, or a git repository
 The plugin's install hook runs after it is installed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := cfg.installer().Install(cmd.Context(), args[0], version)
+			if verify {
+				return errors.New("--verify: barge does not verify plugin signatures (Helm 4's plugin provenance files); install without --verify, or with --verify=false, to accept the plugin unverified")
+			}
+			p, err := cfg.installer(repo).Install(cmd.Context(), args[0], version)
 			if err != nil {
 				return err
 			}
@@ -72,12 +81,21 @@ The plugin's install hook runs after it is installed.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&version, "version", "", "specify a version constraint. If this is not specified, the latest version is installed")
+	f := cmd.Flags()
+	f.StringVar(&version, "version", "", "specify a version constraint. If this is not specified, the latest version is installed")
+	f.StringVar(&repo.Username, "username", "", "username for the plugin download")
+	f.StringVar(&repo.Password, "password", "", "password for the plugin download")
+	bindTLSFiles(f, &repo.CertFile, &repo.KeyFile, &repo.CAFile)
+	f.BoolVar(&repo.InsecureSkipTLSVerify, "insecure-skip-tls-verify", false, "skip tls certificate checks for the plugin download")
+	f.BoolVar(&plainHTTP, "plain-http", false, "use insecure HTTP connections for the plugin download (barge takes http:// URLs as given)")
+	f.BoolVar(&verify, "verify", false, "verify the plugin signature before installing (Helm 4; barge does not verify plugin signatures and refuses the flag when set)")
+	f.StringVar(&keyring, "keyring", "", "location of public keys used for verification (used with --verify only)")
 	return cmd
 }
 
 func newPluginListCmd(cfg *Config) *cobra.Command {
-	return &cobra.Command{
+	var typ string
+	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "list installed Helm plugins",
@@ -95,6 +113,9 @@ that does not load is reported on stderr with its file, and left out.`,
 			t := &table{}
 			t.row("NAME", "VERSION", "DESCRIPTION", "TYPE", "APIVERSION")
 			for _, p := range plugins {
+				if typ != "" && p.Type != typ {
+					continue
+				}
 				api := p.APIVersion
 				if api == "" {
 					api = "legacy"
@@ -104,6 +125,8 @@ that does not load is reported on stderr with its file, and left out.`,
 			return t.write(cfg.Out)
 		},
 	}
+	cmd.Flags().StringVar(&typ, "type", "", "Plugin type")
+	return cmd
 }
 
 // splitJoined returns the errors errors.Join joined in err.
@@ -162,7 +185,7 @@ updated: uninstall it and install the new version. The update hook runs after.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plugins, _ := cfg.plugins()
-			inst := cfg.installer()
+			inst := cfg.installer(getter.Repo{})
 			var errs []string
 			for _, name := range args {
 				p := plugin.Find(plugins, name)

@@ -170,6 +170,7 @@ With --install, a release that does not exist shows as all additions.`,
 			return o.run(cmd.Context(), cfg, args[0], args[1])
 		},
 	}
+	cmd.PreRunE = func(*cobra.Command, []string) error { return o.upgrade.deploy.notes(cfg) }
 	f := cmd.Flags()
 	o.upgrade.bind(f, true)
 	_ = f.MarkHidden("dry-run")

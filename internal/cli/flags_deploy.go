@@ -76,13 +76,14 @@ func (d *deployFlags) Bind(fs *pflag.FlagSet) {
 	}
 }
 
-// notes checks the flags that need it before a deploy runs, and says on
-// w, one line each, what the flags barge accepts without Helm's effect
-// do instead.
-func (d *deployFlags) notes(w io.Writer) error {
-	if err := d.postRenderer.check(); err != nil {
+// notes checks the flags that need it before a deploy runs (finding the
+// post-renderer), and says on cfg.ErrOut, one line each, what the flags
+// barge accepts without Helm's effect do instead.
+func (d *deployFlags) notes(cfg *Config) error {
+	if err := d.postRenderer.resolve(cfg); err != nil {
 		return err
 	}
+	w := cfg.ErrOut
 	if d.enableDNS {
 		fmt.Fprintln(w, "Note: --enable-dns: barge does no DNS lookups while rendering; getHostByName renders as an empty string")
 	}

@@ -9,56 +9,47 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/bargehq/barge/pkg/plugin"
 	"github.com/bargehq/barge/pkg/release"
 )
 
 // postRendererFlags are --post-renderer and --post-renderer-args, as
-// install, upgrade and template take them.
+// install, upgrade, diff upgrade and template take them.
 type postRendererFlags struct {
 	bin  string
 	args []string
+	// resolved is what resolve found: a plugin or an executable.
+	resolved release.PostRenderer
 }
 
 // Bind registers the flags on fs.
 func (p *postRendererFlags) Bind(fs *pflag.FlagSet) {
-	fs.StringVar(&p.bin, "post-renderer", "", "the path to an executable to be used for post rendering. If it exists in $PATH, the binary will be used, otherwise it will try to look for the executable at the given path")
+	fs.StringVar(&p.bin, "post-renderer", "", "the name of a postrenderer plugin (Helm 4), or the path to an executable to be used for post rendering. If it exists in $PATH, the binary will be used, otherwise it will try to look for the executable at the given path")
 	fs.StringArrayVar(&p.args, "post-renderer-args", []string{}, "an argument to the post-renderer (can specify multiple)")
 }
 
-// check finds the executable, so that a wrong path fails before anything
-// is done.
-func (p *postRendererFlags) check() error {
+// resolve finds the post-renderer, so that a wrong name fails before
+// anything is done: an installed plugin of type postrenderer/v1 of that
+// name, as Helm 4 takes it, else an executable, as Helm 3 does.
+func (p *postRendererFlags) resolve(cfg *Config) error {
 	if p.bin == "" {
 		return nil
 	}
-	_, err := p.path()
-	return err
-}
-
-// path returns the absolute path of the executable.
-func (p *postRendererFlags) path() (string, error) {
+	plugins, _ := cfg.plugins() // plugins that do not load are `plugin list`'s to report
+	for _, pl := range plugins {
+		if pl.Name == p.bin && pl.Type == plugin.TypePostRenderer {
+			p.resolved = pluginPostRenderer(cfg, pl, p.args)
+			return nil
+		}
+	}
 	full, err := exec.LookPath(p.bin)
 	if err != nil {
-		return "", fmt.Errorf("--post-renderer: unable to find binary at %s: %w (give a path, or a name in $PATH)", p.bin, err)
+		return fmt.Errorf("--post-renderer: unable to find binary at %s: %w (give a path, a name in $PATH, or the name of an installed postrenderer plugin)", p.bin, err)
 	}
 	if full, err = filepath.Abs(full); err != nil {
-		return "", fmt.Errorf("--post-renderer %s: %w", p.bin, err)
+		return fmt.Errorf("--post-renderer %s: %w", p.bin, err)
 	}
-	return full, nil
-}
-
-// renderer returns the engine's post-renderer: the executable is given the
-// manifest on stdin and prints what replaces it. Nil without
-// --post-renderer.
-func (p *postRendererFlags) renderer() release.PostRenderer {
-	if p.bin == "" {
-		return nil
-	}
-	return func(ctx context.Context, in []byte) ([]byte, error) {
-		full, err := p.path()
-		if err != nil {
-			return nil, err
-		}
+	p.resolved = func(ctx context.Context, in []byte) ([]byte, error) {
 		cmd := exec.CommandContext(ctx, full, p.args...)
 		cmd.Stdin = bytes.NewReader(in)
 		var stdout, stderr bytes.Buffer
@@ -68,4 +59,30 @@ func (p *postRendererFlags) renderer() release.PostRenderer {
 		}
 		return stdout.Bytes(), nil
 	}
+	return nil
 }
+
+// pluginPostRenderer runs the postrenderer plugin pl with args, the
+// manifest on its stdin, as Helm 4 runs one.
+func pluginPostRenderer(cfg *Config, pl *plugin.Plugin, args []string) release.PostRenderer {
+	return func(ctx context.Context, in []byte) ([]byte, error) {
+		var stdout, stderr bytes.Buffer
+		err := pl.Run(ctx, plugin.Invocation{Env: cfg.pluginEnv(pl), Args: args, Stdin: bytes.NewReader(in), Stdout: &stdout, Stderr: &stderr})
+		if err != nil {
+			return nil, &postRenderError{fmt.Errorf("error while running post-renderer plugin %s. error output:\n%s: %w", pl.Name, stderr.String(), err)}
+		}
+		return stdout.Bytes(), nil
+	}
+}
+
+// renderer returns the post-renderer resolve found; nil without
+// --post-renderer, or before resolve.
+func (p *postRendererFlags) renderer() release.PostRenderer {
+	return p.resolved
+}
+
+// postRenderError is a failure of the post-renderer.
+type postRenderError struct{ err error }
+
+func (e *postRenderError) Error() string { return e.err.Error() }
+func (e *postRenderError) Unwrap() error { return e.err }

@@ -54,7 +54,7 @@ flags, each overriding what came before.`,
 			return o.run(cmd.Context(), cfg, args)
 		},
 	}
-	cmd.PreRunE = func(*cobra.Command, []string) error { return o.deploy.notes(cfg.ErrOut) }
+	cmd.PreRunE = func(*cobra.Command, []string) error { return o.deploy.notes(cfg) }
 	f := cmd.Flags()
 	o.deploy.Bind(f)
 	f.StringVar(&o.helm2Name, "name", "", "Helm 2's spelling of the NAME argument")

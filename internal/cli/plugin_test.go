@@ -397,3 +397,23 @@ func TestPluginNameClash(t *testing.T) {
 		t.Fatalf("%d template commands; stderr %q", n, errOut.String())
 	}
 }
+
+// TestPluginPostRenderer renders with a Helm 4 postrenderer plugin named by
+// --post-renderer, its arguments from --post-renderer-args.
+func TestPluginPostRenderer(t *testing.T) {
+	e := newPluginTestEnv(t)
+	if _, _, err := e.barge(t, nil, "plugin", "install", copyPlugin(t, "labeler")); err != nil {
+		t.Fatal(err)
+	}
+	chart := filepath.Join("testdata", "plugins", "chart")
+	out, _, err := e.barge(t, nil, "template", "r", chart, "--post-renderer", "labeler", "--post-renderer-args", "barge-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "rendered-by: barge-test") {
+		t.Fatalf("the postrenderer plugin did not run:\n%s", out)
+	}
+	if _, _, err := e.barge(t, nil, "template", "r", chart, "--post-renderer", "nosuch"); err == nil || !strings.Contains(err.Error(), "installed postrenderer plugin") {
+		t.Fatalf("an unknown post-renderer: %v", err)
+	}
+}

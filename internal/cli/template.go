@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -43,8 +41,7 @@ type templateOptions struct {
 	outputDir        string
 	apiVersions      []string
 	kubeVersion      string
-	postRenderer     string
-	postRendererArgs []string
+	postRenderer     postRendererFlags
 	skipSchema       bool
 	disableOpenAPI   bool
 
@@ -108,8 +105,7 @@ values.schema.json) turns that check off.`,
 	f.StringVar(&o.outputDir, "output-dir", "", "writes the executed templates to files in output-dir instead of stdout")
 	f.StringSliceVarP(&o.apiVersions, "api-versions", "a", []string{}, "Kubernetes api versions used for Capabilities.APIVersions")
 	f.StringVar(&o.kubeVersion, "kube-version", "", "Kubernetes version used for Capabilities.KubeVersion")
-	f.StringVar(&o.postRenderer, "post-renderer", "", "the path to an executable to be used for post rendering. If it exists in $PATH, the binary will be used, otherwise it will try to look for the executable at the given path")
-	f.StringArrayVar(&o.postRendererArgs, "post-renderer-args", []string{}, "an argument to the post-renderer (can specify multiple)")
+	o.postRenderer.Bind(f)
 	f.BoolVar(&o.skipSchema, "skip-schema-validation", false, "if set, disables JSON schema validation of the values (and, with --validate, the check of the objects against the Kubernetes API schema)")
 	f.BoolVar(&o.disableOpenAPI, "disable-openapi-validation", false, "with --validate, do not check the objects against the Kubernetes API schema")
 	o.chart.Bind(f, true)
@@ -177,11 +173,11 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 		}
 	}
 	var postRender func([]byte) ([]byte, error)
-	if o.postRenderer != "" {
-		postRender, err = newPostRenderer(ctx, o.postRenderer, o.postRendererArgs)
-		if err != nil {
-			return err
-		}
+	if err := o.postRenderer.resolve(cfg); err != nil {
+		return err
+	}
+	if pr := o.postRenderer.renderer(); pr != nil {
+		postRender = func(in []byte) ([]byte, error) { return pr(ctx, in) }
 	}
 	user, err := cfg.mergeValues(ctx, o.values)
 	if err != nil {
@@ -323,34 +319,6 @@ func validateReleaseName(name string) error {
 	}
 	return release.ValidateName(name)
 }
-
-// newPostRenderer returns a function that pipes manifests through the
-// executable bin (looked up in $PATH, else taken as a path).
-func newPostRenderer(ctx context.Context, bin string, args []string) (func([]byte) ([]byte, error), error) {
-	full, err := exec.LookPath(bin)
-	if err != nil {
-		return nil, fmt.Errorf("--post-renderer: unable to find binary at %s: %w", bin, err)
-	}
-	if full, err = filepath.Abs(full); err != nil {
-		return nil, fmt.Errorf("--post-renderer %s: %w", bin, err)
-	}
-	return func(in []byte) ([]byte, error) {
-		cmd := exec.CommandContext(ctx, full, args...)
-		cmd.Stdin = bytes.NewReader(in)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			return nil, &postRenderError{fmt.Errorf("error while running command %s. error output:\n%s: %w", full, stderr.String(), err)}
-		}
-		return stdout.Bytes(), nil
-	}, nil
-}
-
-// postRenderError is a failure of the --post-renderer executable.
-type postRenderError struct{ err error }
-
-func (e *postRenderError) Error() string { return e.err.Error() }
-func (e *postRenderError) Unwrap() error { return e.err }
 
 // writeDir writes the render into files under --output-dir, one per
 // template, as `helm template --output-dir` does, and prints each path

@@ -48,7 +48,7 @@ successful revision.`,
 		},
 	}
 	o.bind(cmd.Flags(), false)
-	cmd.PreRunE = func(*cobra.Command, []string) error { return o.deploy.notes(cfg.ErrOut) }
+	cmd.PreRunE = func(*cobra.Command, []string) error { return o.deploy.notes(cfg) }
 	return cmd
 }
 

@@ -25,25 +25,25 @@ import (
 
 // templateOptions are the flags of `barge template`.
 type templateOptions struct {
-	values           values.Options
-	chart            chartFlags
-	generateName     bool
-	nameTemplate     string
-	includeCRDs      bool
-	skipCRDs         bool
-	skipTests        bool
-	noHooks          bool
-	isUpgrade        bool
-	useReleaseName   bool
-	validate         bool
-	subchartNotes    bool
-	showOnly         []string
-	outputDir        string
-	apiVersions      []string
-	kubeVersion      string
-	postRenderer     postRendererFlags
-	skipSchema       bool
-	disableOpenAPI   bool
+	values         values.Options
+	chart          chartFlags
+	generateName   bool
+	nameTemplate   string
+	includeCRDs    bool
+	skipCRDs       bool
+	skipTests      bool
+	noHooks        bool
+	isUpgrade      bool
+	useReleaseName bool
+	validate       bool
+	subchartNotes  bool
+	showOnly       []string
+	outputDir      string
+	apiVersions    []string
+	kubeVersion    string
+	postRenderer   postRendererFlags
+	skipSchema     bool
+	disableOpenAPI bool
 
 	// Flags of `helm template` that change nothing in a local render,
 	// accepted so that Helm command lines work unchanged.

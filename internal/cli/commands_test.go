@@ -173,7 +173,8 @@ func TestInstallNameAndChart(t *testing.T) {
 		{"generated from the chart directory", []string{"./charts/joomla"}, true, "", "joomla-1700000000", "./charts/joomla", ""},
 		{"generated from an archive, cut at the first dot as Helm does", []string{"nginx-1.2.3.tgz"}, true, "", "nginx-1-1700000000", "nginx-1.2.3.tgz", ""},
 		{"name template", []string{"./web"}, false, `{{ "web" | upper | lower }}-x`, "web-x", "./web", ""},
-		{"no name", []string{"./web"}, false, "", "", "", "must either provide a name or specify --generate-name"},
+		{"no name", []string{"./web"}, false, "", "", "", "must either provide a name or specify --generate-name: give the release a name, as in `install NAME ./web`"},
+		{"no chart", []string{"joomla1"}, false, "", "", "", "the CHART argument is missing: `install joomla1 CHART` installs CHART"},
 		{"name and --generate-name", []string{"web", "./web"}, true, "", "", "", "cannot set --generate-name and also specify a name"},
 		{"too many arguments", []string{"a", "b", "c"}, false, "", "", "", "unexpected arguments: c"},
 	}

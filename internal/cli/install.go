@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/template"
@@ -190,6 +191,16 @@ func operationError(ctx context.Context, cfg *Config, prefix, name string, err e
 	return fmt.Errorf("%s: %w", prefix, err)
 }
 
+// looksLikeChart reports whether an install's only argument names a chart
+// rather than a release: a path that exists, or a reference a release
+// name cannot be (with a slash, a dot or a scheme).
+func looksLikeChart(arg string) bool {
+	if _, err := os.Stat(arg); err == nil {
+		return true
+	}
+	return strings.ContainsAny(arg, "/.:") || arg == "."
+}
+
 // installNameAndChart reads the release name and chart path from the
 // arguments and the naming flags, as Helm's install does.
 func installNameAndChart(args []string, generate bool, nameTemplate string, now func() time.Time) (string, string, error) {
@@ -217,7 +228,10 @@ func installNameAndChart(args []string, generate bool, nameTemplate string, now 
 		return b.String(), args[0], nil
 	}
 	if !generate {
-		return "", "", errors.New("must either provide a name or specify --generate-name")
+		if looksLikeChart(args[0]) {
+			return "", "", fmt.Errorf("must either provide a name or specify --generate-name: give the release a name, as in `install NAME %s`", args[0])
+		}
+		return "", "", fmt.Errorf("the CHART argument is missing: `install %s CHART` installs CHART (a directory, an archive, repo/chart, a URL or oci://...) as release %s", args[0], args[0])
 	}
 	base := filepath.Base(args[0])
 	if base == "." || base == "" {

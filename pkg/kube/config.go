@@ -1,7 +1,11 @@
 package kube
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -49,6 +53,42 @@ type Config struct {
 	RequestTimeout time.Duration
 }
 
+// explain turns an error loading the client configuration into one that
+// says which kubeconfig file is missing and how to point barge at a
+// cluster, instead of client-go's advice about KUBERNETES_MASTER.
+func (c Config) explain(err error) error {
+	const fix = "point barge at a cluster with --kubeconfig FILE, $KUBECONFIG or --kube-apiserver URL"
+	if c.Kubeconfig != "" {
+		if _, serr := os.Stat(c.Kubeconfig); errors.Is(serr, fs.ErrNotExist) {
+			return fmt.Errorf("kubeconfig %s (--kubeconfig) does not exist: check the path, or %s", c.Kubeconfig, fix)
+		}
+	}
+	if !clientcmd.IsEmptyConfig(err) {
+		return fmt.Errorf("kubernetes client configuration: %w (%s)", err, fix)
+	}
+	files := clientcmd.NewDefaultClientConfigLoadingRules().GetLoadingPrecedence()
+	return noConfig(os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "", files)
+}
+
+// noConfig explains an empty configuration loaded from files, named by
+// $KUBECONFIG when fromEnv, else the default ~/.kube/config.
+func noConfig(fromEnv bool, files []string) error {
+	const fix = "point barge at a cluster with --kubeconfig FILE, $KUBECONFIG or --kube-apiserver URL"
+	var missing []string
+	for _, f := range files {
+		if _, serr := os.Stat(f); errors.Is(serr, fs.ErrNotExist) {
+			missing = append(missing, f)
+		}
+	}
+	switch {
+	case fromEnv && len(missing) > 0:
+		return fmt.Errorf("no cluster configured: the kubeconfig file %s ($KUBECONFIG) does not exist: check the path, or %s", strings.Join(missing, ", "), fix)
+	case len(missing) > 0:
+		return fmt.Errorf("no cluster configured: %s does not exist and neither --kubeconfig nor $KUBECONFIG is set: %s", strings.Join(missing, ", "), fix)
+	}
+	return fmt.Errorf("no cluster configured: the kubeconfig names no cluster to use (no current context?): %s, or pick one with --kube-context", fix)
+}
+
 func (c Config) clientConfig() clientcmd.ClientConfig {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if c.Kubeconfig != "" {
@@ -87,7 +127,7 @@ func (c Config) clientConfig() clientcmd.ClientConfig {
 func (c Config) RESTConfig() (*rest.Config, error) {
 	rc, err := c.clientConfig().ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes client configuration: %w (set --kubeconfig, KUBECONFIG or --kube-apiserver)", err)
+		return nil, c.explain(err)
 	}
 	rc.QPS = c.QPS
 	if rc.QPS == 0 {

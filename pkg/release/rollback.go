@@ -61,7 +61,7 @@ func (e *Engine) PlanRollback(ctx context.Context, name string, opts RollbackOpt
 	}
 	prev, err := e.store.Get(ctx, name, target)
 	if errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("release %q has no %d version: %w", name, target, err)
+		return nil, fmt.Errorf("release %q has no revision %d (its last is %d): %w", name, target, current.Version, ErrNotFound)
 	}
 	if err != nil {
 		return nil, err

@@ -107,7 +107,7 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 		if opts.IgnoreNotFound && errors.Is(err, ErrNotFound) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("uninstall: %w", err)
+		return nil, err
 	}
 	rls := p.Release
 	res := &UninstallResult{Release: rls, Kept: p.Kept}

@@ -20,9 +20,11 @@ func TestDownloaders(t *testing.T) {
 		}
 	}
 	c := &Client{Downloaders: map[string]Downloader{
-		"test":   serve("a: 1\n"),
-		"big":    serve(strings.Repeat("x", int(DefaultMaxValuesSize)+10)),
-		"broken": func(context.Context, Request, int64, io.Writer) error { return errors.New(`plugin "b" downloader exited with status 3`) },
+		"test": serve("a: 1\n"),
+		"big":  serve(strings.Repeat("x", int(DefaultMaxValuesSize)+10)),
+		"broken": func(context.Context, Request, int64, io.Writer) error {
+			return errors.New(`plugin "b" downloader exited with status 3`)
+		},
 	}}
 	tests := []struct {
 		name, url, want, wantErr string

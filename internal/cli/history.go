@@ -21,6 +21,8 @@ type historyOptions struct {
 	// showRollback adds the ROLLBACK column: the revision each rollback
 	// restored.
 	showRollback bool
+	// maxColWidth cuts the descriptions of the table.
+	maxColWidth uint
 }
 
 func newHistoryCmd(cfg *Config) *cobra.Command {
@@ -40,6 +42,7 @@ deployed, its status, chart, app version and what happened to it.`,
 	}
 	cmd.Flags().IntVar(&o.max, "max", 256, "maximum number of revision to include in history")
 	cmd.Flags().BoolVar(&o.showRollback, "show-rollback-revision", false, "show the rollback revision column in table output")
+	cmd.Flags().UintVar(&o.maxColWidth, "max-col-width", 60, "maximum width of the DESCRIPTION column of the table, longer descriptions are cut with \"...\" (0: no limit; -o json and yaml keep them whole)")
 	o.output.Bind(cmd.Flags())
 	return cmd
 }
@@ -83,6 +86,11 @@ func (o *historyOptions) run(ctx context.Context, cfg *Config, name string) erro
 			}
 		}
 		h = append(h, info)
+	}
+	if o.output.format == outputTable {
+		for i := range h {
+			h[i].Description = clipCell(oneLine(h[i].Description), int(min(o.maxColWidth, 1<<20)))
+		}
 	}
 	var out printable = h
 	if o.showRollback {

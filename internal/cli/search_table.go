@@ -68,6 +68,15 @@ func (t *repoTable) write(w io.Writer) error {
 // ending in "...", as uitable does: it keeps characters until the next one
 // would reach width-3 cells, that one included, then adds "..." (so a
 // string of wide characters may end up one cell short or long, as in Helm).
+// clipCell cuts s to width terminal cells, ending it with "...", when it is
+// longer; a width of 0 leaves it whole.
+func clipCell(s string, width int) string {
+	if width <= 0 || cellWidth(s) <= width {
+		return s
+	}
+	return fitCell(s, width)
+}
+
 func fitCell(s string, width int) string {
 	w := cellWidth(s)
 	switch {

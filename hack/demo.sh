@@ -7,7 +7,9 @@ barge=bin/barge
 dir=.cache/cluster
 export KUBECONFIG=$PWD/$dir/kubeconfig
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: a log gets no escape codes.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold= plain=; fi
+step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$plain"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 cleanup() {

@@ -9,8 +9,13 @@ dir=${CLUSTER_DIR:-.cache/cluster}
 export KUBECONFIG=$PWD/$dir/kubeconfig
 fleet=examples/joomla-fleet
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: a log gets no escape codes.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold= plain=; fi
+step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$plain"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
+# runp shows a command line with its pipe, then runs it: the line is
+# printed before any of the pipeline's output.
+runp() { printf '$ %s\n' "$*"; eval "$*"; }
 
 work=$(mktemp -d)
 started=
@@ -26,19 +31,19 @@ if [ ! -e "$dir/ready" ]; then
 fi
 
 step "100 Joomla: what would be done"
-run $barge plan -f $fleet/fleet.yaml | tail -3
+runp "$barge plan -f $fleet/fleet.yaml | tail -3"
 step "100 Joomla in how many seconds?"
-time run $barge apply -f $fleet/fleet.yaml --concurrency 64 | tail -1
+time runp "$barge apply -f $fleet/fleet.yaml --concurrency 64 2>&1 | tail -1"
 step "again: nothing to do, nothing written"
-time run $barge apply -f $fleet/fleet.yaml --request-stats | tail -1
+time runp "$barge apply -f $fleet/fleet.yaml --request-stats 2>&1 | tail -1"
 
 step "tenant t042 moves to the enterprise plan: only it changes"
 cp $fleet/values.yaml "$work/"
 sed 's#chart: ../../charts/joomla#chart: '"$PWD"'/charts/joomla#' $fleet/fleet.yaml > "$work/fleet.yaml"
 sed '/- name: t042/{n;s/plan: .*/plan: enterprise/}' $fleet/tenants.yaml > "$work/tenants.yaml"
-run $barge plan -f "$work/fleet.yaml" --objects | grep -v unchanged
-run $barge apply -f "$work/fleet.yaml" | grep -v unchanged
+runp "$barge plan -f $work/fleet.yaml --objects | grep -v unchanged"
+runp "$barge apply -f $work/fleet.yaml 2>&1 | grep -v unchanged"
 run $barge history joomla-t042 -n tenant-t042
 
 step "destroy the fleet"
-time run $barge destroy -f "$work/fleet.yaml" --concurrency 64 | tail -1
+time runp "$barge destroy -f $work/fleet.yaml --concurrency 64 2>&1 | tail -1"

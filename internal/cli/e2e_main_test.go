@@ -38,12 +38,16 @@ func TestMain(m *testing.M) {
 	if !testing.Short() {
 		buildBarge()
 	}
-	localcluster.Main(m)
+	localcluster.Main(m, func() {
+		if e2eBinaries.dir != "" {
+			_ = os.RemoveAll(e2eBinaries.dir)
+		}
+	})
 }
 
-// buildBarge builds cmd/barge into a fresh temporary directory. Directories
-// left by earlier runs (localcluster.Main exits without returning) are
-// removed once they are a day old.
+// buildBarge builds cmd/barge into a fresh temporary directory, removed
+// when the tests end (see TestMain). Directories left by runs that were
+// killed are removed once they are a day old.
 func buildBarge() {
 	tmp := os.TempDir()
 	if old, _ := filepath.Glob(filepath.Join(tmp, "barge-e2e-*")); len(old) > 0 {

@@ -31,17 +31,31 @@ var shared struct {
 // on SIGINT or SIGTERM. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { localcluster.Main(m) }
-func Main(m *testing.M) {
+//
+// The tests' caches (XDG_CACHE_HOME: discovery, charts) go to a temporary
+// directory removed at the end, never into the user's home; cleanups run
+// then too, for what the package's tests left.
+func Main(m *testing.M, cleanups ...func()) {
+	if cache, err := os.MkdirTemp("", "barge-test-cache-"); err == nil {
+		_ = os.Setenv("XDG_CACHE_HOME", cache)
+		cleanups = append(cleanups, func() { _ = os.RemoveAll(cache) })
+	}
+	end := func() {
+		stopShared()
+		for _, c := range cleanups {
+			c()
+		}
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		s := <-sig
-		stopShared()
+		end()
 		fmt.Fprintf(os.Stderr, "localcluster: stopped on %v\n", s)
 		os.Exit(130)
 	}()
 	code := m.Run()
-	stopShared()
+	end()
 	os.Exit(code)
 }
 

@@ -27,8 +27,9 @@ func TestE2EUpgradeInstallOverUninstalled(t *testing.T) {
 				t.Errorf("upgrade --install does not say it installs:\n%s", r)
 			}
 			got := e.revisionStatuses("again")
-			if got[1] != "uninstalled" || got[2] != "deployed" || len(got) != 2 {
-				t.Errorf("revisions = %v, want 1 uninstalled and 2 deployed", got)
+			// As with Helm, the replaced revision is superseded.
+			if got[1] != "superseded" || got[2] != "deployed" || len(got) != 2 {
+				t.Errorf("revisions = %v, want 1 superseded and 2 deployed", got)
 			}
 		})
 	}

@@ -67,3 +67,5 @@ cluster-down: bin/barge-cluster
 
 clean: cluster-down
 	rm -rf bin $(CACHE)/cluster $(CACHE)/bench
+	@# volume directories a local cluster left before it removed its own at stop
+	-find /tmp/hostpath_pv -mindepth 1 -maxdepth 1 -type d -empty -delete 2>/dev/null

@@ -348,13 +348,21 @@ func (c *Cluster) start(name, bin string, args ...string) (*process, error) {
 }
 
 // Stop stops every component in reverse order of start (SIGTERM, then
-// SIGKILL after a grace period) and removes a temporary directory. It is
+// SIGKILL after a grace period) and removes a temporary directory and the
+// directories the host-path provisioner made for its volumes. It is
 // safe to call more than once.
 func (c *Cluster) Stop() {
+	var volumes []string
+	if len(c.procs) > 0 {
+		volumes = c.hostPathVolumes()
+	}
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		c.procs[i].stop(5 * time.Second)
 	}
 	c.procs = nil
+	for _, v := range volumes {
+		_ = os.RemoveAll(v)
+	}
 	if c.tempDir {
 		_ = os.RemoveAll(c.Dir)
 	}

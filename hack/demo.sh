@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 barge=bin/barge
 dir=.cache/cluster
 export KUBECONFIG=$PWD/$dir/kubeconfig
+# The demo's caches (discovery) stay out of the user's home.
+demo_cache=$(mktemp -d)
+export XDG_CACHE_HOME=$demo_cache
 
 # Bold headings on a terminal only: a log gets no escape codes.
 if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold= plain=; fi
@@ -15,6 +18,7 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 cleanup() {
 step "stopping the local cluster"
   bin/barge-cluster down --dir "$dir" || true
+  rm -rf "$demo_cache"
 }
 trap cleanup EXIT
 

@@ -11,26 +11,33 @@ GOTEST_TIMEOUT ?= 25m
 
 export BARGE_TOOLS_BIN := $(CACHE)/bin
 
-.PHONY: all build tools test unit e2e demo bench soak lint golden cluster-up cluster-down clean
+.PHONY: all build tools tools-cluster test unit e2e demo bench soak lint golden cluster-up cluster-down clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/barge
 
+## tools: everything the tests need (the cluster, Helm v3 and v4, the registry)
 tools:
 	hack/tools/build.sh all
 
+## tools-cluster: only the local cluster's binaries (the demo needs no more)
+tools-cluster:
+	hack/tools/build.sh cluster
+
 ## test: every test, unit and end-to-end, on the local cluster (the one command CI runs)
 test: tools build
-	$(GO) test -timeout $(GOTEST_TIMEOUT) -count=1 ./...
+	@$(GO) build -o bin/testprogress ./hack/testprogress
+	@echo "running every test (each package as it starts and ends; a line a minute while they run)"
+	set -o pipefail; $(GO) test -json -timeout $(GOTEST_TIMEOUT) -count=1 ./... | bin/testprogress
 
 ## unit: the tests that need no cluster
 unit:
 	BARGE_SKIP_CLUSTER=1 $(GO) test -short -count=1 ./...
 
 ## demo: barge's main job on the local cluster, where a person can see it
-demo: tools build bin/barge-cluster
+demo: tools-cluster build bin/barge-cluster
 	hack/demo.sh
 
 ## bench: every benchmark side by side with its reference, with medians and ratios (BENCH="template render" picks sections)
@@ -59,7 +66,7 @@ bin/barge-cluster: $(shell find hack/cluster internal/localcluster -name '*.go')
 	$(GO) build -o $@ ./hack/cluster
 
 ## cluster-up: start a local cluster in the background; kubeconfig in .cache/cluster/kubeconfig
-cluster-up: tools bin/barge-cluster
+cluster-up: tools-cluster bin/barge-cluster
 	bin/barge-cluster up --dir $(CACHE)/cluster
 
 cluster-down: bin/barge-cluster

@@ -19,8 +19,10 @@ build() {
   if [ -x "$out" ]; then
     return 0
   fi
-  echo "building $name $version (about $minutes min on 2 cores, cold)..."
+  echo "building $name $version from the Go module proxy, for $(why "$name") (about $minutes min on 2 cores when nothing is cached)..."
   local start=$SECONDS
+  # Fetch the modules first, silently: go build would print a line per module.
+  (cd "$here/$dir" && go mod download) || return $?
   ( while sleep 30; do echo "  ... $name: $((SECONDS - start)) s"; done ) &
   local ticker=$!
   local rc=0
@@ -34,6 +36,17 @@ build() {
   fi
   mv "$out.tmp" "$out"
   echo "built $name $version in $((SECONDS - start)) s"
+}
+
+# why says what a tool is built for.
+why() {
+  case $1 in
+    etcd|kube-*|kwok) echo "the local cluster" ;;
+    helm) echo "the tests that compare barge with Helm" ;;
+    registry) echo "the OCI registry tests" ;;
+    staticcheck) echo "make lint" ;;
+    *) echo "the tests" ;;
+  esac
 }
 
 kube_ld="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION \

@@ -49,15 +49,13 @@ func (p *postRendererFlags) resolve(cfg *Config) error {
 	if full, err = filepath.Abs(full); err != nil {
 		return fmt.Errorf("--post-renderer %s: %w", p.bin, err)
 	}
+	run := release.ExecPostRenderer(full, p.args)
 	p.resolved = func(ctx context.Context, in []byte) ([]byte, error) {
-		cmd := exec.CommandContext(ctx, full, p.args...)
-		cmd.Stdin = bytes.NewReader(in)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			return nil, &postRenderError{fmt.Errorf("error while running command %s. error output:\n%s: %w", full, stderr.String(), err)}
+		out, err := run(ctx, in)
+		if err != nil {
+			return nil, &postRenderError{err}
 		}
-		return stdout.Bytes(), nil
+		return out, nil
 	}
 	return nil
 }

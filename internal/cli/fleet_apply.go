@@ -168,6 +168,13 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 	s.runner, err = fleet.NewRunner(fleet.Config{
 		Kube: kcl, Store: store, Capabilities: caps, Lookup: objects, Objects: objects, Schema: schema,
 		FieldManager: defaultFieldManager, Logger: logger, Charts: cfg.resolver(), Registry: f.registry,
+		PostRenderer: func(command string, args []string) (release.PostRenderer, error) {
+			p := postRendererFlags{bin: command, args: args}
+			if err := p.resolve(cfg); err != nil {
+				return nil, err
+			}
+			return p.renderer(), nil
+		},
 	})
 	return s, err
 }

@@ -302,6 +302,11 @@ func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wai
 	if err != nil {
 		return nil, err
 	}
+	pr, err := r.postRenderer(rel)
+	if err != nil {
+		return nil, err
+	}
+	post := release.PostRenderOptions{PostRender: pr}
 	if c.Action == ActionInstall {
 		createNamespace := rel.CreateNamespace
 		if fresh.has(c.Namespace) {
@@ -310,11 +315,11 @@ func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wai
 		}
 		return eng.Install(ctx, rel.Name, ch, rel.Values, release.InstallOptions{
 			WaitOptions: wait, CreateNamespace: createNamespace, Replace: c.replace,
-			Atomic: opts.Atomic, Labels: rel.Labels, TakeOver: opts.TakeOver,
+			Atomic: opts.Atomic, Labels: rel.Labels, TakeOver: opts.TakeOver, PostRenderOptions: post,
 		})
 	}
 	return eng.Upgrade(ctx, rel.Name, ch, rel.Values, release.UpgradeOptions{
 		WaitOptions: wait, ResetValues: true, Atomic: opts.Atomic, Labels: rel.Labels,
-		TakeOver: opts.TakeOver,
+		TakeOver: opts.TakeOver, PostRenderOptions: post,
 	})
 }

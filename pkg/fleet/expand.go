@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/template"
@@ -36,6 +37,10 @@ type Release struct {
 	Tenant string
 	// CreateNamespace creates the namespace on install.
 	CreateNamespace bool
+	// PostRenderer, when set, rewrites the manifest before it is applied:
+	// its Command made absolute against the fleet file's directory when
+	// it is a relative path, its Args executed.
+	PostRenderer *PostRendererSpec
 	// Source says where the release is defined, for error messages:
 	// "releases[0] (tenant acme)".
 	Source string
@@ -116,6 +121,9 @@ func withDefaults(spec ReleaseSpec, d *ReleaseSpec) ReleaseSpec {
 	}
 	if out.CreateNamespace == nil {
 		out.CreateNamespace = d.CreateNamespace
+	}
+	if out.PostRenderer == nil {
+		out.PostRenderer = d.PostRenderer
 	}
 	out.Values = append(slices.Clone(d.Values), spec.Values...)
 	out.Set = mergeStrings(d.Set, spec.Set)
@@ -206,6 +214,23 @@ func (x *expander) release(spec ReleaseSpec, source string, t Tenant) (*Release,
 	if t != nil {
 		r.Tenant = t.Name()
 		r.Labels[TenantLabel] = t.Name()
+	}
+	if pr := spec.PostRenderer; pr != nil {
+		if pr.Command == "" {
+			return nil, fail(errors.New("postRenderer.command is empty: give a program (a path relative to the fleet file, or a name in $PATH) or a postrenderer plugin's name"))
+		}
+		out := &PostRendererSpec{Command: pr.Command}
+		if strings.Contains(pr.Command, "/") && !filepath.IsAbs(pr.Command) {
+			out.Command = x.file.resolve(pr.Command)
+		}
+		for i, a := range pr.Args {
+			v, err := x.exec(fmt.Sprintf("postRenderer.args[%d]", i), a, data)
+			if err != nil {
+				return nil, fail(err)
+			}
+			out.Args = append(out.Args, v)
+		}
+		r.PostRenderer = out
 	}
 	for k, v := range spec.Labels {
 		v, err := x.exec("labels."+k, v, data)

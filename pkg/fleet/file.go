@@ -108,8 +108,22 @@ type ReleaseSpec struct {
 	// CreateNamespace creates the release namespace if it is missing; the
 	// default is true.
 	CreateNamespace *bool `json:"createNamespace,omitempty"`
+	// PostRenderer runs the release's manifest through a program before it
+	// is applied, as --post-renderer does.
+	PostRenderer *PostRendererSpec `json:"postRenderer,omitempty"`
 	// PerTenant stamps the definition out once per tenant.
 	PerTenant bool `json:"perTenant,omitempty"`
+}
+
+// PostRendererSpec names a post-renderer: the manifest is given to Command
+// on its standard input, and what it prints replaces it.
+type PostRendererSpec struct {
+	// Command is a path relative to the fleet file (when it holds a
+	// slash), an absolute path, a name in $PATH, or the name of a
+	// postrenderer plugin, as --post-renderer takes it.
+	Command string `json:"command"`
+	// Args are its arguments, templates like the definition's strings.
+	Args []string `json:"args,omitempty"`
 }
 
 // dnsLabel is the rule for fleet names (they become label values).

@@ -138,6 +138,7 @@ func TestExpandErrors(t *testing.T) {
 		{"optional field with a default", `releases: [{name: "x-{{ .Tenant.name }}", namespace: "{{ .Tenant.ns | default \"shared\" }}", chart: c, perTenant: true, set: {a: "{{ .Tenant.size }}"}}]`,
 			`releases[0] (tenant a): set.a "{{ .Tenant.size }}" uses a field that is not set (got "<no value>")`},
 		{"no namespace", `releases: [{name: x, chart: c}]`, "releases[0]: namespace is empty"},
+		{"post-renderer without a command", `releases: [{name: x, namespace: ns, chart: c, postRenderer: {args: [a]}}]`, "releases[0]: postRenderer.command is empty"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,5 +151,36 @@ func TestExpandErrors(t *testing.T) {
 				t.Errorf("Expand error = %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestExpandPostRenderer checks a definition's post-renderer: a relative
+// command is made absolute against the fleet file's directory, arguments
+// are templates, and defaults pass it to every release.
+func TestExpandPostRenderer(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fleet.yaml")
+	src := "apiVersion: barge.dev/v1alpha1\nkind: Fleet\nmetadata: {name: f}\ntenants: {items: [{name: a}]}\n" +
+		"defaults: {postRenderer: {command: ./hack/label.sh, args: [\"{{ .Tenant.name }}\", fixed]}}\n" +
+		"releases: [{name: \"x-{{ .Tenant.name }}\", namespace: ns, chart: c, perTenant: true}, {name: y, namespace: ns, chart: c, postRenderer: {command: kustomize}}]\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rels, err := f.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []*PostRendererSpec{
+		{Command: filepath.Join(dir, "hack", "label.sh"), Args: []string{"a", "fixed"}},
+		{Command: "kustomize"},
+	}
+	for i, r := range rels {
+		if diff := cmp.Diff(want[i], r.PostRenderer); diff != "" {
+			t.Errorf("release %s: post-renderer (-want +got):\n%s", r.Name, diff)
+		}
 	}
 }

@@ -232,10 +232,22 @@ func (r *Runner) renderUpgrade(ctx context.Context, rel *Release, ch *helmchart.
 	if err != nil {
 		return nil, err
 	}
-	return rd.Render(ctx, render.Options{
+	res, err := rd.Render(ctx, render.Options{
 		ReleaseName: rel.Name, Namespace: rel.Namespace, Revision: revision, IsUpgrade: true,
 		Values: rel.Values, Capabilities: r.cfg.Capabilities, Lookup: lk,
 	})
+	if err != nil {
+		return nil, err
+	}
+	// The stored manifest is the post-rendered one.
+	pr, err := r.postRenderer(rel)
+	if err != nil {
+		return nil, err
+	}
+	if err := release.ApplyPostRender(ctx, rel.Name, res, pr); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // quickOutcome is what planQuick could tell of a release.
@@ -338,11 +350,16 @@ func (r *Runner) planRecord(ctx context.Context, in planInput, lk render.Lookupe
 	if err != nil {
 		return fail(fmt.Errorf("%s: read the records of release %s: %w", rel.Source, rel.Key(), err))
 	}
+	pr, err := r.postRenderer(rel)
+	if err != nil {
+		return fail(err)
+	}
+	post := release.PostRenderOptions{PostRender: pr}
 	c.Revision = next.Revision()
 	if next.Operation == release.OpInstall {
 		c.Action, c.replace = ActionInstall, next.Replace
 		if objects {
-			p, err := eng.PlanInstall(ctx, rel.Name, ch, rel.Values, release.InstallOptions{DryRun: release.DryRunClient, Labels: rel.Labels})
+			p, err := eng.PlanInstall(ctx, rel.Name, ch, rel.Values, release.InstallOptions{DryRun: release.DryRunClient, Labels: rel.Labels, PostRenderOptions: post})
 			if err != nil {
 				return fail(fmt.Errorf("%s: %w", rel.Source, err))
 			}
@@ -368,7 +385,7 @@ func (r *Runner) planRecord(ctx context.Context, in planInput, lk render.Lookupe
 		// revision or find it live.
 		c.Reasons = []string{next.Reason()}
 	} else {
-		p, err := eng.PlanUpgrade(ctx, rel.Name, ch, rel.Values, release.UpgradeOptions{ResetValues: true, Labels: rel.Labels})
+		p, err := eng.PlanUpgrade(ctx, rel.Name, ch, rel.Values, release.UpgradeOptions{ResetValues: true, Labels: rel.Labels, PostRenderOptions: post})
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", rel.Source, err))
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os/exec"
 	"sync"
 
 	helmchart "helm.sh/helm/v3/pkg/chart"
@@ -70,6 +71,10 @@ type Config struct {
 	// FieldManager is the server-side apply field manager; empty means
 	// release.DefaultFieldManager.
 	FieldManager string
+	// PostRenderer finds the post-renderer a release's PostRenderer names
+	// (a plugin, or an executable); nil runs Command as an executable
+	// found in $PATH or at its path.
+	PostRenderer func(command string, args []string) (release.PostRenderer, error)
 	// Schema is the Kubernetes API schema each release's objects are
 	// checked against before they are applied (release.Config's Schema);
 	// nil skips the check.
@@ -227,4 +232,24 @@ func forEach(ctx context.Context, n, limit int, f func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// postRenderer returns the post-renderer of rel, nil when it has none.
+func (r *Runner) postRenderer(rel *Release) (release.PostRenderer, error) {
+	pr := rel.PostRenderer
+	if pr == nil {
+		return nil, nil
+	}
+	if r.cfg.PostRenderer != nil {
+		out, err := r.cfg.PostRenderer(pr.Command, pr.Args)
+		if err != nil {
+			return nil, fmt.Errorf("%s: postRenderer: %w", rel.Source, err)
+		}
+		return out, nil
+	}
+	path, err := exec.LookPath(pr.Command)
+	if err != nil {
+		return nil, fmt.Errorf("%s: postRenderer: %w", rel.Source, err)
+	}
+	return release.ExecPostRenderer(path, pr.Args), nil
 }

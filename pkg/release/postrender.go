@@ -1,9 +1,11 @@
 package release
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 
 	"github.com/bargehq/barge/pkg/chart/render"
@@ -32,6 +34,30 @@ var errHideSecret = errors.New("--hide-secret: hiding Kubernetes secrets require
 // hiddenSecret replaces a Secret's document under HideSecret, as Helm
 // words it.
 const hiddenSecret = "# HIDDEN: The Secret output has been suppressed"
+
+// ExecPostRenderer returns the post-renderer that runs the executable at
+// path with args, the manifest on its standard input, and takes its
+// standard output instead, as Helm's --post-renderer does.
+func ExecPostRenderer(path string, args []string) PostRenderer {
+	return func(ctx context.Context, in []byte) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, path, args...)
+		cmd.Stdin = bytes.NewReader(in)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("error while running command %s. error output:\n%s: %w", path, stderr.String(), err)
+		}
+		return stdout.Bytes(), nil
+	}
+}
+
+// ApplyPostRender rewrites the manifest of res, a render of release name,
+// with pr, as install and upgrade do before they plan: for callers that
+// compare a render with a stored manifest (fleets) to see what was
+// stored. A nil pr leaves res as it is.
+func ApplyPostRender(ctx context.Context, name string, res *render.Result, pr PostRenderer) error {
+	return PostRenderOptions{PostRender: pr}.finishRender(ctx, name, res, DryRunClient)
+}
 
 // finishRender applies the post-render options to a render of release
 // name: the post-renderer first, then, on a dry run, HideSecret.

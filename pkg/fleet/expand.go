@@ -75,14 +75,16 @@ func (f *File) Expand() ([]*Release, error) {
 			out = append(out, r)
 			continue
 		}
+		var failed tenantErrors
 		for _, t := range tenants {
 			r, err := x.release(spec, fmt.Sprintf("releases[%d] (tenant %s)", i, t.Name()), t)
 			if err != nil {
-				errs = append(errs, err)
+				failed.add(t.Name(), err)
 				continue
 			}
 			out = append(out, r)
 		}
+		errs = append(errs, failed.errors(fmt.Sprintf("releases[%d]", i))...)
 	}
 	for _, r := range out {
 		if prev, dup := seen[r.Key()]; dup {
@@ -345,4 +347,52 @@ func mergeValues(dst, src map[string]any) map[string]any {
 		dst[k] = v
 	}
 	return dst
+}
+
+// tenantErrors gathers the errors of one definition's tenants, so that a
+// mistake every tenant makes (a typo in a template) is reported once, with
+// the tenants it concerns, rather than once per tenant.
+type tenantErrors struct {
+	order   []string            // the distinct messages, in the order met
+	tenants map[string][]string // tenants by message
+	first   map[string]error    // the first error of each message
+}
+
+// add records tenant's error err, whose message starts with its source.
+func (e *tenantErrors) add(tenant string, err error) {
+	msg := err.Error()
+	if inner := errors.Unwrap(err); inner != nil {
+		msg = inner.Error()
+	}
+	if e.tenants == nil {
+		e.tenants, e.first = map[string][]string{}, map[string]error{}
+	}
+	if _, seen := e.tenants[msg]; !seen {
+		e.order = append(e.order, msg)
+		e.first[msg] = err
+	}
+	e.tenants[msg] = append(e.tenants[msg], tenant)
+}
+
+// maxTenantsNamed bounds the tenants an error names.
+const maxTenantsNamed = 5
+
+// errors returns one error per distinct message: the tenant's own error
+// when one tenant made it, else the definition (source), how many tenants
+// and the first few of them, and the message.
+func (e *tenantErrors) errors(source string) []error {
+	var out []error
+	for _, msg := range e.order {
+		ts := e.tenants[msg]
+		if len(ts) == 1 {
+			out = append(out, e.first[msg])
+			continue
+		}
+		named := strings.Join(ts[:min(len(ts), maxTenantsNamed)], ", ")
+		if len(ts) > maxTenantsNamed {
+			named += ", ..."
+		}
+		out = append(out, fmt.Errorf("%s (%d tenants: %s): %s", source, len(ts), named, msg))
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,14 +130,14 @@ func TestExpandErrors(t *testing.T) {
 	tests := []struct {
 		name, releases, want string
 	}{
-		{"missing tenant field", `releases: [{name: "x-{{ .Tenant.name }}", namespace: "{{ .Tenant.nmae }}", chart: c, perTenant: true}]`,
-			`releases[0] (tenant a): namespace "{{ .Tenant.nmae }}" uses a field that is not set`},
+		{"a typo every tenant makes is said once", `releases: [{name: "x-{{ .Tenant.name }}", namespace: "{{ .Tenant.ns }}", chart: c, perTenant: true}]`,
+			`releases[0] (2 tenants: a, b): namespace "{{ .Tenant.ns }}" uses a field that is not set`},
 		{"same name twice", `releases: [{name: x, namespace: ns, chart: c, perTenant: true}]`,
 			`releases[0] (tenant b): release ns/x is also defined by releases[0] (tenant a)`},
 		{"invalid release name", `releases: [{name: "X_{{ .Tenant.name }}", namespace: ns, chart: c, perTenant: true}]`,
 			`releases[0] (tenant a): release name "X_a"`},
 		{"optional field with a default", `releases: [{name: "x-{{ .Tenant.name }}", namespace: "{{ .Tenant.ns | default \"shared\" }}", chart: c, perTenant: true, set: {a: "{{ .Tenant.size }}"}}]`,
-			`releases[0] (tenant a): set.a "{{ .Tenant.size }}" uses a field that is not set (got "<no value>")`},
+			`releases[0] (2 tenants: a, b): set.a "{{ .Tenant.size }}" uses a field that is not set (got "<no value>")`},
 		{"no namespace", `releases: [{name: x, chart: c}]`, "releases[0]: namespace is empty"},
 		{"post-renderer without a command", `releases: [{name: x, namespace: ns, chart: c, postRenderer: {args: [a]}}]`, "releases[0]: postRenderer.command is empty"},
 	}
@@ -182,5 +183,29 @@ func TestExpandPostRenderer(t *testing.T) {
 		if diff := cmp.Diff(want[i], r.PostRenderer); diff != "" {
 			t.Errorf("release %s: post-renderer (-want +got):\n%s", r.Name, diff)
 		}
+	}
+}
+
+// TestExpandTypoOnceForManyTenants checks that a typo in a perTenant
+// definition is one error for 100 tenants, naming how many and the first
+// few, not 100 identical lines.
+func TestExpandTypoOnceForManyTenants(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: barge.dev/v1alpha1\nkind: Fleet\nmetadata: {name: f}\ntenants:\n  items:\n")
+	for i := range 100 {
+		fmt.Fprintf(&b, "    - {name: t%03d}\n", i)
+	}
+	b.WriteString("releases: [{name: \"x-{{ .Tenant.name }}\", namespace: \"{{ .Tenant.nmae }}\", chart: c, perTenant: true}]\n")
+	f, err := Parse([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Expand()
+	if err == nil {
+		t.Fatal("Expand succeeded with a typo")
+	}
+	want := `releases[0] (100 tenants: t000, t001, t002, t003, t004, ...): namespace "{{ .Tenant.nmae }}" uses a field that is not set`
+	if lines := strings.Split(err.Error(), "\n"); len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Errorf("want one line containing %q, got %d lines:\n%v", want, len(lines), err)
 	}
 }

@@ -166,6 +166,14 @@ func (p *fleetProgress) event(ev fleet.Event) {
 	}
 }
 
+// setTotal says how many releases there are, when that was not known in
+// advance.
+func (p *fleetProgress) setTotal(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total = n
+}
+
 func (p *fleetProgress) totalString() string {
 	if p.total > 0 {
 		return fmt.Sprint(p.total)

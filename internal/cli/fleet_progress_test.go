@@ -79,3 +79,20 @@ func TestFleetProgressWaiting(t *testing.T) {
 		t.Errorf("CI line with no release waiting = %q, want none", got)
 	}
 }
+
+// TestFleetProgressTotalLearnt checks destroy's progress in CI, whose total
+// is learnt when the run starts: each line counts against the total, not
+// against the releases started so far.
+func TestFleetProgressTotalLearnt(t *testing.T) {
+	var out bytes.Buffer
+	p := newFleetProgress(&out, 0)
+	p.setTotal(3)
+	for _, ns := range []string{"a", "b"} {
+		c := &fleet.Change{Namespace: ns, Name: "app", Action: fleet.ActionPrune}
+		p.event(fleet.Event{Change: c, Phase: fleet.PhaseStarted})
+		p.event(fleet.Event{Change: c, Phase: fleet.PhaseDone})
+	}
+	if got := out.String(); !strings.Contains(got, "[1/3]") || !strings.Contains(got, "[2/3]") {
+		t.Fatalf("progress lines should count against 3:\n%s", got)
+	}
+}

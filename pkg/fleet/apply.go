@@ -65,6 +65,9 @@ type ApplyOptions struct {
 	// Events, when set, receives progress; it is called from several
 	// goroutines at once.
 	Events func(Event)
+	// Total, when set, is told how many releases the run works on, before
+	// any starts: Destroy finds them only then.
+	Total func(n int)
 	// Namespaces, when set, is told how many new namespaces Apply makes
 	// before any release starts (those its installs go to); it is not
 	// called when there are none.
@@ -143,6 +146,9 @@ func (r *Runner) Destroy(ctx context.Context, fleet string, plan PlanOptions, op
 
 func (r *Runner) run(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
 	start := time.Now()
+	if opts.Total != nil {
+		opts.Total(len(p.Changes))
+	}
 	rep := &Report{Results: make([]Result, len(p.Changes))}
 	limit := opts.Concurrency
 	if limit <= 0 {

@@ -101,6 +101,10 @@ func (s *state) handle(ev event) {
 			delete(s.output, key)
 			return
 		}
+		if ev.Action == "skip" {
+			s.end(ev, "?")
+			return
+		}
 		s.end(ev, "ok")
 	case "fail":
 		s.failed = true
@@ -124,7 +128,11 @@ func (s *state) end(ev event, verdict string) {
 	delete(s.running, ev.Package)
 	delete(s.tests, ev.Package)
 	delete(s.output, ev.Package+" ")
-	fmt.Fprintf(s.out, "%s\t%s\t%.1fs\t(%d tests)\n", verdict, ev.Package, ev.Elapsed, n)
+	if verdict == "?" {
+		fmt.Fprintf(s.out, "?\t%s\t[no test files]\n", ev.Package)
+		return
+	}
+	fmt.Fprintf(s.out, "%s\t%s\t%.1fs\t(%d tests and subtests)\n", verdict, ev.Package, ev.Elapsed, n)
 }
 
 // take returns and forgets the output kept for key.

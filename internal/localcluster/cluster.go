@@ -303,8 +303,12 @@ leaderElection:
 	if err != nil {
 		return c, err
 	}
+	own, err := c.writeKwokConfig()
+	if err != nil {
+		return c, err
+	}
 	kwok, err := c.start("kwok", bins["kwok"],
-		"--kubeconfig="+c.KubeconfigPath, "--config="+stages,
+		"--kubeconfig="+c.KubeconfigPath, "--config="+stages, "--config="+own,
 		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 		"--cidr=10.0.0.1/16", "--node-ip=10.0.0.1",
 		"--node-lease-duration-seconds=40",

@@ -140,7 +140,7 @@ type execOptions struct {
 func (e *Engine) execute(ctx context.Context, p *Plan, x execOptions) ([]*unstructured.Unstructured, error) {
 	timeout := x.timeout()
 	total := len(p.Apply)
-	if err := e.runHooks(ctx, p.Release, x.pre, p.Hooks[x.pre], timeout, x.hookLogs); err != nil {
+	if err := e.runHooks(ctx, p.Release, x.pre, p.Hooks[x.pre], timeout, x.hookLogs, nil); err != nil {
 		return nil, atStage("running "+string(x.pre)+" hooks", 0, 0, fmt.Errorf("%s hooks failed: %w", x.pre, err))
 	}
 	ao := e.applyOptions(x.force, false)
@@ -173,7 +173,7 @@ func (e *Engine) execute(ctx context.Context, p *Plan, x execOptions) ([]*unstru
 			return created, atStage("waiting for the objects to be ready", applied, total, err)
 		}
 	}
-	if err := e.runHooks(ctx, p.Release, x.post, p.Hooks[x.post], timeout, x.hookLogs); err != nil {
+	if err := e.runHooks(ctx, p.Release, x.post, p.Hooks[x.post], timeout, x.hookLogs, nil); err != nil {
 		return created, atStage("running "+string(x.post)+" hooks", applied, total, fmt.Errorf("%s hooks failed: %w", x.post, err))
 	}
 	return created, nil

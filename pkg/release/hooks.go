@@ -40,8 +40,10 @@ func (e *HookError) Unwrap() error { return e.Err }
 // recorded in rls. A failing hook stops the others and fails the
 // operation; the hook-failed policy then deletes it, and the hook-succeeded
 // policy deletes the hooks that had succeeded. When all succeed, the
-// hook-succeeded policy deletes them, in reverse order.
-func (e *Engine) runHooks(ctx context.Context, rls *Release, event HookEvent, hooks []*Hook, timeout time.Duration, logs io.Writer) error {
+// hook-succeeded policy deletes them, in reverse order. done, when set, is
+// called as each hook ends, succeeded or failed, before any policy deletes
+// it.
+func (e *Engine) runHooks(ctx context.Context, rls *Release, event HookEvent, hooks []*Hook, timeout time.Duration, logs io.Writer, done func(*Hook, []*unstructured.Unstructured)) error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -79,6 +81,9 @@ func (e *Engine) runHooks(ctx context.Context, rls *Release, event HookEvent, ho
 			}
 		}
 		h.LastRun.CompletedAt = e.now()
+		if done != nil {
+			done(h, objsOf[i])
+		}
 		if werr != nil {
 			h.LastRun.Phase = HookPhaseFailed
 			// Clean up with a context that survives an interruption.

@@ -1,10 +1,13 @@
 package release
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // TestOptions tune Test.
@@ -12,7 +15,9 @@ type TestOptions struct {
 	// Timeout bounds each test hook; zero means DefaultTimeout.
 	Timeout time.Duration
 	// Logs, when set, receives the logs of the test Pods after the tests
-	// ran, each preceded by "POD LOGS: <name>", as `helm test --logs`.
+	// ran, each preceded by "POD LOGS: <name>", as `helm test --logs`;
+	// they are read as each Pod ends, so that a Pod its hook-succeeded
+	// policy deletes still has them.
 	Logs io.Writer
 	// Filter selects the tests to run by name (--filter).
 	Filter TestFilter
@@ -41,7 +46,25 @@ func (e *Engine) Test(ctx context.Context, name string, opts TestOptions) (*Rele
 		timeout = DefaultTimeout
 	}
 	hooks := opts.Filter.keep(hooksByEvent(rls.Hooks, HookTest)[HookTest])
-	runErr := e.runHooks(ctx, rls, HookTest, hooks, timeout, nil)
+	// With Logs, each test Pod's logs are read as it ends, before a
+	// hook-succeeded or hook-failed policy deletes it (Helm reads them
+	// after, and finds nothing of a deleted Pod).
+	var (
+		captured map[*Hook]*bytes.Buffer
+		done     func(*Hook, []*unstructured.Unstructured)
+	)
+	if opts.Logs != nil {
+		captured = map[*Hook]*bytes.Buffer{}
+		done = func(h *Hook, objs []*unstructured.Unstructured) {
+			if h.Kind != "Pod" {
+				return
+			}
+			var b bytes.Buffer
+			e.hookLogs(ctx, h, objs, &b)
+			captured[h] = &b
+		}
+	}
+	runErr := e.runHooks(ctx, rls, HookTest, hooks, timeout, nil, done)
 	fctx, cancel := finalContext(ctx)
 	defer cancel()
 	if err := e.store.Update(fctx, rls); err != nil {
@@ -49,14 +72,9 @@ func (e *Engine) Test(ctx context.Context, name string, opts TestOptions) (*Rele
 	}
 	if opts.Logs != nil {
 		for _, h := range hooks {
-			if h.Kind != "Pod" || h.LastRun.Phase == "" {
-				continue
+			if b := captured[h]; b != nil {
+				_, _ = b.WriteTo(opts.Logs)
 			}
-			objs, err := parseObjects(h.Path, h.Manifest, rls.Namespace)
-			if err != nil {
-				continue
-			}
-			e.hookLogs(fctx, h, objs, opts.Logs)
 		}
 	}
 	if runErr != nil {

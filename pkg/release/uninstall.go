@@ -125,7 +125,7 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 	rls.Info.Deleted = e.now()
 	rls.Info.Description = "Deletion in progress (or silently failed)"
 	timeout := opts.timeout()
-	if err := e.runHooks(ctx, rls, HookPreDelete, p.Hooks[HookPreDelete], timeout, opts.HookLogs); err != nil {
+	if err := e.runHooks(ctx, rls, HookPreDelete, p.Hooks[HookPreDelete], timeout, opts.HookLogs, nil); err != nil {
 		e.restore(ctx, rls, before)
 		return res, fmt.Errorf("release %q: uninstall stopped, nothing deleted: pre-delete hooks failed: %w", name, err)
 	}
@@ -168,7 +168,7 @@ func (e *Engine) uninstall(ctx context.Context, name string, opts UninstallOptio
 			errs = append(errs, err)
 		}
 	}
-	if err := e.runHooks(ctx, rls, HookPostDelete, p.Hooks[HookPostDelete], timeout, opts.HookLogs); err != nil {
+	if err := e.runHooks(ctx, rls, HookPostDelete, p.Hooks[HookPostDelete], timeout, opts.HookLogs, nil); err != nil {
 		errs = append(errs, fmt.Errorf("post-delete hooks failed: %w", err))
 	}
 

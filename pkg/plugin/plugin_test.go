@@ -21,8 +21,8 @@ func TestLoad(t *testing.T) {
 		{dir: "helm3-cli", name: "echo3", version: "0.1.0", typ: TypeCLI, usage: "print its arguments", command: true, hooks: []string{HookInstall}},
 		{dir: "helm4-cli", name: "echo4", version: "1.2.3", typ: TypeCLI, api: "v1", usage: "print its arguments", src: "https://example.com/echo4", ignoreFlags: true, command: true, hooks: []string{HookInstall}},
 		{dir: "helm4-getter", name: "getter4", version: "0.2.0", typ: TypeGetter, api: "v1", protocols: []string{"s3", "gs"}},
-		{dir: "secrets", name: "secrets", version: "4.6.0", typ: TypeGetter, usage: "Secrets encryption in Helm for Git storing", command: true,
-			protocols: []string{"sops", "secret", "secrets", "secrets+gpg-import", "secrets+gpg-import-kubernetes", "secrets+age-import", "secrets+age-import-kubernetes", "secrets+literal", "vals"}},
+		{dir: "secrets", name: "secrets", version: "4.5.1", typ: TypeGetter, usage: "Secrets encryption in Helm for Git storing", command: true,
+			protocols: []string{"secrets", "secrets+gpg-import", "secrets+gpg-import-kubernetes", "secrets+age-import", "secrets+age-import-kubernetes", "secrets+literal"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {

@@ -16,6 +16,8 @@ export BARGE_TOOLS_BIN := $(CACHE)/bin
 all: build
 
 build:
+	@# fetch the modules first, silently: go build would print a line per module
+	@$(GO) mod download
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/barge
 
 ## tools: everything the tests need (the cluster, Helm v3 and v4, the registry)

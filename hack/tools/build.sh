@@ -12,14 +12,16 @@ top=$(cd "$here/../.." && pwd)
 bin="$top/.cache/bin"
 mkdir -p "$bin"
 
-# build NAME VERSION MODULE_DIR PACKAGE MINUTES [LDFLAGS]
+# build NAME VERSION MODULE_DIR PACKAGE SECONDS [LDFLAGS]
+# SECONDS is the time measured for a cold build (empty Go caches, modules
+# fetched from the proxy) on a 2-core machine, in the order make builds them.
 build() {
-  local name=$1 version=$2 dir=$3 pkg=$4 minutes=$5 ldflags=${6:-}
+  local name=$1 version=$2 dir=$3 pkg=$4 seconds=$5 ldflags=${6:-}
   local out="$bin/$name-$version"
   if [ -x "$out" ]; then
     return 0
   fi
-  echo "building $name $version from the Go module proxy, for $(why "$name") (about $minutes min on 2 cores when nothing is cached)..."
+  echo "building $name $version from the Go module proxy, for $(why "$name") (about $(duration "$seconds") on 2 cores when nothing is cached)..."
   local start=$SECONDS
   # Fetch the modules first, silently: go build would print a line per module.
   (cd "$here/$dir" && go mod download) || return $?
@@ -36,6 +38,11 @@ build() {
   fi
   mv "$out.tmp" "$out"
   echo "built $name $version in $((SECONDS - start)) s"
+}
+
+# duration writes seconds as people say them: "20 s", "3 min".
+duration() {
+  if [ "$1" -lt 90 ]; then echo "$1 s"; else echo "$(( ($1 + 30) / 60 )) min"; fi
 }
 
 # why says what a tool is built for.
@@ -84,30 +91,30 @@ kwok_stages() {
 
 cluster() {
   kwok_stages
-  build etcd "$ETCD_VERSION" etcd go.etcd.io/etcd/server/v3 1
-  build kube-apiserver "$KUBE_VERSION" kubernetes k8s.io/kubernetes/cmd/kube-apiserver 6 "$kube_ld"
-  build kube-controller-manager "$KUBE_VERSION" kubernetes k8s.io/kubernetes/cmd/kube-controller-manager 2 "$kube_ld"
-  build kube-scheduler "$KUBE_VERSION" kubernetes k8s.io/kubernetes/cmd/kube-scheduler 1 "$kube_ld"
-  build kwok "$KWOK_VERSION" kwok sigs.k8s.io/kwok/cmd/kwok 2
+  build etcd "$ETCD_VERSION" etcd go.etcd.io/etcd/server/v3 100
+  build kube-apiserver "$KUBE_VERSION" kubernetes k8s.io/kubernetes/cmd/kube-apiserver 550 "$kube_ld"
+  build kube-controller-manager "$KUBE_VERSION" kubernetes k8s.io/kubernetes/cmd/kube-controller-manager 180 "$kube_ld"
+  build kube-scheduler "$KUBE_VERSION" kubernetes k8s.io/kubernetes/cmd/kube-scheduler 20 "$kube_ld"
+  build kwok "$KWOK_VERSION" kwok sigs.k8s.io/kwok/cmd/kwok 160
 }
 
 helm() {
-  build helm "$HELM3_VERSION" helm3 helm.sh/helm/v3/cmd/helm 2 \
+  build helm "$HELM3_VERSION" helm3 helm.sh/helm/v3/cmd/helm 120 \
     "-X helm.sh/helm/v3/internal/version.version=$HELM3_VERSION \
 -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37 \
 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37"
-  build helm "$HELM4_VERSION" helm4 helm.sh/helm/v4/cmd/helm 2 \
+  build helm "$HELM4_VERSION" helm4 helm.sh/helm/v4/cmd/helm 120 \
     "-X helm.sh/helm/v4/internal/version.version=$HELM4_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
 }
 
 registry() {
-  build registry "$REGISTRY_VERSION" registry github.com/distribution/distribution/v3/cmd/registry 2 \
+  build registry "$REGISTRY_VERSION" registry github.com/distribution/distribution/v3/cmd/registry 120 \
     "-X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION"
 }
 
 lint() {
-  build staticcheck "$STATICCHECK_VERSION" staticcheck honnef.co/go/tools/cmd/staticcheck 1
+  build staticcheck "$STATICCHECK_VERSION" staticcheck honnef.co/go/tools/cmd/staticcheck 60
 }
 
 case "${1:-all}" in

@@ -52,7 +52,7 @@ SOAK_PARALLEL ?= 8
 
 ## soak: the fault-injection suite's long run (SOAK_TRIALS=500 trials, SOAK_PARALLEL=8 at once, SOAK_SEED= to replay), with its table of violations
 soak: tools
-	BARGE_SOAK_TRIALS=$(SOAK_TRIALS) BARGE_SOAK_SEED=$(SOAK_SEED) BARGE_SOAK_PARALLEL=$(SOAK_PARALLEL) \
+	BARGE_SOAK_TRIALS=$(SOAK_TRIALS) BARGE_SOAK_SEED=$(SOAK_SEED) BARGE_SOAK_PARALLEL=$(SOAK_PARALLEL) BARGE_SOAK_OUT=$(CACHE)/soak-report.txt \
 		$(GO) test -timeout 3h -count=1 -run 'TestSoak$$' -v ./internal/soak
 
 lint: 

@@ -33,7 +33,11 @@ func TestMain(m *testing.M) {
 	if !testing.Short() {
 		bargeBin.path, bargeBin.err = buildBarge()
 	}
-	localcluster.Main(m)
+	localcluster.Main(m, func() {
+		if bargeBin.path != "" {
+			_ = os.RemoveAll(filepath.Dir(bargeBin.path))
+		}
+	})
 }
 
 // buildBarge builds cmd/barge into a fresh temporary directory.
@@ -58,12 +62,13 @@ func buildBarge() (string, error) {
 //	BARGE_SOAK_SEED      the run's seed (default: drawn from the clock, and printed)
 //	BARGE_SOAK_ONLY      run only these trials of the seed (comma-separated indices)
 //	BARGE_SOAK_PARALLEL  trials at once (default 3)
-//	BARGE_SOAK_OUT       file the violations' reports are written to (default: in the temporary directory)
+//	BARGE_SOAK_OUT       file the trials' reports are written to (default: in the temporary directory, only when a trial violated an invariant)
 type config struct {
 	trials, parallel int
 	seed             uint64
 	only             []int
 	out              string
+	outAsked         bool // BARGE_SOAK_OUT was set
 }
 
 func loadConfig(t *testing.T) config {
@@ -100,6 +105,7 @@ func loadConfig(t *testing.T) config {
 		}
 	}
 	c.out = os.Getenv("BARGE_SOAK_OUT")
+	c.outAsked = c.out != ""
 	if c.out == "" {
 		c.out = filepath.Join(os.TempDir(), fmt.Sprintf("barge-soak-%d.txt", c.seed))
 	}
@@ -246,10 +252,18 @@ func TestSoak(t *testing.T) {
 	}
 	fmt.Println()
 	Table(os.Stdout, cfg.seed, outs, time.Since(began))
-	if err := os.WriteFile(cfg.out, report.Bytes(), 0o644); err != nil {
-		t.Errorf("write report: %v", err)
+	violated := false
+	for _, o := range outs {
+		violated = violated || len(o.Violations) > 0 || o.HarnessErr != nil
 	}
-	fmt.Printf("every trial's steps, violating ones first: %s\n", cfg.out)
+	// The report is written where asked, or, to the temporary directory,
+	// when there is something to read in it: a clean run leaves nothing.
+	if cfg.outAsked || violated {
+		if err := os.WriteFile(cfg.out, report.Bytes(), 0o644); err != nil {
+			t.Errorf("write report: %v", err)
+		}
+		fmt.Printf("every trial's steps, violating ones first: %s\n", cfg.out)
+	}
 	for _, o := range outs {
 		if len(o.Violations) > 0 || o.HarnessErr != nil {
 			var b bytes.Buffer

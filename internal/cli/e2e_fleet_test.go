@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -217,5 +218,40 @@ func TestE2EFleetPostRenderer(t *testing.T) {
 	}
 	if r := e.mustBarge("apply", "-f", file); !strings.Contains(r.stdout, "0 ok, 2 unchanged") {
 		t.Errorf("second apply: want every release unchanged:\n%s", r)
+	}
+}
+
+// TestE2EFleetPlanForCI checks the plan CI reads: -o json lists each
+// release with its action, chart and object changes, and
+// --detailed-exitcode exits 2 while there are changes and 0 once applied.
+func TestE2EFleetPlanForCI(t *testing.T) {
+	e := newE2E(t)
+	file := e.fleetFile("ci", "    - {name: one}\n    - {name: two}")
+	r := e.barge("plan", "-f", file, "-o", "json", "--detailed-exitcode")
+	if r.code != 2 {
+		t.Fatalf("plan --detailed-exitcode with releases to install: exit %d, want 2\n%s", r.code, r)
+	}
+	var plan struct {
+		Fleet    string
+		Releases []struct {
+			Name, Namespace, Action, Chart string
+			Objects                        struct{ Added []string }
+		}
+		Summary map[string]int
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
+		t.Fatalf("plan -o json: %v\n%s", err, r.stdout)
+	}
+	if plan.Fleet != "ci" || len(plan.Releases) != 2 || plan.Summary["install"] != 2 {
+		t.Fatalf("plan -o json: %+v", plan)
+	}
+	for _, rel := range plan.Releases {
+		if rel.Action != "install" || !strings.HasSuffix(rel.Chart, "tenant") || len(rel.Objects.Added) == 0 || rel.Namespace != e.ns+"-"+strings.TrimPrefix(rel.Name, "app-") {
+			t.Errorf("release %+v: want an install of the tenant chart with its objects", rel)
+		}
+	}
+	e.mustBarge("apply", "-f", file)
+	if r := e.barge("plan", "-f", file, "--detailed-exitcode"); r.code != 0 {
+		t.Errorf("plan --detailed-exitcode after apply: exit %d, want 0\n%s", r.code, r)
 	}
 }

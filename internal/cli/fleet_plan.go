@@ -14,9 +14,11 @@ import (
 
 // fleetPlanOptions are the flags of `barge plan`.
 type fleetPlanOptions struct {
-	fleet   fleetFlags
-	prune   bool
-	objects bool
+	fleet        fleetFlags
+	prune        bool
+	objects      bool
+	output       outputFlags
+	detailedExit bool
 }
 
 func newFleetPlanCmd(cfg *Config) *cobra.Command {
@@ -28,9 +30,15 @@ func newFleetPlanCmd(cfg *Config) *cobra.Command {
 upgrade it (and why: chart, values, manifest, labels), leave it unchanged, or,
 with --prune, uninstall it because the fleet owns it but its file no longer
 lists it. For each release, the objects added, changed and removed are
-counted (--objects lists them). Nothing is changed.`,
+counted (--objects lists them). Nothing is changed.
+
+-o json or yaml prints the plan for CI: per release its action, namespace,
+chart and version, last revision, reasons and object changes, and the
+counts. With --detailed-exitcode the exit code says what apply would do: 0
+nothing, 2 changes, 1 an error.`,
 		Example: `  barge plan -f fleet.yaml
-  barge plan -f fleet.yaml --prune --objects`,
+  barge plan -f fleet.yaml --prune --objects
+  barge plan -f fleet.yaml -o json --detailed-exitcode`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.run(cmd.Context(), cfg)
@@ -40,6 +48,8 @@ counted (--objects lists them). Nothing is changed.`,
 	o.fleet.Bind(f)
 	f.BoolVar(&o.prune, "prune", false, "also plan to uninstall the releases this fleet owns that the file no longer lists")
 	f.BoolVar(&o.objects, "objects", false, "list the objects added, changed and removed under each release")
+	f.BoolVar(&o.detailedExit, "detailed-exitcode", false, "exit 2 when apply would change something, 0 when nothing, 1 on an error")
+	o.output.Bind(f)
 	return cmd
 }
 
@@ -54,9 +64,85 @@ func (o *fleetPlanOptions) run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	printPlanObjects(cfg.Out, plan, o.objects)
-	return planErrors(plan)
+	out := planOutput{plan: plan, objects: o.objects}
+	if err := o.output.format.write(cfg.Out, out); err != nil {
+		return err
+	}
+	if err := planErrors(plan); err != nil {
+		return err
+	}
+	if o.detailedExit && len(plan.Changes) > plan.Count(fleet.ActionUnchanged) {
+		return &ExitError{Code: 2}
+	}
+	return nil
 }
+
+// planOutput prints a plan in the three formats.
+type planOutput struct {
+	plan    *fleet.Plan
+	objects bool
+}
+
+// planJSON is a plan as -o json and yaml print it.
+type planJSON struct {
+	Fleet    string            `json:"fleet"`
+	Releases []planReleaseJSON `json:"releases"`
+	Summary  map[string]int    `json:"summary"`
+}
+
+// planReleaseJSON is one release of planJSON.
+type planReleaseJSON struct {
+	Name      string   `json:"name"`
+	Namespace string   `json:"namespace"`
+	Action    string   `json:"action"`
+	Chart     string   `json:"chart,omitempty"`
+	Version   string   `json:"version,omitempty"`
+	Revision  int      `json:"revision,omitempty"`
+	Reasons   []string `json:"reasons,omitempty"`
+	Objects   struct {
+		Added     []string `json:"added"`
+		Changed   []string `json:"changed"`
+		Removed   []string `json:"removed"`
+		Unchanged int      `json:"unchanged"`
+	} `json:"objects"`
+	Error string `json:"error,omitempty"`
+}
+
+func (o planOutput) data() planJSON {
+	p := o.plan
+	out := planJSON{Fleet: p.Fleet, Releases: []planReleaseJSON{}, Summary: map[string]int{
+		"install": p.Count(fleet.ActionInstall), "upgrade": p.Count(fleet.ActionUpgrade),
+		"unchanged": p.Count(fleet.ActionUnchanged), "prune": p.Count(fleet.ActionPrune), "errors": len(p.Errors()),
+	}}
+	for _, c := range p.Changes {
+		r := planReleaseJSON{Name: c.Name, Namespace: c.Namespace, Action: string(c.Action), Revision: c.Revision, Reasons: c.Reasons}
+		if c.Release != nil {
+			r.Chart, r.Version = c.Release.Chart, c.Release.Version
+		}
+		r.Objects.Added, r.Objects.Changed, r.Objects.Removed = nonNil(c.Objects.Added), nonNil(c.Objects.Changed), nonNil(c.Objects.Removed)
+		r.Objects.Unchanged = c.Objects.Unchanged
+		if c.Err != nil {
+			r.Action, r.Error = "error", c.Err.Error()
+		}
+		out.Releases = append(out.Releases, r)
+	}
+	return out
+}
+
+// nonNil returns s, or an empty list for nil, for JSON's sake.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (o planOutput) WriteTable(w io.Writer) error {
+	printPlanObjects(w, o.plan, o.objects)
+	return nil
+}
+func (o planOutput) WriteJSON(w io.Writer) error { return encodeJSON(w, o.data()) }
+func (o planOutput) WriteYAML(w io.Writer) error { return encodeYAML(w, o.data()) }
 
 // printPlan prints a plan, one line per release.
 func printPlan(w io.Writer, p *fleet.Plan) { printPlanObjects(w, p, false) }

@@ -59,6 +59,15 @@ func Main(m *testing.M, cleanups ...func()) {
 	os.Exit(code)
 }
 
+// skipShort skips an end-to-end test with `go test -short`: tests that
+// need a cluster run only without it.
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: needs the local cluster (run without -short)")
+	}
+}
+
 func stopShared() {
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
@@ -73,9 +82,7 @@ func stopShared() {
 // A cluster that fails to start fails the test with the component's log.
 func Get(t testing.TB) *Cluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test: needs the local cluster (run without -short)")
-	}
+	skipShort(t)
 	shared.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()

@@ -16,9 +16,7 @@ import (
 // stops the cluster with the claim still bound: the directory the
 // host-path provisioner made for it is gone afterwards.
 func TestStopRemovesVolumeDirs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test: starts a local cluster (run without -short)")
-	}
+	skipShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c, err := Start(ctx, Options{})

@@ -81,7 +81,7 @@ func (d *deployFlags) Bind(fs *pflag.FlagSet) {
 // barge accepts without Helm's effect do instead.
 func (d *deployFlags) notes(cfg *Config) error {
 	if err := d.postRenderer.resolve(cfg); err != nil {
-		return err
+		return fmt.Errorf("--post-renderer: %w", err)
 	}
 	w := cfg.ErrOut
 	if d.enableDNS {

@@ -30,7 +30,8 @@ func (p *postRendererFlags) Bind(fs *pflag.FlagSet) {
 
 // resolve finds the post-renderer, so that a wrong name fails before
 // anything is done: an installed plugin of type postrenderer/v1 of that
-// name, as Helm 4 takes it, else an executable, as Helm 3 does.
+// name, as Helm 4 takes it, else an executable, as Helm 3 does. Its error
+// names the program; callers say which flag or field gave it.
 func (p *postRendererFlags) resolve(cfg *Config) error {
 	if p.bin == "" {
 		return nil
@@ -44,10 +45,10 @@ func (p *postRendererFlags) resolve(cfg *Config) error {
 	}
 	full, err := exec.LookPath(p.bin)
 	if err != nil {
-		return fmt.Errorf("--post-renderer: unable to find binary at %s: %w (give a path, a name in $PATH, or the name of an installed postrenderer plugin)", p.bin, err)
+		return fmt.Errorf("unable to find binary at %s: %w (give a path, a name in $PATH, or the name of an installed postrenderer plugin)", p.bin, err)
 	}
 	if full, err = filepath.Abs(full); err != nil {
-		return fmt.Errorf("--post-renderer %s: %w", p.bin, err)
+		return fmt.Errorf("%s: %w", p.bin, err)
 	}
 	run := release.ExecPostRenderer(full, p.args)
 	p.resolved = func(ctx context.Context, in []byte) ([]byte, error) {

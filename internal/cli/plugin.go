@@ -26,8 +26,13 @@ const maxPluginArchive = 256 << 20
 func (c *Config) pluginDirs() []string { return plugin.DirsFromEnv(c.Getenv) }
 
 // plugins returns the plugins found, and an error naming each that does
-// not load.
-func (c *Config) plugins() ([]*plugin.Plugin, error) { return plugin.FindAll(c.pluginDirs()) }
+// not load. The plugin directories are read once per Config: the root
+// command, the getter's downloaders and each post-renderer (one per fleet
+// release) share what was found.
+func (c *Config) plugins() ([]*plugin.Plugin, error) {
+	c.pluginsOnce.Do(func() { c.pluginsFound, c.pluginsErr = plugin.FindAll(c.pluginDirs()) })
+	return c.pluginsFound, c.pluginsErr
+}
 
 // pluginSettings returns the HELM_* variables Helm gives a plugin (see
 // `helm env`), with barge's settings in effect.

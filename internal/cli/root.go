@@ -4,10 +4,12 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bargehq/barge/pkg/kube"
+	"github.com/bargehq/barge/pkg/plugin"
 )
 
 // ExitError carries an exit code out of a command. Err, when not nil, is
@@ -48,6 +50,11 @@ type Config struct {
 	Color colorMode
 	// ContentCache is Helm 4's --content-cache, accepted and unused.
 	ContentCache string
+
+	// The plugins found, read once (see plugins).
+	pluginsOnce  sync.Once
+	pluginsFound []*plugin.Plugin
+	pluginsErr   error
 }
 
 // Getenv returns the value of an environment variable from Config.Env.

@@ -174,7 +174,7 @@ func (o *templateOptions) run(ctx context.Context, cfg *Config, args []string) e
 	}
 	var postRender func([]byte) ([]byte, error)
 	if err := o.postRenderer.resolve(cfg); err != nil {
-		return err
+		return fmt.Errorf("--post-renderer: %w", err)
 	}
 	if pr := o.postRenderer.renderer(); pr != nil {
 		postRender = func(in []byte) ([]byte, error) { return pr(ctx, in) }

@@ -358,7 +358,7 @@ func physicalLimit(ctx context.Context, e *env, file string, conc int) (limitRun
 	if err != nil {
 		return limitRun{}, err
 	}
-	rels, err := f.Expand()
+	rels, err := f.Expand(fleet.ExpandOptions{})
 	if err != nil {
 		return limitRun{}, err
 	}

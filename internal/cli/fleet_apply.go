@@ -115,7 +115,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 	if err != nil {
 		return nil, err
 	}
-	rels, err := file.Expand()
+	rels, err := file.Expand(fleet.ExpandOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("fleet file %s: %w", f.file, err)
 	}

@@ -144,7 +144,7 @@ releases:
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	rels, err := f.Expand()
+	rels, err := f.Expand(fleet.ExpandOptions{})
 	if err != nil {
 		h.t.Fatal(err)
 	}

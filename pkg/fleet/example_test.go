@@ -31,7 +31,7 @@ releases:
 		fmt.Println(err)
 		return
 	}
-	rels, err := f.Expand()
+	rels, err := f.Expand(fleet.ExpandOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

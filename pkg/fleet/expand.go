@@ -1,13 +1,16 @@
 package fleet
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/Masterminds/sprig/v3"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -44,21 +47,63 @@ type Release struct {
 	// Source says where the release is defined, for error messages:
 	// "releases[0] (tenant acme)".
 	Source string
+	// Cluster names the cluster of the file's clusters the release is
+	// placed on; "" when the file lists none.
+	Cluster string
+	// Needs are the IDs of the releases that must be deployed before this
+	// one starts.
+	Needs []string
+	// Wait, WaitForJobs and Atomic, when set, are the definition's own
+	// --wait, --wait-for-jobs and --atomic, over the command's.
+	Wait, WaitForJobs, Atomic *bool
+	// Timeout, when set, is the definition's own --timeout.
+	Timeout *time.Duration
+	// HistoryMax is how many revisions an upgrade keeps: zero means
+	// release.DefaultHistoryMax, negative keeps all.
+	HistoryMax int
+
+	def      int      // the index of its definition in File.Releases
+	needRefs []string // Needs as written, templates executed
 }
 
-// Key identifies a release: namespace/name.
+// Key identifies a release on its cluster: namespace/name.
 func (r *Release) Key() string { return r.Namespace + "/" + r.Name }
 
+// ID identifies a release in the fleet: cluster/namespace/name, or
+// namespace/name when the file lists no clusters.
+func (r *Release) ID() string { return releaseID(r.Cluster, r.Namespace, r.Name) }
+
+func releaseID(cluster, namespace, name string) string {
+	if cluster == "" {
+		return namespace + "/" + name
+	}
+	return cluster + "/" + namespace + "/" + name
+}
+
+// ExpandOptions tune Expand.
+type ExpandOptions struct {
+	// Environment names the environment of the file's environments whose
+	// values templates see; empty means "default", which the file need
+	// not define.
+	Environment string
+}
+
 // Expand stamps out the fleet's releases: each definition once, or once per
-// tenant with perTenant, with its templates executed and its values files
-// read and merged. Names must be unique per namespace. Every error found is
-// returned, each naming the definition and the tenant at fault.
-func (f *File) Expand() ([]*Release, error) {
+// tenant with perTenant, and once per cluster it is placed on, with its
+// templates executed and its values files read and merged, and its needs
+// resolved. Names must be unique per cluster and namespace, and needs must
+// not form a cycle. Every error found is returned, each naming the
+// definition and the tenant at fault.
+func (f *File) Expand(opts ExpandOptions) ([]*Release, error) {
 	tenants, err := f.tenants()
 	if err != nil {
 		return nil, err
 	}
-	x := &expander{file: f, files: map[string]map[string]any{}, tpls: map[string]*template.Template{}}
+	x := &expander{file: f, files: map[string]map[string]any{}, tpls: map[string]*template.Template{}, raw: map[string]string{}}
+	env, err := x.environment(opts.Environment)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		out  []*Release
 		errs []error
@@ -67,36 +112,125 @@ func (f *File) Expand() ([]*Release, error) {
 	for i, spec := range f.Releases {
 		spec = withDefaults(spec, f.Defaults)
 		if !spec.PerTenant {
-			r, err := x.release(spec, fmt.Sprintf("releases[%d]", i), nil)
+			rs, err := x.placed(spec, i, fmt.Sprintf("releases[%d]", i), nil, env)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			out = append(out, r)
+			out = append(out, rs...)
 			continue
 		}
 		var failed tenantErrors
 		for _, t := range tenants {
-			r, err := x.release(spec, fmt.Sprintf("releases[%d] (tenant %s)", i, t.Name()), t)
+			rs, err := x.placed(spec, i, fmt.Sprintf("releases[%d] (tenant %s)", i, t.Name()), t, env)
 			if err != nil {
 				failed.add(t.Name(), err)
 				continue
 			}
-			out = append(out, r)
+			out = append(out, rs...)
 		}
 		errs = append(errs, failed.errors(fmt.Sprintf("releases[%d]", i))...)
 	}
 	for _, r := range out {
-		if prev, dup := seen[r.Key()]; dup {
-			errs = append(errs, fmt.Errorf("%s: release %s is also defined by %s; give each release its own name (use {{ .Tenant.name }})", r.Source, r.Key(), prev))
+		if prev, dup := seen[r.ID()]; dup {
+			errs = append(errs, fmt.Errorf("%s: release %s is also defined by %s; give each release its own name (use {{ .Tenant.name }})", r.Source, r.ID(), prev))
 			continue
 		}
-		seen[r.Key()] = r.Source
+		seen[r.ID()] = r.Source
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if err := resolveNeeds(out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// placed stamps spec for tenant t once per cluster its cluster field
+// names (once when the file lists no clusters).
+func (x *expander) placed(spec ReleaseSpec, def int, source string, t Tenant, env map[string]any) ([]*Release, error) {
+	data := x.data(t, env)
+	clusters, err := x.placement(spec, data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	out := make([]*Release, 0, len(clusters))
+	for _, c := range clusters {
+		src := source
+		if len(clusters) > 1 {
+			src = fmt.Sprintf("%s (cluster %s)", source, c)
+		}
+		if c != "" {
+			data["Cluster"] = map[string]any{"name": c}
+		}
+		r, err := x.release(spec, src, t, data)
+		if err != nil {
+			return nil, err
+		}
+		r.Cluster, r.def = c, def
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// data is what a release's templates see for tenant t (nil for a release
+// of no tenant) in the environment whose values are env.
+func (x *expander) data(t Tenant, env map[string]any) map[string]any {
+	data := map[string]any{
+		"Fleet":       map[string]any{"name": x.file.Metadata.Name},
+		"Environment": map[string]any{"name": x.env, "values": env},
+		"Values":      env,
+	}
+	if t != nil {
+		data["Tenant"] = map[string]any(t)
+	}
+	return data
+}
+
+// placement returns the clusters spec's cluster field places it on: its
+// names, templates executed, each a cluster of the file; the file's one
+// cluster when the field is empty; "" when the file lists no clusters.
+func (x *expander) placement(spec ReleaseSpec, data map[string]any) ([]string, error) {
+	clusters := x.file.Clusters
+	if len(spec.Cluster) == 0 {
+		switch len(clusters) {
+		case 0:
+			return []string{""}, nil
+		case 1:
+			return []string{clusters[0].Name}, nil
+		}
+		return nil, fmt.Errorf("cluster is not set: the file lists %d clusters (%s); place the release with cluster: NAME, a list of names, or a template such as \"{{ .Tenant.cluster }}\"", len(clusters), clusterNames(clusters))
+	}
+	if len(clusters) == 0 {
+		return nil, fmt.Errorf("cluster %q: the file lists no clusters; add them under clusters:, or remove cluster:", strings.Join(spec.Cluster, ", "))
+	}
+	var out []string
+	for i, c := range spec.Cluster {
+		field := "cluster"
+		if len(spec.Cluster) > 1 {
+			field = fmt.Sprintf("cluster[%d]", i)
+		}
+		name, err := x.exec(field, c, data)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(clusters, func(c ClusterSpec) bool { return c.Name == name }) {
+			return nil, fmt.Errorf("%s %q: no such cluster: the file lists %s", field, name, clusterNames(clusters))
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+func clusterNames(cs []ClusterSpec) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // withDefaults lays spec over d: fields spec leaves empty come from d;
@@ -127,6 +261,19 @@ func withDefaults(spec ReleaseSpec, d *ReleaseSpec) ReleaseSpec {
 	if out.PostRenderer == nil {
 		out.PostRenderer = d.PostRenderer
 	}
+	if len(out.Cluster) == 0 {
+		out.Cluster = d.Cluster
+	}
+	if out.Needs == nil {
+		out.Needs = d.Needs
+	}
+	if out.Timeout == "" {
+		out.Timeout = d.Timeout
+	}
+	out.Wait = cmp.Or(out.Wait, d.Wait)
+	out.WaitForJobs = cmp.Or(out.WaitForJobs, d.WaitForJobs)
+	out.Atomic = cmp.Or(out.Atomic, d.Atomic)
+	out.HistoryMax = cmp.Or(out.HistoryMax, d.HistoryMax)
 	out.Values = append(slices.Clone(d.Values), spec.Values...)
 	out.Set = mergeStrings(d.Set, spec.Set)
 	out.SetString = mergeStrings(d.SetString, spec.SetString)
@@ -150,8 +297,10 @@ func mergeStrings(a, b map[string]string) map[string]string {
 // values files, which many tenants share. It is used by one goroutine.
 type expander struct {
 	file  *File
+	env   string // the environment's name
 	files map[string]map[string]any
 	tpls  map[string]*template.Template
+	raw   map[string]string // the content of .gotmpl values files, by path
 }
 
 // exec executes text as a template with data; field names the field in errors.
@@ -180,12 +329,9 @@ func (x *expander) exec(field, text string, data map[string]any) (string, error)
 	return b.String(), nil
 }
 
-// release stamps spec for tenant t (nil for a release of no tenant).
-func (x *expander) release(spec ReleaseSpec, source string, t Tenant) (*Release, error) {
-	data := map[string]any{"Fleet": map[string]any{"name": x.file.Metadata.Name}}
-	if t != nil {
-		data["Tenant"] = map[string]any(t)
-	}
+// release stamps spec for tenant t (nil for a release of no tenant),
+// its templates seeing data.
+func (x *expander) release(spec ReleaseSpec, source string, t Tenant, data map[string]any) (*Release, error) {
 	fail := func(err error) error { return fmt.Errorf("%s: %w", source, err) }
 	name, err := x.exec("name", spec.Name, data)
 	if err != nil {
@@ -241,6 +387,18 @@ func (x *expander) release(spec ReleaseSpec, source string, t Tenant) (*Release,
 		}
 		r.Labels[k] = v
 	}
+	for i, n := range spec.Needs {
+		v, err := x.exec(fmt.Sprintf("needs[%d]", i), n, data)
+		if err != nil {
+			return nil, fail(err)
+		}
+		r.needRefs = append(r.needRefs, v)
+	}
+	if err := settings(spec, r); err != nil {
+		return nil, fail(err)
+	}
+	data["Release"] = map[string]any{"name": name, "namespace": ns, "cluster": data["Cluster"]}
+	defer delete(data, "Release")
 	if r.Values, err = x.values(spec, data); err != nil {
 		return nil, fail(err)
 	}
@@ -258,7 +416,7 @@ func (x *expander) values(spec ReleaseSpec, data map[string]any) (map[string]any
 			if err != nil {
 				return nil, err
 			}
-			m, err := x.valuesFile(x.file.resolve(p))
+			m, err := x.valuesFile(x.file.resolve(p), data)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", field, err)
 			}
@@ -292,8 +450,12 @@ func (x *expander) values(spec ReleaseSpec, data map[string]any) (map[string]any
 	return vals, nil
 }
 
-// valuesFile reads a values file once and returns a copy of it.
-func (x *expander) valuesFile(path string) (map[string]any, error) {
+// valuesFile reads a values file once and returns a copy of it. A file
+// whose name ends in .gotmpl is a template, executed with data each time.
+func (x *expander) valuesFile(path string, data map[string]any) (map[string]any, error) {
+	if strings.HasSuffix(path, ".gotmpl") {
+		return x.templateFile(path, data)
+	}
 	m, ok := x.files[path]
 	if !ok {
 		var err error
@@ -303,6 +465,55 @@ func (x *expander) valuesFile(path string) (map[string]any, error) {
 		x.files[path] = m
 	}
 	return values.Copy(m), nil
+}
+
+// templateFile executes the values template at path with data and parses
+// what it gives.
+func (x *expander) templateFile(path string, data map[string]any) (map[string]any, error) {
+	text, ok := x.raw[path]
+	if !ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("values file %w", err)
+		}
+		text = string(b)
+		x.raw[path] = text
+	}
+	key := "\x00file:" + path
+	t, ok := x.tpls[key]
+	if !ok {
+		var err error
+		t, err = template.New(path).Funcs(sprig.TxtFuncMap()).Parse(text)
+		if err != nil {
+			return nil, fmt.Errorf("values template %w", err)
+		}
+		x.tpls[key] = t
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("values template %w", err)
+	}
+	if i := strings.Index(b.String(), "<no value>"); i >= 0 {
+		line := strings.Count(b.String()[:i], "\n") + 1
+		return nil, fmt.Errorf("values template %s: line %d of its output uses a field that is not set: check its spelling, or give it a default: {{ .Tenant.field | default \"x\" }}", path, line)
+	}
+	return values.Parse(path, []byte(b.String()))
+}
+
+// settings sets r's wait, timeout, atomic and history settings from spec.
+func settings(spec ReleaseSpec, r *Release) error {
+	r.Wait, r.WaitForJobs, r.Atomic = spec.Wait, spec.WaitForJobs, spec.Atomic
+	if spec.Timeout != "" {
+		d, err := time.ParseDuration(spec.Timeout)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("timeout %q: give a positive duration, such as 90s or 10m", spec.Timeout)
+		}
+		r.Timeout = &d
+	}
+	if spec.HistoryMax != nil {
+		r.HistoryMax = *spec.HistoryMax
+	}
+	return nil
 }
 
 // templateValue copies v, executing the templates in its strings.

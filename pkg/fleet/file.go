@@ -2,11 +2,13 @@ package fleet
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -35,6 +37,16 @@ type File struct {
 	Kind string `json:"kind"`
 	// Metadata names the fleet.
 	Metadata Metadata `json:"metadata"`
+	// Bases are fleet files laid under this one, in order: their
+	// clusters, environments, tenants and releases come first, their
+	// defaults under this file's. Relative to the file naming them.
+	Bases []string `json:"bases,omitempty"`
+	// Clusters are the clusters the releases are placed on; none means
+	// the one cluster the command's kubeconfig and context give.
+	Clusters []ClusterSpec `json:"clusters,omitempty"`
+	// Environments are sets of values chosen with --environment, which
+	// templates see as .Environment and .Values.
+	Environments map[string]EnvironmentSpec `json:"environments,omitempty"`
 	// Tenants are the tenants perTenant releases are stamped for.
 	Tenants *Tenants `json:"tenants,omitempty"`
 	// Defaults are laid under every release definition.
@@ -45,6 +57,33 @@ type File struct {
 	// Path is where the file was read from ("" when parsed from memory);
 	// relative chart and values paths are resolved from its directory.
 	Path string `json:"-"`
+}
+
+// ClusterSpec names one cluster of the fleet and how to reach it.
+type ClusterSpec struct {
+	// Name is how releases place themselves on it (cluster:); a DNS label.
+	Name string `json:"name"`
+	// Kubeconfig is a kubeconfig file, relative to the fleet file; empty
+	// means the command's (--kubeconfig, $KUBECONFIG, ~/.kube/config).
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	// Context is the kubeconfig's context to use; empty means its current
+	// context.
+	Context string `json:"context,omitempty"`
+	// Concurrency bounds the releases worked on at once on this cluster;
+	// zero means the command's --concurrency.
+	Concurrency int `json:"concurrency,omitempty"`
+	// QPS and Burst are the client-side rate limit of this cluster's
+	// client; zero means the command's --qps and --burst-limit.
+	QPS   float32 `json:"qps,omitempty"`
+	Burst int     `json:"burst,omitempty"`
+}
+
+// EnvironmentSpec is one environment: values that templates see as
+// .Values (and .Environment.values), merged in order as values files are.
+type EnvironmentSpec struct {
+	// Values are values files (paths relative to the fleet file; those
+	// ending in .gotmpl are templates) and inline maps.
+	Values []any `json:"values,omitempty"`
 }
 
 // Metadata names a fleet.
@@ -113,6 +152,46 @@ type ReleaseSpec struct {
 	PostRenderer *PostRendererSpec `json:"postRenderer,omitempty"`
 	// PerTenant stamps the definition out once per tenant.
 	PerTenant bool `json:"perTenant,omitempty"`
+	// Cluster places the release on one cluster of Clusters, or on
+	// several (a list): each gets its own copy. Each name is a template.
+	Cluster Placement `json:"cluster,omitempty"`
+	// Needs are the releases that must be deployed before this one starts,
+	// as [cluster/][namespace/]name: the release's own cluster and
+	// namespace when left out. Each is a template.
+	Needs []string `json:"needs,omitempty"`
+	// Wait, WaitForJobs, Timeout and Atomic are the release's own --wait,
+	// --wait-for-jobs, --timeout (a duration: 10m) and --atomic, over the
+	// command's flags.
+	Wait        *bool  `json:"wait,omitempty"`
+	WaitForJobs *bool  `json:"waitForJobs,omitempty"`
+	Timeout     string `json:"timeout,omitempty"`
+	Atomic      *bool  `json:"atomic,omitempty"`
+	// HistoryMax is how many revisions an upgrade keeps (--history-max);
+	// zero or unset means 10, negative keeps all.
+	HistoryMax *int `json:"historyMax,omitempty"`
+}
+
+// Placement is the cluster field of a release definition: one cluster
+// name, or a list of them.
+type Placement []string
+
+// UnmarshalJSON reads a string or a list of strings.
+func (p *Placement) UnmarshalJSON(data []byte) error {
+	var one string
+	if err := json.Unmarshal(data, &one); err == nil {
+		if one == "" {
+			*p = nil
+		} else {
+			*p = Placement{one}
+		}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(data, &many); err != nil {
+		return errors.New("cluster: give a cluster's name, or a list of names")
+	}
+	*p = many
+	return nil
 }
 
 // PostRendererSpec names a post-renderer: the manifest is given to Command
@@ -135,19 +214,34 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fleet file: %w", err)
 	}
-	f, err := Parse(data)
+	f, err := parse(data, func(f *File) error {
+		f.Path = path
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return err
+		}
+		return f.withBases(filepath.Dir(path), []string{abs})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("fleet file %s: %w", path, err)
 	}
-	f.Path = path
 	return f, nil
 }
 
 // Parse reads and checks a fleet file's content. Unknown fields are errors,
 // so that a misspelt key does not silently do nothing.
+// Bases are read relative to the working directory.
 func Parse(data []byte) (*File, error) {
+	return parse(data, func(f *File) error { return f.withBases(".", nil) })
+}
+
+// parse reads data, lays it over its bases with bases, and checks it.
+func parse(data []byte, bases func(*File) error) (*File, error) {
 	var f File
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
+		return nil, err
+	}
+	if err := bases(&f); err != nil {
 		return nil, err
 	}
 	if err := f.check(); err != nil {
@@ -173,6 +267,28 @@ func (f *File) check() error {
 	if len(f.Releases) == 0 {
 		errs = append(errs, errors.New("releases: the fleet defines no release"))
 	}
+	seen := map[string]bool{}
+	for i, c := range f.Clusters {
+		if !dnsLabel.MatchString(c.Name) || len(c.Name) > 63 {
+			errs = append(errs, fmt.Errorf("clusters[%d].name %q: give the cluster a name of lowercase letters, digits and '-' (at most 63)", i, c.Name))
+		}
+		if seen[c.Name] {
+			errs = append(errs, fmt.Errorf("clusters[%d].name %q: the name is listed twice", i, c.Name))
+		}
+		seen[c.Name] = true
+		if c.Concurrency < 0 || c.QPS < 0 || c.Burst < 0 {
+			errs = append(errs, fmt.Errorf("clusters[%d] (%s): concurrency, qps and burst must not be negative", i, c.Name))
+		}
+	}
+	for name, e := range f.Environments {
+		for j, v := range e.Values {
+			switch v.(type) {
+			case string, map[string]any:
+			default:
+				errs = append(errs, fmt.Errorf("environments.%s.values[%d]: must be a values file path or a map of values, not %T", name, j, v))
+			}
+		}
+	}
 	for i, r := range f.Releases {
 		if r.PerTenant && f.Tenants == nil {
 			errs = append(errs, fmt.Errorf("releases[%d]: perTenant is set but the file has no tenants: add tenants.items or tenants.file", i))
@@ -186,6 +302,16 @@ func (f *File) check() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ClusterSpecs returns the file's clusters, each Kubeconfig made relative
+// to the working directory (it is relative to the file as written).
+func (f *File) ClusterSpecs() []ClusterSpec {
+	out := slices.Clone(f.Clusters)
+	for i := range out {
+		out[i].Kubeconfig = f.resolve(out[i].Kubeconfig)
+	}
+	return out
 }
 
 // dir is the directory relative paths are read from.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -94,7 +95,7 @@ releases:
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.Expand()
+	got, err := f.Expand(ExpandOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ releases:
 			Labels: map[string]string{FleetLabel: "shop", "team": "web"},
 		},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Release{})); diff != "" {
 		t.Errorf("Expand (-want +got):\n%s", diff)
 	}
 }
@@ -147,7 +148,7 @@ func TestExpandErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = f.Expand()
+			_, err = f.Expand(ExpandOptions{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Expand error = %v, want one containing %q", err, tc.want)
 			}
@@ -171,7 +172,7 @@ func TestExpandPostRenderer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rels, err := f.Expand()
+	rels, err := f.Expand(ExpandOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestExpandTypoOnceForManyTenants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.Expand()
+	_, err = f.Expand(ExpandOptions{})
 	if err == nil {
 		t.Fatal("Expand succeeded with a typo")
 	}

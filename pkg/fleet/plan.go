@@ -41,8 +41,14 @@ const (
 
 // Change is the planned action on one release.
 type Change struct {
-	// Name and Namespace identify the release.
+	// Name and Namespace identify the release on its cluster.
 	Name, Namespace string
+	// Cluster names the cluster of the fleet file the release is on (""
+	// when the file lists no clusters).
+	Cluster string
+	// Needs are the IDs of the releases that must be deployed before this
+	// one starts (Release.Needs).
+	Needs []string
 	// Action is what the plan does.
 	Action Action
 	// Release is the desired release; nil for ActionPrune.
@@ -60,6 +66,9 @@ type Change struct {
 
 	replace bool // install over an uninstalled release
 }
+
+// ID identifies the change's release in the fleet, as Release.ID does.
+func (c *Change) ID() string { return releaseID(c.Cluster, c.Namespace, c.Name) }
 
 // ObjectChanges counts how a release's objects change.
 type ObjectChanges struct {

@@ -119,7 +119,7 @@ func TestPlanRecord(t *testing.T) {
 				t.Fatalf("plan: %v", got.Err)
 			}
 			tt.want.Name, tt.want.Namespace, tt.want.Release = rel.Name, ns, rel
-			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(Change{})); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(Change{}, Release{})); diff != "" {
 				t.Errorf("change (-want +got):\n%s", diff)
 			}
 		})

@@ -148,6 +148,10 @@ func ReadFile(path string) (map[string]any, error) {
 	return parseYAML(path, data)
 }
 
+// Parse parses the content of a values file (YAML) as ReadFile does; name
+// is the file's name in errors.
+func Parse(name string, data []byte) (map[string]any, error) { return parseYAML(name, data) }
+
 func parseYAML(path string, data []byte) (map[string]any, error) {
 	m := map[string]any{}
 	if err := yaml.Unmarshal(data, &m); err != nil {

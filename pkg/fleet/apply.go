@@ -86,7 +86,9 @@ type Result struct {
 	// Err is why the operation failed; nil when it succeeded or nothing
 	// had to be done.
 	Err error
-	// Skipped is set when the operation never started (interrupted).
+	// Skipped is set when the operation never started: the execution was
+	// interrupted (Err is nil), or a release it needs failed (Err says
+	// which).
 	Skipped bool
 	// Duration is how long the operation took.
 	Duration time.Duration
@@ -115,7 +117,7 @@ func (r *Report) Failed() []Result {
 func (r *Report) Err() error {
 	var errs []error
 	for _, x := range r.Failed() {
-		if x.Skipped {
+		if x.Skipped && x.Err == nil {
 			errs = append(errs, fmt.Errorf("release %s/%s: not %sed: interrupted before it started", x.Change.Namespace, x.Change.Name, x.Change.Action))
 			continue
 		}
@@ -130,7 +132,7 @@ func (r *Report) Err() error {
 // releases not started are skipped, and those in flight are recorded
 // failed (never left pending) by the release engine.
 func (r *Runner) Apply(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
-	return r.run(ctx, p, opts)
+	return single(r).run(ctx, p, opts)
 }
 
 // Destroy uninstalls every release the fleet owns (labelled FleetLabel),
@@ -141,65 +143,7 @@ func (r *Runner) Destroy(ctx context.Context, fleet string, plan PlanOptions, op
 	if err != nil {
 		return nil, err
 	}
-	return r.run(ctx, &Plan{Fleet: fleet, Changes: prunes}, opts), nil
-}
-
-func (r *Runner) run(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
-	start := time.Now()
-	if opts.Total != nil {
-		opts.Total(len(p.Changes))
-	}
-	rep := &Report{Results: make([]Result, len(p.Changes))}
-	limit := opts.Concurrency
-	if limit <= 0 {
-		limit = DefaultConcurrency
-	}
-	var cluster release.Cluster
-	if opts.Wait || opts.Atomic {
-		// Releases waiting for readiness share one watch per kind.
-		w := newSharedWaiter(r.cfg.Kube)
-		defer w.Close()
-		cluster = sharedWaitCluster{Client: r.cfg.Kube, waiter: w}
-	}
-	nctx, cancel := release.WithTimeout(ctx, opts.Timeout, false)
-	fresh := r.prepareNamespaces(nctx, p.Changes, limit, opts.Namespaces)
-	cancel()
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
-	for i := range p.Changes {
-		c := &p.Changes[i]
-		res := &rep.Results[i]
-		res.Change, res.Revision = c, c.Revision
-		if c.Err != nil {
-			res.Err = c.Err
-			r.emit(opts, Event{Change: c, Phase: PhaseFailed, Err: c.Err})
-			continue
-		}
-		if c.Action == ActionUnchanged {
-			continue
-		}
-		if ctx.Err() == nil {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-		}
-		if ctx.Err() != nil {
-			res.Skipped = true
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var once sync.Once
-			free := func() { once.Do(func() { <-sem }) }
-			defer free()
-			r.execute(ctx, cluster, c, res, opts, fresh, free)
-		}()
-	}
-	wg.Wait()
-	rep.Duration = time.Since(start)
-	return rep
+	return single(r).run(ctx, &Plan{Fleet: fleet, Changes: prunes}, opts), nil
 }
 
 func (r *Runner) emit(opts ApplyOptions, ev Event) {
@@ -325,7 +269,7 @@ func (r *Runner) do(ctx context.Context, cluster release.Cluster, c *Change, wai
 		})
 	}
 	return eng.Upgrade(ctx, rel.Name, ch, rel.Values, release.UpgradeOptions{
-		WaitOptions: wait, ResetValues: true, Atomic: opts.Atomic, Labels: rel.Labels,
+		WaitOptions: wait, ResetValues: true, Atomic: opts.Atomic, Labels: rel.Labels, HistoryMax: rel.HistoryMax,
 		TakeOver: opts.TakeOver, PostRenderOptions: post,
 	})
 }

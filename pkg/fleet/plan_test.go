@@ -130,9 +130,8 @@ func TestPlanRecord(t *testing.T) {
 // no lookups of its own.
 func planRunner() *Runner {
 	return &Runner{
-		cfg:       Config{Logger: slog.New(slog.DiscardHandler), FieldManager: release.DefaultFieldManager},
-		charts:    map[string]*loadedChart{},
-		renderers: map[*helmchart.Chart]*render.Renderer{},
+		cfg:    Config{Logger: slog.New(slog.DiscardHandler), FieldManager: release.DefaultFieldManager},
+		charts: &chartCache{charts: map[string]*loadedChart{}, renderers: map[*helmchart.Chart]*render.Renderer{}},
 	}
 }
 

@@ -95,8 +95,13 @@ type Config struct {
 // A Runner may be used by several goroutines at once. It caches the charts
 // it loads (by path) and their parsed templates for its lifetime.
 type Runner struct {
-	cfg Config
+	cfg    Config
+	charts *chartCache
+}
 
+// chartCache holds the charts a Runner loaded and their renderers; the
+// Runners of a fleet's clusters share one.
+type chartCache struct {
 	mu        sync.Mutex
 	charts    map[string]*loadedChart
 	renderers map[*helmchart.Chart]*render.Renderer
@@ -113,6 +118,17 @@ type loadedChart struct {
 
 // NewRunner returns a Runner.
 func NewRunner(cfg Config) (*Runner, error) {
+	return newRunner(cfg, &chartCache{charts: map[string]*loadedChart{}, renderers: map[*helmchart.Chart]*render.Renderer{}})
+}
+
+// Sibling returns a Runner on another cluster, configured by cfg, that
+// shares r's charts and their parsed templates: a fleet over several
+// clusters loads each chart once.
+func (r *Runner) Sibling(cfg Config) (*Runner, error) {
+	return newRunner(cfg, r.charts)
+}
+
+func newRunner(cfg Config, charts *chartCache) (*Runner, error) {
 	if cfg.Kube == nil {
 		return nil, errors.New("fleet runner: no kube client given")
 	}
@@ -125,7 +141,7 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if cfg.FieldManager == "" {
 		cfg.FieldManager = release.DefaultFieldManager
 	}
-	return &Runner{cfg: cfg, charts: map[string]*loadedChart{}, renderers: map[*helmchart.Chart]*render.Renderer{}}, nil
+	return &Runner{cfg: cfg, charts: charts}, nil
 }
 
 // chart loads the chart of rel once (per reference, version and
@@ -133,13 +149,14 @@ func NewRunner(cfg Config) (*Runner, error) {
 // the version rel asks for.
 func (r *Runner) chart(ctx context.Context, rel *Release) (*helmchart.Chart, error) {
 	key := rel.Chart + "\x00" + rel.Version + "\x00" + rel.Repo
-	r.mu.Lock()
-	lc, ok := r.charts[key]
+	cc := r.charts
+	cc.mu.Lock()
+	lc, ok := cc.charts[key]
 	if !ok {
 		lc = &loadedChart{}
-		r.charts[key] = lc
+		cc.charts[key] = lc
 	}
-	r.mu.Unlock()
+	cc.mu.Unlock()
 	lc.mu.Lock()
 	if !lc.done {
 		ref := r.cfg.Registry
@@ -170,16 +187,17 @@ func (r *Runner) chart(ctx context.Context, rel *Release) (*helmchart.Chart, err
 
 // renderer returns the one renderer of ch.
 func (r *Runner) renderer(ch *helmchart.Chart) (*render.Renderer, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if rd, ok := r.renderers[ch]; ok {
+	cc := r.charts
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if rd, ok := cc.renderers[ch]; ok {
 		return rd, nil
 	}
 	rd, err := render.New(ch)
 	if err != nil {
 		return nil, err
 	}
-	r.renderers[ch] = rd
+	cc.renderers[ch] = rd
 	return rd, nil
 }
 

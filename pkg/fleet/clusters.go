@@ -1,0 +1,183 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// ClusterRunner is one cluster of a Clusters.
+type ClusterRunner struct {
+	// Name is the cluster's name in the fleet file (Release.Cluster); ""
+	// for the one cluster of a file that lists none.
+	Name string
+	// Runner works on the cluster; nil when it could not be reached, with
+	// Err saying why.
+	Runner *Runner
+	// Err is why the cluster could not be reached: each of its releases
+	// fails with it, and the other clusters' releases go on.
+	Err error
+	// Concurrency bounds the releases worked on at once on this cluster;
+	// zero means the options' Concurrency.
+	Concurrency int
+}
+
+// ClusterError is why a release was not planned or not started: its
+// cluster could not be reached.
+type ClusterError struct {
+	// Cluster names the cluster.
+	Cluster string
+	// Err is what reaching it gave.
+	Err error
+}
+
+func (e *ClusterError) Error() string {
+	if e.Cluster == "" {
+		return fmt.Sprintf("the cluster is unreachable: %v", e.Err)
+	}
+	return fmt.Sprintf("cluster %s is unreachable: %v", e.Cluster, e.Err)
+}
+
+func (e *ClusterError) Unwrap() error { return e.Err }
+
+// Clusters plans and executes a fleet over several clusters, one Runner
+// each: every cluster has its own client, rate limits and concurrency, and
+// a cluster that cannot be reached fails only its own releases. Needs
+// order releases across clusters.
+type Clusters struct {
+	clusters []ClusterRunner
+}
+
+// NewClusters returns a Clusters over cs, in the order given (the order
+// plans and reports group releases in). Names must be unique.
+func NewClusters(cs []ClusterRunner) (*Clusters, error) {
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if seen[c.Name] {
+			return nil, fmt.Errorf("fleet: cluster %q is given twice", c.Name)
+		}
+		seen[c.Name] = true
+		if c.Runner == nil && c.Err == nil {
+			return nil, fmt.Errorf("fleet: cluster %q has no runner", c.Name)
+		}
+	}
+	return &Clusters{clusters: slices.Clone(cs)}, nil
+}
+
+// single is the Clusters of one Runner on the one cluster of a file that
+// lists none.
+func single(r *Runner) *Clusters {
+	return &Clusters{clusters: []ClusterRunner{{Runner: r}}}
+}
+
+// cluster returns the cluster named name, nil when there is none.
+func (m *Clusters) cluster(name string) *ClusterRunner {
+	for i := range m.clusters {
+		if m.clusters[i].Name == name {
+			return &m.clusters[i]
+		}
+	}
+	return nil
+}
+
+// Plan plans each cluster's releases with its Runner, all clusters at
+// once, and returns one plan: changes grouped by cluster, in the order of
+// the clusters, each cluster's in the order of rels, then its prunes. The
+// releases of a cluster that cannot be reached, or whose records cannot
+// be read, have Err set (a *ClusterError); the other clusters are planned
+// regardless. It fails only when ctx ends.
+func (m *Clusters) Plan(ctx context.Context, fleet string, rels []*Release, opts PlanOptions) (*Plan, error) {
+	byCluster := map[string][]*Release{}
+	for _, r := range rels {
+		if m.cluster(r.Cluster) == nil {
+			return nil, fmt.Errorf("%s: cluster %q is not one of the fleet's clusters", r.Source, r.Cluster)
+		}
+		byCluster[r.Cluster] = append(byCluster[r.Cluster], r)
+	}
+	plans := make([]*Plan, len(m.clusters))
+	var wg sync.WaitGroup
+	for i, c := range m.clusters {
+		wg.Go(func() {
+			plans[i] = m.planCluster(ctx, c, fleet, byCluster[c.Name], opts)
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("fleet %s: plan interrupted: %w", fleet, err)
+	}
+	p := &Plan{Fleet: fleet}
+	for _, cp := range plans {
+		p.Changes = append(p.Changes, cp.Changes...)
+	}
+	return p, nil
+}
+
+// planCluster plans rels, the releases placed on c.
+func (m *Clusters) planCluster(ctx context.Context, c ClusterRunner, fleet string, rels []*Release, opts PlanOptions) *Plan {
+	var p *Plan
+	err := c.Err
+	if err == nil {
+		p, err = c.Runner.Plan(ctx, fleet, rels, opts)
+		if err != nil && ctx.Err() == nil {
+			err = &ClusterError{Cluster: c.Name, Err: err}
+		}
+	} else {
+		err = &ClusterError{Cluster: c.Name, Err: err}
+	}
+	if err != nil {
+		p = &Plan{Fleet: fleet}
+		for _, r := range rels {
+			if opts.Selector == nil || opts.Selector.Matches(labels.Set(r.Labels)) {
+				p.Changes = append(p.Changes, Change{Name: r.Name, Namespace: r.Namespace, Release: r, Err: err})
+			}
+		}
+	}
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		ch.Cluster = c.Name
+		if ch.Release != nil {
+			ch.Needs = ch.Release.Needs
+		}
+	}
+	return p
+}
+
+// Apply executes a plan over the clusters, as Runner.Apply does on one:
+// each cluster works on at most its concurrency of releases at once, and
+// a release starts only once every release it needs that the plan
+// installs or upgrades is done. A release whose need failed is skipped,
+// and so are those that need it. Once a release fails because its cluster
+// cannot be dialled, the cluster's releases not yet started fail without
+// trying.
+func (m *Clusters) Apply(ctx context.Context, p *Plan, opts ApplyOptions) *Report {
+	return m.run(ctx, p, opts)
+}
+
+// Destroy uninstalls every release the fleet owns on each cluster, as
+// Runner.Destroy does on one; a cluster that cannot be reached, or whose
+// releases cannot be listed, is reported in the error, and the others
+// are destroyed regardless.
+func (m *Clusters) Destroy(ctx context.Context, fleet string, plan PlanOptions, opts ApplyOptions) (*Report, error) {
+	p := &Plan{Fleet: fleet}
+	var errs []error
+	for _, c := range m.clusters {
+		err := c.Err
+		if err == nil {
+			var prunes []Change
+			prunes, err = c.Runner.owned(ctx, fleet, plan.Selector, nil)
+			for _, ch := range prunes {
+				ch.Cluster = c.Name
+				p.Changes = append(p.Changes, ch)
+			}
+		}
+		if err != nil {
+			errs = append(errs, &ClusterError{Cluster: c.Name, Err: err})
+		}
+	}
+	rep := m.run(ctx, p, opts)
+	return rep, errors.Join(errs...)
+}

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/bargehq/barge/pkg/chart/render"
+	"github.com/bargehq/barge/pkg/diff"
 	"github.com/bargehq/barge/pkg/release"
 	"github.com/bargehq/barge/pkg/release/storage"
 )
@@ -58,6 +59,9 @@ type Change struct {
 	Reasons []string
 	// Objects summarises how the release's objects change.
 	Objects ObjectChanges
+	// Diff is, with PlanOptions.Diff, how the objects change field by
+	// field (see planDiff); nil otherwise.
+	Diff *diff.ChangeSet
 	// Revision is the release's last revision (0 when it has none).
 	Revision int
 	// Err is why the release could not be planned; such a release is
@@ -121,6 +125,11 @@ type PlanOptions struct {
 	// Concurrency bounds the releases planned at once; zero means
 	// DefaultConcurrency.
 	Concurrency int
+	// Diff sets Change.Diff on the upgrades and installs.
+	Diff bool
+	// ShowSecrets shows the values of Secrets in Change.Diff; they are
+	// masked by default, as in release.DiffOptions.
+	ShowSecrets bool
 }
 
 // Plan compares each desired release with its records and decides its
@@ -182,7 +191,7 @@ func (r *Runner) Plan(ctx context.Context, fleet string, rels []*Release, opts P
 	}
 	forEach(ctx, len(rest), opts.Concurrency, func(j int) {
 		i := restIdx[j]
-		p.Changes[i] = r.planOne(ctx, sel[i], idx, lk, opts.Objects, outcomes[i] == quickDiffers)
+		p.Changes[i] = r.planOne(ctx, sel[i], idx, lk, opts.Objects, outcomes[i] == quickDiffers, opts.diffOptions())
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fleet %s: plan interrupted: %w", fleet, err)
@@ -319,8 +328,8 @@ func (r *Runner) planQuick(ctx context.Context, rel *Release, idx *recordIndex, 
 
 // planOne plans one release in full, from its record. differs says that
 // planQuick found the release changed: it is not rendered once more to
-// find out.
-func (r *Runner) planOne(ctx context.Context, rel *Release, idx *recordIndex, lk render.Lookuper, objects, differs bool) Change {
+// find out. dopts, when not nil, asks for Change.Diff.
+func (r *Runner) planOne(ctx context.Context, rel *Release, idx *recordIndex, lk render.Lookuper, objects, differs bool, dopts *release.DiffOptions) Change {
 	ch, err := r.chart(ctx, rel)
 	if err != nil {
 		return Change{Name: rel.Name, Namespace: rel.Namespace, Release: rel, Err: err}
@@ -330,7 +339,7 @@ func (r *Runner) planOne(ctx context.Context, rel *Release, idx *recordIndex, lk
 		return Change{Name: rel.Name, Namespace: rel.Namespace, Release: rel, Err: err}
 	}
 	last, err := r.last(ctx, idx, rel)
-	return r.planRecord(ctx, planInput{rel: rel, chart: ch, engine: eng, last: last, lastErr: err}, lk, objects, differs)
+	return r.planRecord(ctx, planInput{rel: rel, chart: ch, engine: eng, last: last, lastErr: err, diff: dopts}, lk, objects, differs)
 }
 
 // planInput is what planning one release in full starts from: the desired
@@ -342,6 +351,7 @@ type planInput struct {
 	engine  *release.Engine
 	last    *release.Release
 	lastErr error
+	diff    *release.DiffOptions // asks for Change.Diff when not nil
 }
 
 // planRecord plans in.rel from its last record, deciding what to do as
@@ -367,12 +377,15 @@ func (r *Runner) planRecord(ctx context.Context, in planInput, lk render.Lookupe
 	c.Revision = next.Revision()
 	if next.Operation == release.OpInstall {
 		c.Action, c.replace = ActionInstall, next.Replace
-		if objects {
+		if objects || in.diff != nil {
 			p, err := eng.PlanInstall(ctx, rel.Name, ch, rel.Values, release.InstallOptions{DryRun: release.DryRunClient, Labels: rel.Labels, PostRenderOptions: post})
 			if err != nil {
 				return fail(fmt.Errorf("%s: %w", rel.Source, err))
 			}
 			c.Objects = compareManifests("", p.Release.Manifest)
+			if err := in.planDiff(&c, nil, p.Release); err != nil {
+				return fail(fmt.Errorf("%s: %w", rel.Source, err))
+			}
 		}
 		return c
 	}
@@ -401,6 +414,9 @@ func (r *Runner) planRecord(ctx context.Context, in planInput, lk render.Lookupe
 		c.Reasons = differences(next, p.Current, p.Release)
 		if objects {
 			c.Objects = compareManifests(p.Current.Manifest, p.Release.Manifest)
+		}
+		if err := in.planDiff(&c, p.Current, p.Release); err != nil {
+			return fail(fmt.Errorf("%s: %w", rel.Source, err))
 		}
 	}
 	c.Action = ActionUpgrade

@@ -128,9 +128,8 @@ func (e *Engine) DiffRelease(ctx context.Context, name string, opts DiffOptions)
 }
 
 // DiffRevisions compares the stored manifests of two revisions of release
-// name, from and to, as rendered (no server defaults): objects only in to
-// are creations, objects only in from deletions. Zero for to means the
-// last revision. It reads the store only.
+// name, from and to, as DiffManifests does. Zero for to means the last
+// revision. It reads the store only.
 func (e *Engine) DiffRevisions(ctx context.Context, name string, from, to int, opts DiffOptions) (*diff.ChangeSet, error) {
 	a, err := e.store.Get(ctx, name, from)
 	if err != nil {
@@ -145,16 +144,29 @@ func (e *Engine) DiffRevisions(ctx context.Context, name string, from, to int, o
 	if err != nil {
 		return nil, err
 	}
-	ao, err := desiredObjects(a)
+	return DiffManifests(a, b, opts)
+}
+
+// DiffManifests compares the manifests of two revisions of a release, from
+// and to, as rendered (no server defaults, no cluster read): objects only
+// in to are creations, objects only in from deletions, or kept when their
+// resource policy keeps them. A nil from is a release with no objects, so
+// that every object of to is a creation, as for an install. Secrets are
+// masked unless opts.ShowSecrets; opts.SuppressLines applies, the other
+// options do not.
+func DiffManifests(from, to *Release, opts DiffOptions) (*diff.ChangeSet, error) {
+	var ao []*unstructured.Unstructured
+	if from != nil {
+		var err error
+		if ao, err = desiredObjects(from); err != nil {
+			return nil, err
+		}
+	}
+	bo, err := desiredObjects(to)
 	if err != nil {
 		return nil, err
 	}
-	bo, err := desiredObjects(b)
-	if err != nil {
-		return nil, err
-	}
-	dopts := e.diffOptions(opts)
-	dopts.Owners = nil
+	dopts := diff.Options{ShowSecrets: opts.ShowSecrets, SuppressLines: opts.SuppressLines}
 	cs := &diff.ChangeSet{}
 	inA := map[string]*unstructured.Unstructured{}
 	for _, o := range ao {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,7 @@ const fleetLeaseDuration = 2 * time.Minute
 // fleetFlags are the flags the fleet commands share.
 type fleetFlags struct {
 	file         string
+	environment  string
 	selector     string
 	concurrency  int
 	cpuProfile   string
@@ -57,8 +59,9 @@ type fleetFlags struct {
 // Bind registers the shared fleet flags on fs.
 func (f *fleetFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.file, "file", "f", "", "the fleet file (required)")
+	fs.StringVarP(&f.environment, "environment", "e", "", "the environment of the fleet file whose values templates see (default \"default\")")
 	fs.StringVarP(&f.selector, "selector", "l", "", "act only on the releases whose labels match this selector (e.g. tier=gold,barge.dev/tenant in (acme,globex))")
-	fs.IntVar(&f.concurrency, "concurrency", fleet.DefaultConcurrency, "how many releases to work on at once")
+	fs.IntVar(&f.concurrency, "concurrency", fleet.DefaultConcurrency, "how many releases to work on at once, on each cluster")
 	fs.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the command to this file")
 	_ = fs.MarkHidden("cpu-profile")
 	fs.BoolVar(&f.requestStats, "request-stats", false, "print how many API requests of each method the command made")
@@ -67,28 +70,36 @@ func (f *fleetFlags) Bind(fs *pflag.FlagSet) {
 	bindTLSFiles(fs, &f.registry.CertFile, &f.registry.KeyFile, &f.registry.CAFile)
 }
 
-// fleetSession is a loaded fleet file and a runner on the cluster.
+// fleetSession is a loaded fleet file and a runner on each of its clusters.
 type fleetSession struct {
 	file     *fleet.File
 	releases []*fleet.Release
 	selector labels.Selector
-	runner   *fleet.Runner
+	clusters *fleet.Clusters
+	// multi is set when the file lists clusters: outputs name them.
+	multi    bool
 	requests *requestCounter // nil without --request-stats
 }
 
-// requestCounter counts the API requests a command makes, by HTTP method.
-// Its RoundTrip is called from many goroutines at once.
+// requestCounter counts the API requests a command makes, by HTTP method,
+// over all its clusters.
 type requestCounter struct {
-	rt     http.RoundTripper
 	mu     sync.Mutex
 	counts map[string]int
 }
 
-func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
-	c.mu.Lock()
-	c.counts[req.Method]++
-	c.mu.Unlock()
-	return c.rt.RoundTrip(req)
+// countingTransport counts the requests of one cluster's client in a
+// requestCounter. Its RoundTrip is called from many goroutines at once.
+type countingTransport struct {
+	rt http.RoundTripper
+	c  *requestCounter
+}
+
+func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.c.mu.Lock()
+	t.c.counts[req.Method]++
+	t.c.mu.Unlock()
+	return t.rt.RoundTrip(req)
 }
 
 // print writes the counts, and their average over n releases, to w.
@@ -105,8 +116,11 @@ func (c *requestCounter) print(w io.Writer, n int) {
 	fmt.Fprintf(w, "API requests: %s\n", strings.Join(parts, ", "))
 }
 
-// open reads the fleet file and connects to the cluster. wait is how the
-// command's releases will wait, which sets how long their locks last.
+// open reads the fleet file and connects to its clusters, all at once. wait
+// is how the command's releases will wait, which sets how long their locks
+// last. When the file lists no clusters, failing to reach the command's
+// cluster is the command's error; when it lists some, a cluster that
+// cannot be reached fails only its own releases.
 func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOptions) (*fleetSession, error) {
 	if f.file == "" {
 		return nil, errors.New("-f/--file: give the fleet file, e.g. barge apply -f fleet.yaml")
@@ -115,7 +129,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 	if err != nil {
 		return nil, err
 	}
-	rels, err := file.Expand(fleet.ExpandOptions{})
+	rels, err := file.Expand(fleet.ExpandOptions{Environment: f.environment})
 	if err != nil {
 		return nil, fmt.Errorf("fleet file %s: %w", f.file, err)
 	}
@@ -125,47 +139,99 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 			return nil, fmt.Errorf("-l/--selector %q: %w", f.selector, err)
 		}
 	}
+	if f.requestStats {
+		s.requests = &requestCounter{counts: map[string]int{}}
+	}
+	specs := file.ClusterSpecs()
+	s.multi = len(specs) > 0
+	if !s.multi {
+		specs = []fleet.ClusterSpec{{}}
+	}
+	configs := make([]fleet.Config, len(specs))
+	errs := make([]error, len(specs))
+	var wg sync.WaitGroup
+	for i, spec := range specs {
+		wg.Go(func() { configs[i], errs[i] = f.connect(ctx, cfg, spec, wait, s.requests) })
+	}
+	wg.Wait()
+	if !s.multi && errs[0] != nil {
+		return nil, errs[0]
+	}
+	runners := make([]fleet.ClusterRunner, len(specs))
+	var first *fleet.Runner
+	for i, spec := range specs {
+		runners[i] = fleet.ClusterRunner{Name: spec.Name, Concurrency: spec.Concurrency, Err: errs[i]}
+		if errs[i] != nil {
+			continue
+		}
+		var r *fleet.Runner
+		if first == nil {
+			r, err = fleet.NewRunner(configs[i])
+			first = r
+		} else {
+			r, err = first.Sibling(configs[i])
+		}
+		if err != nil {
+			return nil, err
+		}
+		runners[i].Runner = r
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	s.clusters, err = fleet.NewClusters(runners)
+	return s, err
+}
+
+// connect connects to the cluster spec names (the command's own when it
+// names none) and returns the configuration of a runner on it. A cluster
+// the fleet file names by kubeconfig or context takes nothing of the
+// command's flags that point at a server (--kube-apiserver, --kube-token,
+// --kube-ca-file and their like): those are the command's one cluster's.
+func (f *fleetFlags) connect(ctx context.Context, cfg *Config, spec fleet.ClusterSpec, wait release.WaitOptions, requests *requestCounter) (fleet.Config, error) {
 	kc := cfg.Kube
-	if kc.QPS == 0 {
-		kc.QPS = fleetQPS
+	if spec.Kubeconfig != "" || spec.Context != "" {
+		kc.Context = spec.Context
+		if spec.Kubeconfig != "" {
+			kc.Kubeconfig = spec.Kubeconfig
+		}
+		kc.APIServer, kc.Token, kc.CAFile, kc.Insecure, kc.TLSServerName = "", "", "", false, ""
 	}
-	if kc.Burst == 0 {
-		kc.Burst = fleetBurst
-	}
+	kc.QPS = cmp.Or(spec.QPS, kc.QPS, fleetQPS)
+	kc.Burst = cmp.Or(spec.Burst, kc.Burst, fleetBurst)
 	rc, err := kc.RESTConfig()
 	if err != nil {
-		return nil, err
+		return fleet.Config{}, err
 	}
 	session, err := cluster.Connect(ctx, rc, cluster.Options{})
 	if err != nil {
-		return nil, err
+		return fleet.Config{}, err
 	}
-	if f.requestStats {
-		s.requests = &requestCounter{counts: map[string]int{}}
-		rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-			s.requests.rt = rt
-			return s.requests
-		})
+	if requests != nil {
+		rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt: rt, c: requests} })
 	}
 	logger := cfg.Logger()
+	if spec.Name != "" {
+		logger = logger.With("cluster", spec.Name)
+	}
 	store, err := storage.NewSecrets(rc, "", storage.Options{Logger: logger, LeaseDuration: fleetLease(wait)})
 	if err != nil {
-		return nil, err
+		return fleet.Config{}, err
 	}
 	kcl, err := kube.NewForRESTConfig(rc, kube.WithNamespace(cfg.Namespace()), kube.WithLogger(logger))
 	if err != nil {
-		return nil, err
+		return fleet.Config{}, err
 	}
 	caps, err := session.Capabilities(ctx)
 	if err != nil {
-		return nil, err
+		return fleet.Config{}, err
 	}
 	schema, err := kubeschema.Embedded()
 	if err != nil {
-		return nil, err
+		return fleet.Config{}, err
 	}
 	objects := cluster.NewObjects(kcl)
-	s.runner, err = fleet.NewRunner(fleet.Config{
+	return fleet.Config{
 		Kube: kcl, Store: store, Capabilities: caps, Lookup: objects, Objects: objects, Schema: schema,
 		FieldManager: defaultFieldManager, Logger: logger, Charts: cfg.resolver(), Registry: f.registry,
 		PostRenderer: func(command string, args []string) (release.PostRenderer, error) {
@@ -175,8 +241,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 			}
 			return p.renderer(), nil
 		},
-	})
-	return s, err
+	}, nil
 }
 
 // profile starts a CPU profile when asked; the returned function stops it.
@@ -261,7 +326,7 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	plan, err := s.runner.Plan(pctx, s.file.Metadata.Name, s.releases, fleet.PlanOptions{
+	plan, err := s.clusters.Plan(pctx, s.file.Metadata.Name, s.releases, fleet.PlanOptions{
 		Selector: s.selector, Prune: o.prune, Concurrency: o.fleet.concurrency, Objects: o.dryRun,
 	})
 	if err != nil {
@@ -276,7 +341,7 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 		plan.Count(fleet.ActionInstall), plan.Count(fleet.ActionUpgrade), plan.Count(fleet.ActionUnchanged), plan.Count(fleet.ActionPrune))
 	disp := newFleetProgress(cfg.ErrOut, work)
 	disp.run()
-	rep := s.runner.Apply(ctx, plan, fleet.ApplyOptions{
+	rep := s.clusters.Apply(ctx, plan, fleet.ApplyOptions{
 		WaitOptions: *o.wait.opts, Atomic: o.atomic, TakeOver: o.takeOver, Concurrency: o.fleet.concurrency, Events: disp.event,
 		Namespaces: disp.preparing,
 	})

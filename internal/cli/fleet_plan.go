@@ -58,7 +58,7 @@ func (o *fleetPlanOptions) run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	plan, err := s.runner.Plan(ctx, s.file.Metadata.Name, s.releases, fleet.PlanOptions{
+	plan, err := s.clusters.Plan(ctx, s.file.Metadata.Name, s.releases, fleet.PlanOptions{
 		Selector: s.selector, Prune: o.prune, Concurrency: o.fleet.concurrency, Objects: true,
 	})
 	if err != nil {

@@ -346,7 +346,7 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 		Namespaces: disp.preparing,
 	})
 	disp.finish()
-	printReport(cfg.Out, rep, time.Since(start))
+	printReport(cfg.Out, rep, time.Since(start), s.multi)
 	s.requests.print(cfg.ErrOut, len(rep.Results))
 	return reportError(ctx, rep)
 }
@@ -365,7 +365,8 @@ func fleetLease(wait release.WaitOptions) time.Duration {
 }
 
 // reportError is nil when every release succeeded, else an exit error
-// naming each failure.
+// naming each failure. The releases that failed because their cluster
+// could not be reached are named once per cluster.
 func reportError(ctx context.Context, rep *fleet.Report) error {
 	failed := rep.Failed()
 	if len(failed) == 0 {
@@ -377,17 +378,33 @@ func reportError(ctx context.Context, rep *fleet.Report) error {
 		b.WriteString(" (interrupted: releases in flight were recorded failed, those not started were skipped)")
 	}
 	b.WriteString(":")
+	down := map[string]int{}
+	var order []string
+	causes := map[string]error{}
 	for _, x := range failed {
-		if x.Skipped {
-			fmt.Fprintf(&b, "\n  %s/%s: skipped (interrupted before it started)", x.Change.Namespace, x.Change.Name)
+		var ce *fleet.ClusterError
+		if errors.As(x.Err, &ce) {
+			if down[ce.Cluster] == 0 {
+				order = append(order, ce.Cluster)
+				causes[ce.Cluster] = ce
+			}
+			down[ce.Cluster]++
+			continue
+		}
+		if x.Skipped && x.Err == nil {
+			fmt.Fprintf(&b, "\n  %s: skipped (interrupted before it started)", x.Change.ID())
 			continue
 		}
 		fmt.Fprintf(&b, "\n  %v", x.Err)
 	}
+	for _, c := range order {
+		fmt.Fprintf(&b, "\n  %v (%d releases not applied)", causes[c], down[c])
+	}
 	return &ExitError{Code: 1, Err: errors.New(b.String())}
 }
 
-// planErrors is an exit error naming the releases that could not be planned.
+// planErrors is an exit error naming the releases that could not be
+// planned; those of a cluster that could not be reached are named once.
 func planErrors(p *fleet.Plan) error {
 	errs := p.Errors()
 	if len(errs) == 0 {
@@ -395,30 +412,71 @@ func planErrors(p *fleet.Plan) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d releases could not be planned:", len(errs))
+	down := map[string]int{}
+	var order []string
+	causes := map[string]error{}
 	for _, c := range errs {
+		var ce *fleet.ClusterError
+		if errors.As(c.Err, &ce) {
+			if down[ce.Cluster] == 0 {
+				order = append(order, ce.Cluster)
+				causes[ce.Cluster] = ce
+			}
+			down[ce.Cluster]++
+			continue
+		}
 		fmt.Fprintf(&b, "\n  %v", c.Err)
+	}
+	for _, c := range order {
+		fmt.Fprintf(&b, "\n  %v (%d releases)", causes[c], down[c])
 	}
 	return &ExitError{Code: 1, Err: errors.New(b.String())}
 }
 
+// resultCounts counts results as the summary names them: ok, unchanged,
+// FAILED, skipped.
+type resultCounts map[string]int
+
+func (c resultCounts) String() string {
+	return fmt.Sprintf("%d ok, %d unchanged, %d failed, %d skipped", c["ok"], c["unchanged"], c["FAILED"], c["skipped"])
+}
+
+// resultOf names the result of x in the summary.
+func resultOf(x fleet.Result) string {
+	switch {
+	case x.Change.Action == fleet.ActionUnchanged && x.Err == nil:
+		return "unchanged"
+	case x.Skipped:
+		return "skipped"
+	case x.Err != nil:
+		return "FAILED"
+	}
+	return "ok"
+}
+
 // printReport prints the table of results and a summary line; total is the
 // command's time, planning included (rep.Duration is the execution's).
-func printReport(w io.Writer, rep *fleet.Report, total time.Duration) {
+// With multi (the file lists clusters), rows name their cluster, and a
+// line per cluster counts its results.
+func printReport(w io.Writer, rep *fleet.Report, total time.Duration, multi bool) {
 	t := &table{sep: "  "}
-	t.row("NAMESPACE", "RELEASE", "ACTION", "RESULT", "REVISION", "TIME")
-	counts := map[string]int{}
+	head := []any{"NAMESPACE", "RELEASE", "ACTION", "RESULT", "REVISION", "TIME"}
+	if multi {
+		head = append([]any{"CLUSTER"}, head...)
+	}
+	t.row(head...)
+	counts := resultCounts{}
+	perCluster := map[string]resultCounts{}
+	var clusters []string
 	for _, x := range rep.Results {
 		c := x.Change
-		result := "ok"
-		switch {
-		case c.Action == fleet.ActionUnchanged && x.Err == nil:
-			result = "unchanged"
-		case x.Skipped:
-			result = "skipped"
-		case x.Err != nil:
-			result = "FAILED"
-		}
+		result := resultOf(x)
 		counts[result]++
+		if perCluster[c.Cluster] == nil {
+			perCluster[c.Cluster] = resultCounts{}
+			clusters = append(clusters, c.Cluster)
+		}
+		perCluster[c.Cluster][result]++
 		rev := "-"
 		if x.Revision > 0 && c.Action != fleet.ActionPrune {
 			rev = fmt.Sprint(x.Revision)
@@ -431,9 +489,23 @@ func printReport(w io.Writer, rep *fleet.Report, total time.Duration) {
 		if action == "" {
 			action = "-" // not planned
 		}
-		t.row(c.Namespace, c.Name, action, result, rev, d)
+		row := []any{c.Namespace, c.Name, action, result, rev, d}
+		if multi {
+			row = append([]any{c.Cluster}, row...)
+		}
+		t.row(row...)
 	}
 	fmt.Fprint(w, t.String())
-	fmt.Fprintf(w, "\n%d releases in %s (%s of it applying): %d ok, %d unchanged, %d failed, %d skipped\n", len(rep.Results),
-		total.Round(10*time.Millisecond), rep.Duration.Round(10*time.Millisecond), counts["ok"], counts["unchanged"], counts["FAILED"], counts["skipped"])
+	fmt.Fprintln(w)
+	if multi {
+		for _, c := range clusters {
+			n := 0
+			for _, v := range perCluster[c] {
+				n += v
+			}
+			fmt.Fprintf(w, "cluster %s: %d releases: %s\n", c, n, perCluster[c])
+		}
+	}
+	fmt.Fprintf(w, "%d releases in %s (%s of it applying): %s\n", len(rep.Results),
+		total.Round(10*time.Millisecond), rep.Duration.Round(10*time.Millisecond), counts)
 }

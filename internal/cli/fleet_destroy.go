@@ -52,13 +52,17 @@ func (o *fleetDestroyOptions) run(ctx context.Context, cfg *Config) error {
 	rep, err := s.clusters.Destroy(ctx, s.file.Metadata.Name, fleet.PlanOptions{Selector: s.selector},
 		fleet.ApplyOptions{WaitOptions: o.wait, TakeOver: o.takeOver, Concurrency: o.fleet.concurrency, Events: disp.event, Total: disp.setTotal})
 	disp.finish()
-	if err != nil {
-		return err
-	}
-	if len(rep.Results) == 0 {
+	if len(rep.Results) == 0 && err == nil {
 		fmt.Fprintf(cfg.Out, "fleet %s owns no release: nothing to destroy\n", s.file.Metadata.Name)
 		return nil
 	}
-	printReport(cfg.Out, rep, time.Since(start))
+	if len(rep.Results) > 0 {
+		printReport(cfg.Out, rep, time.Since(start), s.multi)
+	}
+	if err != nil {
+		// A cluster whose releases could not be listed: the others were
+		// destroyed regardless.
+		return &ExitError{Code: 1, Err: fmt.Errorf("fleet %s: %w", s.file.Metadata.Name, err)}
+	}
 	return reportError(ctx, rep)
 }

@@ -40,7 +40,14 @@ type fleetProgress struct {
 	done       int
 	failed     int
 	drawn      int
+	// clusters counts, by cluster, the releases done and failed, for a
+	// fleet over several clusters.
+	clusters map[string]*clusterCount
+	order    []string // the clusters, as first seen
 }
+
+// clusterCount counts the releases of one cluster done, and of them failed.
+type clusterCount struct{ done, failed int }
 
 type fleetLine struct {
 	phase          fleet.Phase
@@ -136,7 +143,7 @@ func (p *fleetProgress) preparing(n int) {
 func (p *fleetProgress) event(ev fleet.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	key := ev.Change.Namespace + "/" + ev.Change.Name
+	key := ev.Change.ID()
 	switch ev.Phase {
 	case fleet.PhaseStarted:
 		p.started++
@@ -148,8 +155,11 @@ func (p *fleetProgress) event(ev fleet.Event) {
 	case fleet.PhaseDone, fleet.PhaseFailed:
 		delete(p.inFlight, key)
 		p.done++
+		cc := p.cluster(ev.Change.Cluster)
+		cc.done++
 		if ev.Phase == fleet.PhaseFailed {
 			p.failed++
+			cc.failed++
 		}
 		if !p.tty {
 			status := "ok"
@@ -164,6 +174,37 @@ func (p *fleetProgress) event(ev fleet.Event) {
 			fmt.Fprintf(p.w, "%s %s: FAILED: %v\n", verb(ev.Change.Action), key, ev.Err)
 		}
 	}
+}
+
+// cluster returns the counts of cluster name.
+func (p *fleetProgress) cluster(name string) *clusterCount {
+	if p.clusters == nil {
+		p.clusters = map[string]*clusterCount{}
+	}
+	c, ok := p.clusters[name]
+	if !ok {
+		c = &clusterCount{}
+		p.clusters[name] = c
+		p.order = append(p.order, name)
+	}
+	return c
+}
+
+// clusterLine counts the releases done per cluster, for a fleet over
+// several clusters: "east 40 done, west 38 done (12 failed)"; "" for one.
+func (p *fleetProgress) clusterLine() string {
+	if len(p.order) < 2 {
+		return ""
+	}
+	parts := make([]string, len(p.order))
+	for i, name := range p.order {
+		c := p.clusters[name]
+		parts[i] = fmt.Sprintf("%s %d done", name, c.done)
+		if c.failed > 0 {
+			parts[i] += fmt.Sprintf(" (%d failed)", c.failed)
+		}
+	}
+	return "  " + strings.Join(parts, ", ")
 }
 
 // setTotal says how many releases there are, when that was not known in
@@ -227,6 +268,9 @@ func (p *fleetProgress) draw() {
 	lines := []string{fmt.Sprintf("[%s%s] %d/%d releases, %s [%s]",
 		strings.Repeat("=", filled), strings.Repeat(" ", barWidth-filled), p.done, total, state,
 		time.Since(p.start).Round(time.Second))}
+	if cl := p.clusterLine(); cl != "" {
+		lines = append(lines, cl)
+	}
 	keys := make([]string, 0, len(p.inFlight))
 	for k := range p.inFlight {
 		keys = append(keys, k)

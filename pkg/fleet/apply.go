@@ -118,7 +118,7 @@ func (r *Report) Err() error {
 	var errs []error
 	for _, x := range r.Failed() {
 		if x.Skipped && x.Err == nil {
-			errs = append(errs, fmt.Errorf("release %s/%s: not %sed: interrupted before it started", x.Change.Namespace, x.Change.Name, x.Change.Action))
+			errs = append(errs, fmt.Errorf("release %s: not started: interrupted before it started", x.Change.ID()))
 			continue
 		}
 		errs = append(errs, x.Err)

@@ -27,7 +27,7 @@ type ClusterRunner struct {
 }
 
 // ClusterError is why a release was not planned or not started: its
-// cluster could not be reached.
+// cluster could not be reached, or its records could not be read.
 type ClusterError struct {
 	// Cluster names the cluster.
 	Cluster string
@@ -37,9 +37,9 @@ type ClusterError struct {
 
 func (e *ClusterError) Error() string {
 	if e.Cluster == "" {
-		return fmt.Sprintf("the cluster is unreachable: %v", e.Err)
+		return e.Err.Error()
 	}
-	return fmt.Sprintf("cluster %s is unreachable: %v", e.Cluster, e.Err)
+	return fmt.Sprintf("cluster %s: %v", e.Cluster, e.Err)
 }
 
 func (e *ClusterError) Unwrap() error { return e.Err }
@@ -50,6 +50,9 @@ func (e *ClusterError) Unwrap() error { return e.Err }
 // order releases across clusters.
 type Clusters struct {
 	clusters []ClusterRunner
+	// do, when set, runs each release instead of its cluster's Runner
+	// (schedule.do).
+	do func(ctx context.Context, l *lane, c *Change, res *Result, opts ApplyOptions, free func())
 }
 
 // NewClusters returns a Clusters over cs, in the order given (the order

@@ -30,6 +30,9 @@ type schedule struct {
 	inFlight   int
 
 	events chan slotEvent
+	// do runs one release: Runner.execute on the lane's cluster, or a
+	// test's stand-in.
+	do func(ctx context.Context, l *lane, c *Change, res *Result, opts ApplyOptions, free func())
 }
 
 // lane is one cluster's share of an execution: its queue of releases
@@ -46,11 +49,13 @@ type lane struct {
 	fresh   *freshNamespaces
 }
 
-// slotEvent is a release's message to the loop: it gave its slot back
-// (done false), or it is done.
+// slotEvent is a release's message to the loop: it gives its slot back
+// (frees: it waits for readiness, or it is done), it is done, or both.
+// A release done and holding its slot sends both at once, so that the
+// loop learns how it ended before it starts the next.
 type slotEvent struct {
-	i    int
-	done bool
+	i           int
+	done, frees bool
 }
 
 // run executes p over the clusters, needs first.
@@ -73,7 +78,12 @@ func (m *Clusters) newSchedule(p *Plan, rep *Report, opts ApplyOptions) *schedul
 	s := &schedule{
 		p: p, rep: rep, opts: opts,
 		laneOf: make([]*lane, n), pending: make([]int, n), dependents: make([][]int, n), finished: make([]bool, n),
-		events: make(chan slotEvent),
+		events: make(chan slotEvent), do: m.do,
+	}
+	if s.do == nil {
+		s.do = func(ctx context.Context, l *lane, c *Change, res *Result, opts ApplyOptions, free func()) {
+			l.c.Runner.execute(ctx, l.cluster, c, res, opts, l.fresh, free)
+		}
 	}
 	byName := map[string]*lane{}
 	for i := range m.clusters {
@@ -182,14 +192,16 @@ func (s *schedule) loop(ctx context.Context) {
 		}
 		ev := <-s.events
 		l := s.laneOf[ev.i]
-		if !ev.done {
+		if ev.frees {
 			l.running--
+		}
+		if !ev.done {
 			continue
 		}
 		s.inFlight--
 		res := &s.rep.Results[ev.i]
 		if res.Err != nil && l.down == nil && dialError(res.Err) {
-			l.down = &ClusterError{Cluster: l.c.Name, Err: dialCause(res.Err)}
+			l.down = &ClusterError{Cluster: l.c.Name, Err: fmt.Errorf("unreachable: %w", dialCause(res.Err))}
 		}
 		s.finish(ev.i, res.Err == nil)
 	}
@@ -216,7 +228,7 @@ func (s *schedule) ready(i int) {
 	case l == nil:
 		res.Err = fmt.Errorf("release %s: cluster %q is not one of the fleet's clusters", c.ID(), c.Cluster)
 	case l.down != nil:
-		res.Err = fmt.Errorf("release %s: not %sed: %w", c.ID(), c.Action, l.down)
+		res.Err = fmt.Errorf("release %s: not started: %w", c.ID(), l.down)
 	default:
 		l.queue = append(l.queue, i)
 		return
@@ -245,12 +257,23 @@ func (s *schedule) startAll(ctx context.Context) {
 // execute runs change i on its lane's cluster, telling the loop when it
 // gives its slot back and when it is done.
 func (s *schedule) execute(ctx context.Context, l *lane, i int) {
-	var once sync.Once
-	free := func() { once.Do(func() { s.events <- slotEvent{i: i} }) }
+	var mu sync.Mutex
+	freed := false
+	take := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		first := !freed
+		freed = true
+		return first
+	}
+	free := func() {
+		if take() {
+			s.events <- slotEvent{i: i, frees: true}
+		}
+	}
 	c := &s.p.Changes[i]
-	l.c.Runner.execute(ctx, l.cluster, c, &s.rep.Results[i], releaseOptions(s.opts, c.Release), l.fresh, free)
-	free()
-	s.events <- slotEvent{i: i, done: true}
+	s.do(ctx, l, c, &s.rep.Results[i], releaseOptions(s.opts, c.Release), free)
+	s.events <- slotEvent{i: i, done: true, frees: take()}
 }
 
 // finish records that change i is done (ok when it succeeded or had
@@ -266,7 +289,7 @@ func (s *schedule) finish(i int, ok bool) {
 			c := &s.p.Changes[d]
 			res := &s.rep.Results[d]
 			res.Skipped = true
-			res.Err = fmt.Errorf("release %s: not %sed: it needs %s, which failed", c.ID(), c.Action, s.p.Changes[i].ID())
+			res.Err = fmt.Errorf("release %s: not started: it needs %s, which failed", c.ID(), s.p.Changes[i].ID())
 			s.emit(Event{Change: c, Phase: PhaseFailed, Err: res.Err})
 			s.finish(d, false)
 			continue

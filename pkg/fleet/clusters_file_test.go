@@ -274,7 +274,7 @@ defaults:
 releases:
   - {name: db, namespace: shared, chart: ./charts/db}
 `,
-		"common/prod.yaml":            "size: large\n",
+		"common/prod.yaml":             "size: large\n",
 		"common/charts/app/Chart.yaml": "name: app\n",
 		"common/charts/db/Chart.yaml":  "name: db\n",
 		"fleet/fleet.yaml": `apiVersion: barge.dev/v1alpha1

@@ -49,7 +49,7 @@ func (o *fleetDestroyOptions) run(ctx context.Context, cfg *Config) error {
 	}
 	disp := newFleetProgress(cfg.ErrOut, 0)
 	disp.run()
-	rep, err := s.clusters.Destroy(ctx, s.file.Metadata.Name, fleet.PlanOptions{Selector: s.selector},
+	rep, err := s.clusters.Destroy(ctx, s.file.Metadata.Name, s.releases, fleet.PlanOptions{Selector: s.selector},
 		fleet.ApplyOptions{WaitOptions: o.wait, TakeOver: o.takeOver, Concurrency: o.fleet.concurrency, Events: disp.event, Total: disp.setTotal})
 	disp.finish()
 	if len(rep.Results) == 0 && err == nil {

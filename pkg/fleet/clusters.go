@@ -161,26 +161,51 @@ func (m *Clusters) Apply(ctx context.Context, p *Plan, opts ApplyOptions) *Repor
 }
 
 // Destroy uninstalls every release the fleet owns on each cluster, as
-// Runner.Destroy does on one; a cluster that cannot be reached, or whose
-// releases cannot be listed, is reported in the error, and the others
-// are destroyed regardless.
-func (m *Clusters) Destroy(ctx context.Context, fleet string, plan PlanOptions, opts ApplyOptions) (*Report, error) {
-	p := &Plan{Fleet: fleet}
-	var errs []error
-	for _, c := range m.clusters {
-		err := c.Err
-		if err == nil {
-			var prunes []Change
-			prunes, err = c.Runner.owned(ctx, fleet, plan.Selector, nil)
-			for _, ch := range prunes {
-				ch.Cluster = c.Name
-				p.Changes = append(p.Changes, ch)
+// Runner.Destroy does on one, in the reverse order of the needs of rels
+// (the file's releases): a release is uninstalled once those that need it
+// are. A cluster that cannot be reached, or whose releases cannot be
+// listed, is reported in the error, and the others are destroyed
+// regardless.
+func (m *Clusters) Destroy(ctx context.Context, fleet string, rels []*Release, plan PlanOptions, opts ApplyOptions) (*Report, error) {
+	lists := make([][]Change, len(m.clusters))
+	errs := make([]error, len(m.clusters))
+	var wg sync.WaitGroup
+	for i, c := range m.clusters {
+		if c.Err != nil {
+			errs[i] = &ClusterError{Cluster: c.Name, Err: c.Err}
+			continue
+		}
+		wg.Go(func() {
+			prunes, err := c.Runner.owned(ctx, fleet, plan.Selector, nil)
+			if err != nil {
+				errs[i] = &ClusterError{Cluster: c.Name, Err: err}
 			}
-		}
-		if err != nil {
-			errs = append(errs, &ClusterError{Cluster: c.Name, Err: err})
-		}
+			for j := range prunes {
+				prunes[j].Cluster = c.Name
+			}
+			lists[i] = prunes
+		})
 	}
+	wg.Wait()
+	p := &Plan{Fleet: fleet}
+	for _, l := range lists {
+		p.Changes = append(p.Changes, l...)
+	}
+	reverseNeeds(p.Changes, rels)
 	rep := m.run(ctx, p, opts)
 	return rep, errors.Join(errs...)
+}
+
+// reverseNeeds sets the Needs of each uninstall of changes to the
+// releases of rels that need it: they go first.
+func reverseNeeds(changes []Change, rels []*Release) {
+	neededBy := map[string][]string{}
+	for _, r := range rels {
+		for _, n := range r.Needs {
+			neededBy[n] = append(neededBy[n], r.ID())
+		}
+	}
+	for i := range changes {
+		changes[i].Needs = neededBy[changes[i].ID()]
+	}
 }

@@ -290,6 +290,9 @@ func (s *schedule) finish(i int, ok bool) {
 			res := &s.rep.Results[d]
 			res.Skipped = true
 			res.Err = fmt.Errorf("release %s: not started: it needs %s, which failed", c.ID(), s.p.Changes[i].ID())
+			if c.Action == ActionPrune {
+				res.Err = fmt.Errorf("release %s: not uninstalled: %s, which needs it, failed to uninstall", c.ID(), s.p.Changes[i].ID())
+			}
 			s.emit(Event{Change: c, Phase: PhaseFailed, Err: res.Err})
 			s.finish(d, false)
 			continue

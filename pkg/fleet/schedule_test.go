@@ -208,3 +208,28 @@ func TestScheduleInterrupted(t *testing.T) {
 		t.Errorf("report error: %v", err)
 	}
 }
+
+func TestDestroyInReverseOrderOfNeeds(t *testing.T) {
+	rels := []*Release{
+		{Cluster: "east", Namespace: "shared", Name: "db"},
+		{Cluster: "west", Namespace: "t", Name: "app", Needs: []string{"east/shared/db"}},
+	}
+	p := &Plan{Changes: []Change{change("east", "shared", "db", ActionPrune), change("west", "t", "app", ActionPrune)}}
+	reverseNeeds(p.Changes, rels)
+	log := &runLog{}
+	m := testClusters(log, map[string]error{"west/t/app": errors.New("forbidden")}, "east", "west")
+	rep := m.Apply(context.Background(), p, ApplyOptions{})
+	if log.index("start east/shared/db") >= 0 {
+		t.Error("the database was uninstalled although the release needing it could not be")
+	}
+	want := "release east/shared/db: not uninstalled: west/t/app, which needs it, failed to uninstall"
+	if err := rep.Results[0].Err; err == nil || err.Error() != want {
+		t.Errorf("db: %v\nwant %s", err, want)
+	}
+	log = &runLog{}
+	m = testClusters(log, nil, "east", "west")
+	m.Apply(context.Background(), p, ApplyOptions{})
+	if a, b := log.index("end west/t/app"), log.index("start east/shared/db"); a < 0 || b < a {
+		t.Errorf("the database was uninstalled before the release needing it: %v", log.events)
+	}
+}

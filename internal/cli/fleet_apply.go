@@ -378,29 +378,51 @@ func reportError(ctx context.Context, rep *fleet.Report) error {
 		b.WriteString(" (interrupted: releases in flight were recorded failed, those not started were skipped)")
 	}
 	b.WriteString(":")
-	down := map[string]int{}
-	var order []string
-	causes := map[string]error{}
+	var down clusterFailures
 	for _, x := range failed {
-		var ce *fleet.ClusterError
-		if errors.As(x.Err, &ce) {
-			if down[ce.Cluster] == 0 {
-				order = append(order, ce.Cluster)
-				causes[ce.Cluster] = ce
-			}
-			down[ce.Cluster]++
-			continue
-		}
-		if x.Skipped && x.Err == nil {
+		switch {
+		case down.add(x.Err):
+		case x.Skipped && x.Err == nil:
 			fmt.Fprintf(&b, "\n  %s: skipped (interrupted before it started)", x.Change.ID())
-			continue
+		default:
+			fmt.Fprintf(&b, "\n  %v", x.Err)
 		}
-		fmt.Fprintf(&b, "\n  %v", x.Err)
 	}
-	for _, c := range order {
-		fmt.Fprintf(&b, "\n  %v (%d releases not applied)", causes[c], down[c])
-	}
+	down.write(&b, "releases not applied")
 	return &ExitError{Code: 1, Err: errors.New(b.String())}
+}
+
+// clusterFailures gathers the failures due to a cluster that could not be
+// reached, to name each cluster once rather than once per release.
+type clusterFailures struct {
+	order []string
+	count map[string]int
+	cause map[string]error
+}
+
+// add counts err when it is a cluster's failure, and says whether it was.
+func (d *clusterFailures) add(err error) bool {
+	var ce *fleet.ClusterError
+	if !errors.As(err, &ce) {
+		return false
+	}
+	if d.count == nil {
+		d.count, d.cause = map[string]int{}, map[string]error{}
+	}
+	if d.count[ce.Cluster] == 0 {
+		d.order = append(d.order, ce.Cluster)
+		d.cause[ce.Cluster] = ce
+	}
+	d.count[ce.Cluster]++
+	return true
+}
+
+// write prints a line per cluster: its failure and how many releases it
+// concerns, as "(N what)".
+func (d *clusterFailures) write(b *strings.Builder, what string) {
+	for _, c := range d.order {
+		fmt.Fprintf(b, "\n  %v (%d %s)", d.cause[c], d.count[c], what)
+	}
 }
 
 // planErrors is an exit error naming the releases that could not be
@@ -412,24 +434,13 @@ func planErrors(p *fleet.Plan) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d releases could not be planned:", len(errs))
-	down := map[string]int{}
-	var order []string
-	causes := map[string]error{}
+	var down clusterFailures
 	for _, c := range errs {
-		var ce *fleet.ClusterError
-		if errors.As(c.Err, &ce) {
-			if down[ce.Cluster] == 0 {
-				order = append(order, ce.Cluster)
-				causes[ce.Cluster] = ce
-			}
-			down[ce.Cluster]++
-			continue
+		if !down.add(c.Err) {
+			fmt.Fprintf(&b, "\n  %v", c.Err)
 		}
-		fmt.Fprintf(&b, "\n  %v", c.Err)
 	}
-	for _, c := range order {
-		fmt.Fprintf(&b, "\n  %v (%d releases)", causes[c], down[c])
-	}
+	down.write(&b, "releases")
 	return &ExitError{Code: 1, Err: errors.New(b.String())}
 }
 

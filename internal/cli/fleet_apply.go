@@ -204,6 +204,11 @@ func (f *fleetFlags) connect(ctx context.Context, cfg *Config, spec fleet.Cluste
 		return fleet.Config{}, err
 	}
 	session, err := cluster.Connect(ctx, rc, cluster.Options{})
+	var ue *cluster.UnreachableError
+	if spec.Name != "" && errors.As(err, &ue) {
+		// Named by the fleet file, not by the command's flags.
+		return fleet.Config{}, fmt.Errorf("unreachable at %s: %w; nothing was changed on it: check its kubeconfig and context in the fleet file, and that it is running", ue.Host, ue.Err)
+	}
 	if err != nil {
 		return fleet.Config{}, err
 	}
@@ -336,7 +341,8 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 		printPlan(cfg.Out, plan)
 		return planErrors(plan)
 	}
-	work := plan.Count(fleet.ActionInstall) + plan.Count(fleet.ActionUpgrade) + plan.Count(fleet.ActionPrune)
+	// Releases that could not be planned are reported as they fail, first.
+	work := plan.Count(fleet.ActionInstall) + plan.Count(fleet.ActionUpgrade) + plan.Count(fleet.ActionPrune) + len(plan.Errors())
 	fmt.Fprintf(cfg.ErrOut, "fleet %s: %d to install, %d to upgrade, %d unchanged, %d to prune\n", plan.Fleet,
 		plan.Count(fleet.ActionInstall), plan.Count(fleet.ActionUpgrade), plan.Count(fleet.ActionUnchanged), plan.Count(fleet.ActionPrune))
 	disp := newFleetProgress(cfg.ErrOut, work)
@@ -388,7 +394,7 @@ func reportError(ctx context.Context, rep *fleet.Report) error {
 			fmt.Fprintf(&b, "\n  %v", x.Err)
 		}
 	}
-	down.write(&b, "releases not applied")
+	down.write(&b, " not applied")
 	return &ExitError{Code: 1, Err: errors.New(b.String())}
 }
 
@@ -418,10 +424,11 @@ func (d *clusterFailures) add(err error) bool {
 }
 
 // write prints a line per cluster: its failure and how many releases it
-// concerns, as "(N what)".
+// concerns, as "(N releases<what>)".
 func (d *clusterFailures) write(b *strings.Builder, what string) {
 	for _, c := range d.order {
-		fmt.Fprintf(b, "\n  %v (%d %s)", d.cause[c], d.count[c], what)
+		n := d.count[c]
+		fmt.Fprintf(b, "\n  %v (%d %s)", d.cause[c], n, plural(n, "release", "releases")+what)
 	}
 }
 
@@ -440,7 +447,7 @@ func planErrors(p *fleet.Plan) error {
 			fmt.Fprintf(&b, "\n  %v", c.Err)
 		}
 	}
-	down.write(&b, "releases")
+	down.write(&b, "")
 	return &ExitError{Code: 1, Err: errors.New(b.String())}
 }
 
@@ -519,4 +526,12 @@ func printReport(w io.Writer, rep *fleet.Report, total time.Duration, multi bool
 	}
 	fmt.Fprintf(w, "%d releases in %s (%s of it applying): %s\n", len(rep.Results),
 		total.Round(10*time.Millisecond), rep.Duration.Round(10*time.Millisecond), counts)
+}
+
+// plural returns one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

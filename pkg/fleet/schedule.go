@@ -285,6 +285,12 @@ func (s *schedule) finish(i int, ok bool) {
 		if s.finished[d] {
 			continue
 		}
+		if !ok && s.doomed(d) {
+			// It fails for a reason of its own (not planned, its
+			// cluster down): it is reported with it, not as skipped.
+			s.ready(d)
+			continue
+		}
 		if !ok {
 			c := &s.p.Changes[d]
 			res := &s.rep.Results[d]
@@ -302,6 +308,13 @@ func (s *schedule) finish(i int, ok bool) {
 			s.ready(d)
 		}
 	}
+}
+
+// doomed says whether change i cannot start whatever its needs do: it
+// could not be planned, or its cluster cannot be reached.
+func (s *schedule) doomed(i int) bool {
+	l := s.laneOf[i]
+	return s.p.Changes[i].Err != nil || l == nil || l.down != nil
 }
 
 func (s *schedule) emit(ev Event) {

@@ -233,3 +233,30 @@ func TestDestroyInReverseOrderOfNeeds(t *testing.T) {
 		t.Errorf("the database was uninstalled before the release needing it: %v", log.events)
 	}
 }
+
+func TestScheduleClusterDownAtStart(t *testing.T) {
+	log := &runLog{}
+	m := testClusters(log, nil, "east", "west")
+	down := errors.New("unreachable at https://west:6443")
+	m.clusters[1].Err = down
+	ce := &ClusterError{Cluster: "west", Err: down}
+	p := &Plan{Changes: []Change{
+		change("west", "shared", "db", ActionInstall),
+		change("west", "t", "app", ActionInstall, "west/shared/db"),
+		change("east", "t", "app", ActionInstall, "west/shared/db"),
+	}}
+	p.Changes[0].Err, p.Changes[1].Err = ce, ce // as Clusters.Plan leaves them
+	rep := m.Apply(context.Background(), p, ApplyOptions{})
+	for _, i := range []int{0, 1} {
+		var got *ClusterError
+		if r := rep.Results[i]; !errors.As(r.Err, &got) || r.Skipped {
+			t.Errorf("%s: skipped %v, err %v; want it failed with its cluster's error", r.Change.ID(), r.Skipped, r.Err)
+		}
+	}
+	if r := rep.Results[2]; !r.Skipped || r.Err == nil || !strings.Contains(r.Err.Error(), "it needs west/shared/db, which failed") {
+		t.Errorf("east's app: skipped %v, err %v", r.Skipped, r.Err)
+	}
+	if len(log.events) != 0 {
+		t.Errorf("releases ran: %v", log.events)
+	}
+}

@@ -29,7 +29,7 @@ func (x *expander) environment(name string) (map[string]any, error) {
 		case name == DefaultEnvironment:
 			return map[string]any{}, nil
 		case len(envs) == 0:
-			return nil, fmt.Errorf("environment %q: the fleet file defines no environments; define it under environments:", name)
+			return nil, fmt.Errorf("environment %q: the fleet file defines no environments; define it in the environments list", name)
 		}
 		return nil, fmt.Errorf("environment %q: the fleet file does not define it; it defines %s", name, strings.Join(slices.Sorted(maps.Keys(envs)), ", "))
 	}

@@ -203,7 +203,7 @@ func (x *expander) placement(spec ReleaseSpec, data map[string]any) ([]string, e
 		return nil, fmt.Errorf("cluster is not set: the file lists %d clusters (%s); place the release with cluster: NAME, a list of names, or a template such as \"{{ .Tenant.cluster }}\"", len(clusters), clusterNames(clusters))
 	}
 	if len(clusters) == 0 {
-		return nil, fmt.Errorf("cluster %q: the file lists no clusters; add them under clusters:, or remove cluster:", strings.Join(spec.Cluster, ", "))
+		return nil, fmt.Errorf("cluster %q: the file lists no clusters; list them in clusters, or remove the cluster field", strings.Join(spec.Cluster, ", "))
 	}
 	var out []string
 	for i, c := range spec.Cluster {

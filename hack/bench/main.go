@@ -6,7 +6,7 @@
 //	bench [-runs N] [section...]
 //
 // Sections: cluster, template, render, install, list, diff, repo,
-// install-repo, oci, fleet. With no section, all run. Sections that need a cluster share one, started here.
+// install-repo, oci, fleet, fleet-clusters. With no section, all run. Sections that need a cluster share one, started here.
 package main
 
 import (
@@ -56,7 +56,8 @@ func sections() []section {
 		{"repo", false, benchRepoSection},
 		{"install-repo", true, benchInstallRepo},
 		{"oci", true, benchOCI},
-		{"fleet", false, benchFleet}, // a fresh cluster for each run
+		{"fleet", false, benchFleet},                  // a fresh cluster for each run
+		{"fleet-clusters", false, benchFleetClusters}, // fresh clusters for each run
 	}
 }
 

@@ -503,33 +503,11 @@ type fleetRun struct {
 	maxRSS    int64 // bytes
 }
 
-// bargeFleet runs barge with a fleet command and measures it.
+// bargeFleet runs barge with a fleet command and measures it (its peak
+// RSS sampled, see bargeSampled).
 func (e *env) bargeFleet(ctx context.Context, args ...string) (fleetRun, error) {
-	cmd := exec.CommandContext(ctx, e.barge, append(args, "--kubeconfig", e.cluster.KubeconfigPath)...)
-	cmd.Dir = e.root
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err := cmd.Run()
-	run := fleetRun{wall: time.Since(start)}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		run.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		run.maxRSS = ru.Maxrss << 10
-	}
-	if err != nil {
-		tail := out.String()
-		if len(tail) > 3000 {
-			tail = tail[len(tail)-3000:]
-		}
-		return run, fmt.Errorf("barge %v: %v\n%s", args, err, tail)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	for _, l := range lines {
-		if strings.HasPrefix(l, "API requests:") || strings.Contains(l, " releases in ") {
-			fmt.Printf("  barge %s: %s\n", args[0], l)
-		}
-	}
-	return run, nil
+	run, _, err := e.bargeSampled(ctx, args...)
+	return run, err
 }
 
 // helmFleet installs fleetHelmTenants Joomla tenants with Helm v3.22,

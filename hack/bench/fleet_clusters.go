@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -96,6 +97,14 @@ func benchFleetClusters(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	// The same tenants on one cluster with as many releases at once as
+	// the clusters had in all: what the memory follows, the clusters or
+	// the releases in flight.
+	wide, err := e.spreadApply(ctx, dir, fmt.Sprintf("run 1, --concurrency %d", spreadClusters*32), spreadTenants, 1, nil,
+		"--concurrency", strconv.Itoa(spreadClusters*32))
+	if err != nil {
+		return err
+	}
 
 	// Last: the heap of the expansions stays in this process's RSS, and a
 	// child's peak RSS as the kernel reports it counts its parent's at the
@@ -116,9 +125,9 @@ func benchFleetClusters(ctx context.Context, e *env) error {
 	perRelease := func(d time.Duration, n int) string { return fmt.Sprintf("%.1fms", d.Seconds()*1000/float64(n)) }
 	e.report.add(row{name: "fleet: one API server's rate", barge: fmt.Sprintf("%.1f releases/s", float64(spreadTenants)/one.wall.Seconds()),
 		ref: "-", ratio: "-", goal: "-",
-		note: fmt.Sprintf("per release: API server CPU %s, client CPU %s; peak RSS %d MiB at %d tenants, %d MiB at %d",
+		note: fmt.Sprintf("per release: API server CPU %s, client CPU %s; peak RSS %d MiB at %d tenants, %d MiB at %d, %d MiB at %d with --concurrency %d",
 			perRelease(one.apiCPU, spreadTenants), perRelease(one.cpu, spreadTenants),
-			one.maxRSS>>20, spreadTenants, small.maxRSS>>20, smallApplyTenants)})
+			one.maxRSS>>20, spreadTenants, small.maxRSS>>20, smallApplyTenants, wide.maxRSS>>20, spreadTenants, spreadClusters*32)})
 	return nil
 }
 
@@ -154,8 +163,9 @@ func medianRun(runs []spreadRun) spreadRun {
 
 // spreadApply starts n fresh clusters, calls before (if not nil) with
 // their kubeconfigs, applies tenants Joomla tenants spread evenly over
-// them with one barge apply, prints what it cost, and stops the clusters.
-func (e *env) spreadApply(ctx context.Context, dir, label string, tenants, n int, before func(fe *env, kubeconfigs []string) error) (spreadRun, error) {
+// them with one barge apply (with flags added), prints what it cost, and
+// stops the clusters.
+func (e *env) spreadApply(ctx context.Context, dir, label string, tenants, n int, before func(fe *env, kubeconfigs []string) error, flags ...string) (spreadRun, error) {
 	var clusters []*localcluster.Cluster
 	defer func() {
 		for _, c := range clusters {
@@ -198,7 +208,7 @@ func (e *env) spreadApply(ctx context.Context, dir, label string, tenants, n int
 		cpus[i] = c.CPU()
 		reqs[i], _ = requestCounts(ctx, clients[i])
 	}
-	run, sockets, err := fe.bargeSampled(ctx, "apply", "-f", file, "--request-stats")
+	run, sockets, err := fe.bargeSampled(ctx, append([]string{"apply", "-f", file, "--request-stats"}, flags...)...)
 	if err != nil {
 		return spreadRun{}, err
 	}
@@ -371,8 +381,11 @@ func mibs(ds []time.Duration) string {
 	return strings.Join(parts, ", ")
 }
 
-// bargeSampled runs barge with a fleet command, as bargeFleet does, and
-// also returns the most TCP connections it had open at once, sampled every 100 ms.
+// bargeSampled runs barge with a fleet command against e's cluster,
+// measures it, prints its summary and API requests lines, and also returns
+// the most TCP connections it had open at once, sampled every 100 ms. Its peak RSS is its VmHWM, sampled every 10 ms until it exits:
+// the kernel's figure for a child (getrusage, wait4) is at least its
+// parent's RSS at the fork, and this process can be the larger.
 func (e *env) bargeSampled(ctx context.Context, args ...string) (fleetRun, int, error) {
 	cmd := exec.CommandContext(ctx, e.barge, append(args, "--kubeconfig", e.cluster.KubeconfigPath)...)
 	cmd.Dir = e.root
@@ -382,17 +395,24 @@ func (e *env) bargeSampled(ctx context.Context, args ...string) (fleetRun, int, 
 	if err := cmd.Start(); err != nil {
 		return fleetRun{}, 0, err
 	}
+	type peaks struct {
+		sockets int
+		rss     int64
+	}
 	done := make(chan struct{})
-	sockets := make(chan int)
+	sampled := make(chan peaks)
 	go func() {
-		most := 0
-		tick := time.NewTicker(100 * time.Millisecond)
+		var p peaks
+		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
-		for {
-			most = max(most, openSockets(cmd.Process.Pid))
+		for i := 0; ; i++ {
+			p.rss = max(p.rss, peakRSS(cmd.Process.Pid))
+			if i%10 == 0 {
+				p.sockets = max(p.sockets, openSockets(cmd.Process.Pid))
+			}
 			select {
 			case <-done:
-				sockets <- most
+				sampled <- p
 				return
 			case <-tick.C:
 			}
@@ -400,11 +420,11 @@ func (e *env) bargeSampled(ctx context.Context, args ...string) (fleetRun, int, 
 	}()
 	err := cmd.Wait()
 	close(done)
-	most := <-sockets
-	run := fleetRun{wall: time.Since(start)}
+	p := <-sampled
+	most := p.sockets
+	run := fleetRun{wall: time.Since(start), maxRSS: p.rss}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		run.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		run.maxRSS = ru.Maxrss << 10
 	}
 	if err != nil {
 		tail := out.String()
@@ -419,6 +439,25 @@ func (e *env) bargeSampled(ctx context.Context, args ...string) (fleetRun, int, 
 		}
 	}
 	return run, most, nil
+}
+
+// peakRSS returns a process's peak RSS so far (VmHWM), in bytes; 0 once
+// it has exited.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	_, rest, ok := strings.Cut(string(b), "VmHWM:")
+	if !ok {
+		return 0
+	}
+	line, _, _ := strings.Cut(rest, "\n")
+	kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(line), " kB"), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return kb << 10
 }
 
 // openSockets counts the TCP connections a process has open, established

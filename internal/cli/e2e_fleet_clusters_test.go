@@ -572,7 +572,7 @@ releases:
 		wantRow(t, r, "west", ns, "r", "ok")
 		var about []string
 		for _, line := range strings.Split(errorLines(r.stderr), "\n") {
-			if strings.Contains(line, "down") && !strings.Contains(line, "/r") && !strings.Contains(line, "/s") {
+			if strings.Contains(line, "cluster down:") && !strings.Contains(line, "/r") {
 				about = append(about, line)
 			}
 		}
@@ -713,11 +713,14 @@ func errorSection(stderr string) string {
 }
 
 // wantErrorLine checks that the line of the command's error about a
-// release (namespace/name, followed by a colon) holds each of names.
+// release (namespace/name: its own line, or the line of its cluster that
+// lists it) holds each of names.
 func wantErrorLine(t *testing.T, r result, release string, names ...string) {
 	t.Helper()
 	for _, line := range strings.Split(errorSection(r.stderr), "\n") {
-		if !strings.Contains(line, release+":") {
+		// A release's own line ("ns/name: ..."), or its cluster's line
+		// listing it ("(2 releases failed: c/ns/a, c/ns/b)").
+		if !strings.Contains(line, release+":") && !strings.Contains(line, release+",") && !strings.Contains(line, release+")") {
 			continue
 		}
 		for _, n := range names {

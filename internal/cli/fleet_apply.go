@@ -189,6 +189,16 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 // command's flags that point at a server (--kube-apiserver, --kube-token,
 // --kube-ca-file and their like): those are the command's one cluster's.
 func (f *fleetFlags) connect(ctx context.Context, cfg *Config, spec fleet.ClusterSpec, wait release.WaitOptions, requests *requestCounter) (fleet.Config, error) {
+	if spec.Kubeconfig != "" {
+		// The fleet file names it: say so, not --kubeconfig.
+		st, err := os.Stat(spec.Kubeconfig)
+		switch {
+		case err != nil:
+			return fleet.Config{}, fmt.Errorf("kubeconfig %s (its kubeconfig in the fleet file, relative to the file): %w", spec.Kubeconfig, errors.Unwrap(err))
+		case st.Size() == 0:
+			return fleet.Config{}, fmt.Errorf("kubeconfig %s (its kubeconfig in the fleet file) is empty: give it a cluster, a user and a context", spec.Kubeconfig)
+		}
+	}
 	kc := cfg.Kube
 	if spec.Kubeconfig != "" || spec.Context != "" {
 		kc.Context = spec.Context
@@ -387,14 +397,14 @@ func reportError(ctx context.Context, rep *fleet.Report) error {
 	var down clusterFailures
 	for _, x := range failed {
 		switch {
-		case down.add(x.Err):
+		case down.add(x.Change.ID(), x.Err):
 		case x.Skipped && x.Err == nil:
 			fmt.Fprintf(&b, "\n  %s: skipped (interrupted before it started)", x.Change.ID())
 		default:
 			fmt.Fprintf(&b, "\n  %v", x.Err)
 		}
 	}
-	down.write(&b, " not applied")
+	down.write(&b, " failed")
 	return &ExitError{Code: 1, Err: errors.New(b.String())}
 }
 
@@ -402,33 +412,41 @@ func reportError(ctx context.Context, rep *fleet.Report) error {
 // reached, to name each cluster once rather than once per release.
 type clusterFailures struct {
 	order []string
-	count map[string]int
+	ids   map[string][]string // the releases, by cluster
 	cause map[string]error
 }
 
-// add counts err when it is a cluster's failure, and says whether it was.
-func (d *clusterFailures) add(err error) bool {
+// add counts the failure err of release id when it is a cluster's, and
+// says whether it was.
+func (d *clusterFailures) add(id string, err error) bool {
 	var ce *fleet.ClusterError
 	if !errors.As(err, &ce) {
 		return false
 	}
-	if d.count == nil {
-		d.count, d.cause = map[string]int{}, map[string]error{}
+	if d.ids == nil {
+		d.ids, d.cause = map[string][]string{}, map[string]error{}
 	}
-	if d.count[ce.Cluster] == 0 {
+	if len(d.ids[ce.Cluster]) == 0 {
 		d.order = append(d.order, ce.Cluster)
 		d.cause[ce.Cluster] = ce
 	}
-	d.count[ce.Cluster]++
+	d.ids[ce.Cluster] = append(d.ids[ce.Cluster], id)
 	return true
 }
 
-// write prints a line per cluster: its failure and how many releases it
-// concerns, as "(N releases<what>)".
+// maxReleasesNamed bounds the releases a cluster's failure line names.
+const maxReleasesNamed = 5
+
+// write prints a line per cluster: its failure, and how many releases it
+// concerns and the first few of them, as "(N releases<what>: a, b, ...)".
 func (d *clusterFailures) write(b *strings.Builder, what string) {
 	for _, c := range d.order {
-		n := d.count[c]
-		fmt.Fprintf(b, "\n  %v (%d %s)", d.cause[c], n, plural(n, "release", "releases")+what)
+		ids := d.ids[c]
+		named := strings.Join(ids[:min(len(ids), maxReleasesNamed)], ", ")
+		if len(ids) > maxReleasesNamed {
+			named += ", ..."
+		}
+		fmt.Fprintf(b, "\n  %v (%d %s%s: %s)", d.cause[c], len(ids), plural(len(ids), "release", "releases"), what, named)
 	}
 }
 
@@ -443,7 +461,7 @@ func planErrors(p *fleet.Plan) error {
 	fmt.Fprintf(&b, "%d releases could not be planned:", len(errs))
 	var down clusterFailures
 	for _, c := range errs {
-		if !down.add(c.Err) {
+		if !down.add(c.ID(), c.Err) {
 			fmt.Fprintf(&b, "\n  %v", c.Err)
 		}
 	}
@@ -521,7 +539,7 @@ func printReport(w io.Writer, rep *fleet.Report, total time.Duration, multi bool
 			for _, v := range perCluster[c] {
 				n += v
 			}
-			fmt.Fprintf(w, "cluster %s: %d releases: %s\n", c, n, perCluster[c])
+			fmt.Fprintf(w, "cluster %s: %d %s: %s\n", c, n, plural(n, "release", "releases"), perCluster[c])
 		}
 	}
 	fmt.Fprintf(w, "%d releases in %s (%s of it applying): %s\n", len(rep.Results),

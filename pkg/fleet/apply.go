@@ -188,7 +188,7 @@ func (r *Runner) execute(ctx context.Context, cluster release.Cluster, c *Change
 		res.Revision, res.Status = rls.Version, rls.Info.Status
 	}
 	if err != nil {
-		res.Err = fmt.Errorf("release %s/%s: %s: %w", c.Namespace, c.Name, c.Action, err)
+		res.Err = fmt.Errorf("release %s: %s: %w", c.ID(), c.Action, err)
 		r.emit(opts, Event{Change: c, Phase: PhaseFailed, Err: res.Err, Elapsed: res.Duration})
 		return
 	}

@@ -48,12 +48,9 @@ type freshNamespaces struct {
 	giveUp atomic.Bool
 }
 
-// prepareNamespaces makes the namespaces that the installs of changes
-// create (createNamespace), limit at a time, and returns those it made. A
-// namespace it could not make is left to its releases, whose installs
-// make it again and report why it fails. announce, when set, is told how
-// many namespaces it is about to make.
-func (r *Runner) prepareNamespaces(ctx context.Context, changes []Change, limit int, announce func(int)) *freshNamespaces {
+// namespacesToMake returns the namespaces that the installs of changes
+// create (createNamespace), each once.
+func namespacesToMake(changes []Change) []string {
 	seen := map[string]bool{}
 	var want []string
 	for i := range changes {
@@ -64,9 +61,14 @@ func (r *Runner) prepareNamespaces(ctx context.Context, changes []Change, limit 
 		seen[c.Namespace] = true
 		want = append(want, c.Namespace)
 	}
-	if announce != nil && len(want) > 0 {
-		announce(len(want))
-	}
+	return want
+}
+
+// prepareNamespaces makes the namespaces want (namespacesToMake), limit
+// at a time, and returns those it made. A namespace it could not make is
+// left to its releases, whose installs make it again and report why it
+// fails.
+func (r *Runner) prepareNamespaces(ctx context.Context, want []string, limit int) *freshNamespaces {
 	made := make([]bool, len(want))
 	withAccount := make([]bool, len(want))
 	forEach(ctx, len(want), limit, func(i int) {

@@ -136,15 +136,14 @@ func (s *schedule) prepare(ctx context.Context) {
 		o := releaseOptions(s.opts, c.Release)
 		waits[l] = waits[l] || o.Wait || o.Atomic
 	}
-	var mu sync.Mutex
+	want := map[*lane][]string{}
 	total := 0
-	announce := func(n int) {
-		mu.Lock()
-		defer mu.Unlock()
-		total += n
-		if s.opts.Namespaces != nil {
-			s.opts.Namespaces(total)
-		}
+	for l, cs := range changes {
+		want[l] = namespacesToMake(cs)
+		total += len(want[l])
+	}
+	if s.opts.Namespaces != nil && total > 0 {
+		s.opts.Namespaces(total)
 	}
 	nctx, cancel := release.WithTimeout(ctx, s.opts.Timeout, false)
 	defer cancel()
@@ -160,7 +159,7 @@ func (s *schedule) prepare(ctx context.Context) {
 			l.waiter = newSharedWaiter(r.cfg.Kube)
 			l.cluster = sharedWaitCluster{Client: r.cfg.Kube, waiter: l.waiter}
 		}
-		wg.Go(func() { l.fresh = r.prepareNamespaces(nctx, changes[l], l.limit, announce) })
+		wg.Go(func() { l.fresh = r.prepareNamespaces(nctx, want[l], l.limit) })
 	}
 	wg.Wait()
 }
@@ -200,8 +199,15 @@ func (s *schedule) loop(ctx context.Context) {
 		}
 		s.inFlight--
 		res := &s.rep.Results[ev.i]
-		if res.Err != nil && l.down == nil && dialError(res.Err) {
-			l.down = &ClusterError{Cluster: l.c.Name, Err: fmt.Errorf("unreachable: %w", dialCause(res.Err))}
+		if res.Err != nil && dialError(res.Err) {
+			// The release failed because its cluster went away: it is
+			// reported with the cluster, and so are the cluster's
+			// releases not started yet.
+			ce := &ClusterError{Cluster: l.c.Name, Err: fmt.Errorf("unreachable: %w", dialCause(res.Err))}
+			if l.down == nil {
+				l.down = ce
+			}
+			res.Err = fmt.Errorf("release %s: %s: %w", s.p.Changes[ev.i].ID(), s.p.Changes[ev.i].Action, ce)
 		}
 		s.finish(ev.i, res.Err == nil)
 	}

@@ -26,6 +26,7 @@ type schedule struct {
 
 	pending    []int   // by change: its needs not done yet
 	dependents [][]int // by change: the changes that need it
+	readied    []bool  // by change: its needs are done, it was handled by ready
 	finished   []bool  // by change
 	inFlight   int
 
@@ -77,7 +78,7 @@ func (m *Clusters) newSchedule(p *Plan, rep *Report, opts ApplyOptions) *schedul
 	n := len(p.Changes)
 	s := &schedule{
 		p: p, rep: rep, opts: opts,
-		laneOf: make([]*lane, n), pending: make([]int, n), dependents: make([][]int, n), finished: make([]bool, n),
+		laneOf: make([]*lane, n), pending: make([]int, n), dependents: make([][]int, n), readied: make([]bool, n), finished: make([]bool, n),
 		events: make(chan slotEvent), do: m.do,
 	}
 	if s.do == nil {
@@ -222,6 +223,15 @@ func (s *schedule) loop(ctx context.Context) {
 // when it could not be planned, has nothing to do or its cluster is
 // down, and queued on its cluster's lane otherwise.
 func (s *schedule) ready(i int) {
+	if s.readied[i] {
+		return
+	}
+	s.readied[i] = true
+	s.route(i)
+}
+
+// route fails change i, finishes it, or queues it, as ready says.
+func (s *schedule) route(i int) {
 	c := &s.p.Changes[i]
 	res := &s.rep.Results[i]
 	l := s.laneOf[i]
@@ -250,7 +260,7 @@ func (s *schedule) startAll(ctx context.Context) {
 			i := l.queue[0]
 			l.queue = l.queue[1:]
 			if l.down != nil {
-				s.ready(i) // fails it, naming the cluster
+				s.route(i) // fails it, naming the cluster
 				continue
 			}
 			l.running++

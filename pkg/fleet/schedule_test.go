@@ -260,3 +260,29 @@ func TestScheduleClusterDownAtStart(t *testing.T) {
 		t.Errorf("releases ran: %v", log.events)
 	}
 }
+
+func TestScheduleRunsEachReleaseOnce(t *testing.T) {
+	log := &runLog{}
+	m := testClusters(log, nil, "")
+	// The unchanged need comes first: done at once, it readies its
+	// dependent before the loop reaches it.
+	p := &Plan{Changes: []Change{
+		change("", "shared", "db", ActionUnchanged),
+		change("", "app", "app", ActionUpgrade, "shared/db"),
+		change("", "app", "app2", ActionUpgrade, "shared/db", "app/app"),
+	}}
+	if err := m.Apply(context.Background(), p, ApplyOptions{}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"app/app", "app/app2"} {
+		n := 0
+		for _, ev := range log.events {
+			if ev == "start "+id {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s started %d times, want once: %v", id, n, log.events)
+		}
+	}
+}

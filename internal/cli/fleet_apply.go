@@ -134,6 +134,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 		return nil, fmt.Errorf("fleet file %s: %w", f.file, err)
 	}
 	s := &fleetSession{file: file, releases: rels}
+	wait = releasesWait(wait, rels)
 	if f.selector != "" {
 		if s.selector, err = labels.Parse(f.selector); err != nil {
 			return nil, fmt.Errorf("-l/--selector %q: %w", f.selector, err)
@@ -365,6 +366,22 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 	printReport(cfg.Out, rep, time.Since(start), s.multi)
 	s.requests.print(cfg.ErrOut, len(rep.Results))
 	return reportError(ctx, rep)
+}
+
+// releasesWait returns the command's wait, waiting and with the longest
+// timeout of the releases whose definitions ask to wait (wait: or atomic:),
+// so that their locks outlast their waits as the command's own do.
+func releasesWait(wait release.WaitOptions, rels []*fleet.Release) release.WaitOptions {
+	for _, r := range rels {
+		if (r.Wait == nil || !*r.Wait) && (r.Atomic == nil || !*r.Atomic) {
+			continue
+		}
+		wait.Wait = true
+		if r.Timeout != nil {
+			wait.Timeout = max(wait.Timeout, *r.Timeout)
+		}
+	}
+	return wait
 }
 
 // fleetLease is how long a release's lock outlives the last renewal of a

@@ -76,8 +76,6 @@ type fleetSession struct {
 	releases []*fleet.Release
 	selector labels.Selector
 	clusters *fleet.Clusters
-	// multi is set when the file lists clusters: outputs name them.
-	multi    bool
 	requests *requestCounter // nil without --request-stats
 }
 
@@ -134,7 +132,7 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 		return nil, fmt.Errorf("fleet file %s: %w", f.file, err)
 	}
 	s := &fleetSession{file: file, releases: rels}
-	wait = releasesWait(wait, rels)
+	wait = fleet.LongestWait(wait, rels)
 	if f.selector != "" {
 		if s.selector, err = labels.Parse(f.selector); err != nil {
 			return nil, fmt.Errorf("-l/--selector %q: %w", f.selector, err)
@@ -144,18 +142,33 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 		s.requests = &requestCounter{counts: map[string]int{}}
 	}
 	specs := file.ClusterSpecs()
-	s.multi = len(specs) > 0
-	if !s.multi {
+	multi := len(specs) > 0
+	if !multi {
 		specs = []fleet.ClusterSpec{{}}
+	}
+	// What every cluster's runner shares; connect adds the cluster's own.
+	schema, err := kubeschema.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	shared := fleet.Config{
+		Schema: schema, FieldManager: defaultFieldManager, Charts: cfg.resolver(), Registry: f.registry,
+		PostRenderer: func(command string, args []string) (release.PostRenderer, error) {
+			p := postRendererFlags{bin: command, args: args}
+			if err := p.resolve(cfg); err != nil {
+				return nil, err
+			}
+			return p.renderer(), nil
+		},
 	}
 	configs := make([]fleet.Config, len(specs))
 	errs := make([]error, len(specs))
 	var wg sync.WaitGroup
 	for i, spec := range specs {
-		wg.Go(func() { configs[i], errs[i] = f.connect(ctx, cfg, spec, wait, s.requests) })
+		wg.Go(func() { configs[i], errs[i] = connectCluster(ctx, cfg, spec, shared, wait, s.requests) })
 	}
 	wg.Wait()
-	if !s.multi && errs[0] != nil {
+	if !multi && errs[0] != nil {
 		return nil, errs[0]
 	}
 	runners := make([]fleet.ClusterRunner, len(specs))
@@ -184,20 +197,21 @@ func (f *fleetFlags) open(ctx context.Context, cfg *Config, wait release.WaitOpt
 	return s, err
 }
 
-// connect connects to the cluster spec names (the command's own when it
-// names none) and returns the configuration of a runner on it. A cluster
+// connectCluster connects to the cluster spec names (the command's own
+// when it names none) and returns shared, the configuration every runner
+// has, with this cluster's client, store and capabilities. A cluster
 // the fleet file names by kubeconfig or context takes nothing of the
 // command's flags that point at a server (--kube-apiserver, --kube-token,
 // --kube-ca-file and their like): those are the command's one cluster's.
-func (f *fleetFlags) connect(ctx context.Context, cfg *Config, spec fleet.ClusterSpec, wait release.WaitOptions, requests *requestCounter) (fleet.Config, error) {
+func connectCluster(ctx context.Context, cfg *Config, spec fleet.ClusterSpec, shared fleet.Config, wait release.WaitOptions, requests *requestCounter) (fleet.Config, error) {
 	if spec.Kubeconfig != "" {
 		// The fleet file names it: say so, not --kubeconfig.
 		st, err := os.Stat(spec.Kubeconfig)
 		switch {
 		case err != nil:
-			return fleet.Config{}, fmt.Errorf("kubeconfig %s (its kubeconfig in the fleet file, relative to the file): %w", spec.Kubeconfig, errors.Unwrap(err))
+			return fleet.Config{}, fmt.Errorf("kubeconfig %s cannot be read (%v): fix the cluster's kubeconfig in the fleet file, a path relative to the file", spec.Kubeconfig, errors.Unwrap(err))
 		case st.Size() == 0:
-			return fleet.Config{}, fmt.Errorf("kubeconfig %s (its kubeconfig in the fleet file) is empty: give it a cluster, a user and a context", spec.Kubeconfig)
+			return fleet.Config{}, fmt.Errorf("kubeconfig %s is empty: give it a cluster, a user and a context, or fix the cluster's kubeconfig in the fleet file", spec.Kubeconfig)
 		}
 	}
 	kc := cfg.Kube
@@ -242,22 +256,10 @@ func (f *fleetFlags) connect(ctx context.Context, cfg *Config, spec fleet.Cluste
 	if err != nil {
 		return fleet.Config{}, err
 	}
-	schema, err := kubeschema.Embedded()
-	if err != nil {
-		return fleet.Config{}, err
-	}
 	objects := cluster.NewObjects(kcl)
-	return fleet.Config{
-		Kube: kcl, Store: store, Capabilities: caps, Lookup: objects, Objects: objects, Schema: schema,
-		FieldManager: defaultFieldManager, Logger: logger, Charts: cfg.resolver(), Registry: f.registry,
-		PostRenderer: func(command string, args []string) (release.PostRenderer, error) {
-			p := postRendererFlags{bin: command, args: args}
-			if err := p.resolve(cfg); err != nil {
-				return nil, err
-			}
-			return p.renderer(), nil
-		},
-	}, nil
+	c := shared
+	c.Kube, c.Store, c.Capabilities, c.Lookup, c.Objects, c.Logger = kcl, store, caps, objects, objects, logger
+	return c, nil
 }
 
 // profile starts a CPU profile when asked; the returned function stops it.
@@ -363,25 +365,9 @@ func (o *fleetApplyOptions) run(ctx context.Context, cfg *Config) error {
 		Namespaces: disp.preparing,
 	})
 	disp.finish()
-	printReport(cfg.Out, rep, time.Since(start), s.multi)
+	printReport(cfg.Out, rep, time.Since(start))
 	s.requests.print(cfg.ErrOut, len(rep.Results))
 	return reportError(ctx, rep)
-}
-
-// releasesWait returns the command's wait, waiting and with the longest
-// timeout of the releases whose definitions ask to wait (wait: or atomic:),
-// so that their locks outlast their waits as the command's own do.
-func releasesWait(wait release.WaitOptions, rels []*fleet.Release) release.WaitOptions {
-	for _, r := range rels {
-		if (r.Wait == nil || !*r.Wait) && (r.Atomic == nil || !*r.Atomic) {
-			continue
-		}
-		wait.Wait = true
-		if r.Timeout != nil {
-			wait.Timeout = max(wait.Timeout, *r.Timeout)
-		}
-	}
-	return wait
 }
 
 // fleetLease is how long a release's lock outlives the last renewal of a
@@ -509,9 +495,10 @@ func resultOf(x fleet.Result) string {
 
 // printReport prints the table of results and a summary line; total is the
 // command's time, planning included (rep.Duration is the execution's).
-// With multi (the file lists clusters), rows name their cluster, and a
-// line per cluster counts its results.
-func printReport(w io.Writer, rep *fleet.Report, total time.Duration, multi bool) {
+// When releases are on clusters the file names, rows name their cluster,
+// and a line per cluster counts its results.
+func printReport(w io.Writer, rep *fleet.Report, total time.Duration) {
+	multi := slices.ContainsFunc(rep.Results, func(x fleet.Result) bool { return x.Change.Cluster != "" })
 	t := &table{sep: "  "}
 	head := []any{"NAMESPACE", "RELEASE", "ACTION", "RESULT", "REVISION", "TIME"}
 	if multi {

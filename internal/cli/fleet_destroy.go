@@ -57,7 +57,7 @@ func (o *fleetDestroyOptions) run(ctx context.Context, cfg *Config) error {
 		return nil
 	}
 	if len(rep.Results) > 0 {
-		printReport(cfg.Out, rep, time.Since(start), s.multi)
+		printReport(cfg.Out, rep, time.Since(start))
 	}
 	if err != nil {
 		// A cluster whose releases could not be listed: the others were

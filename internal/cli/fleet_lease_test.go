@@ -13,11 +13,11 @@ func TestFleetLeaseFollowsReleasesThatWait(t *testing.T) {
 	ten := 10 * time.Minute
 	cmd := release.WaitOptions{Timeout: 5 * time.Minute}
 	rels := []*fleet.Release{{Wait: &no}, {}}
-	if got := fleetLease(releasesWait(cmd, rels)); got != fleetLeaseDuration {
+	if got := fleetLease(fleet.LongestWait(cmd, rels)); got != fleetLeaseDuration {
 		t.Errorf("no release waits: lease %s, want %s", got, fleetLeaseDuration)
 	}
 	rels = append(rels, &fleet.Release{Wait: &yes, Timeout: &ten}, &fleet.Release{Atomic: &yes})
-	if got, want := fleetLease(releasesWait(cmd, rels)), fleetLeaseDuration+ten; got != want {
+	if got, want := fleetLease(fleet.LongestWait(cmd, rels)), fleetLeaseDuration+ten; got != want {
 		t.Errorf("a release waits up to 10m: lease %s, want %s", got, want)
 	}
 }

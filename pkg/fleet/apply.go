@@ -139,11 +139,11 @@ func (r *Runner) Apply(ctx context.Context, p *Plan, opts ApplyOptions) *Report 
 // whether or not its file still lists it, and those of them the selector
 // matches when one is given. Releases the fleet does not own are left alone.
 func (r *Runner) Destroy(ctx context.Context, fleet string, plan PlanOptions, opts ApplyOptions) (*Report, error) {
-	prunes, err := r.owned(ctx, fleet, plan.Selector, nil)
+	rep, err := single(r).Destroy(ctx, fleet, nil, plan, opts)
 	if err != nil {
 		return nil, err
 	}
-	return single(r).run(ctx, &Plan{Fleet: fleet, Changes: prunes}, opts), nil
+	return rep, nil
 }
 
 func (r *Runner) emit(opts ApplyOptions, ev Event) {

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // ClusterRunner is one cluster of a Clusters.
@@ -77,16 +75,6 @@ func single(r *Runner) *Clusters {
 	return &Clusters{clusters: []ClusterRunner{{Runner: r}}}
 }
 
-// cluster returns the cluster named name, nil when there is none.
-func (m *Clusters) cluster(name string) *ClusterRunner {
-	for i := range m.clusters {
-		if m.clusters[i].Name == name {
-			return &m.clusters[i]
-		}
-	}
-	return nil
-}
-
 // Plan plans each cluster's releases with its Runner, all clusters at
 // once, and returns one plan: changes grouped by cluster, in the order of
 // the clusters, each cluster's in the order of rels, then its prunes. The
@@ -94,9 +82,12 @@ func (m *Clusters) cluster(name string) *ClusterRunner {
 // be read, have Err set (a *ClusterError); the other clusters are planned
 // regardless. It fails only when ctx ends.
 func (m *Clusters) Plan(ctx context.Context, fleet string, rels []*Release, opts PlanOptions) (*Plan, error) {
-	byCluster := map[string][]*Release{}
+	byCluster := make(map[string][]*Release, len(m.clusters))
+	for _, c := range m.clusters {
+		byCluster[c.Name] = nil
+	}
 	for _, r := range rels {
-		if m.cluster(r.Cluster) == nil {
+		if _, ok := byCluster[r.Cluster]; !ok {
 			return nil, fmt.Errorf("%s: cluster %q is not one of the fleet's clusters", r.Source, r.Cluster)
 		}
 		byCluster[r.Cluster] = append(byCluster[r.Cluster], r)
@@ -125,18 +116,12 @@ func (m *Clusters) planCluster(ctx context.Context, c ClusterRunner, fleet strin
 	err := c.Err
 	if err == nil {
 		p, err = c.Runner.Plan(ctx, fleet, rels, opts)
-		if err != nil && ctx.Err() == nil {
-			err = &ClusterError{Cluster: c.Name, Err: err}
-		}
-	} else {
-		err = &ClusterError{Cluster: c.Name, Err: err}
 	}
 	if err != nil {
+		ce := &ClusterError{Cluster: c.Name, Err: err}
 		p = &Plan{Fleet: fleet}
-		for _, r := range rels {
-			if opts.Selector == nil || opts.Selector.Matches(labels.Set(r.Labels)) {
-				p.Changes = append(p.Changes, Change{Name: r.Name, Namespace: r.Namespace, Release: r, Err: err})
-			}
+		for _, r := range selected(rels, opts.Selector) {
+			p.Changes = append(p.Changes, Change{Name: r.Name, Namespace: r.Namespace, Release: r, Err: ce})
 		}
 	}
 	for i := range p.Changes {

@@ -99,7 +99,7 @@ func (f *File) Expand(opts ExpandOptions) ([]*Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &expander{file: f, files: map[string]map[string]any{}, tpls: map[string]*template.Template{}, raw: map[string]string{}}
+	x := &expander{file: f, files: map[string]map[string]any{}, tpls: map[string]*template.Template{}, fileTpls: map[string]*template.Template{}}
 	env, err := x.environment(opts.Environment)
 	if err != nil {
 		return nil, err
@@ -300,7 +300,8 @@ type expander struct {
 	env   string // the environment's name
 	files map[string]map[string]any
 	tpls  map[string]*template.Template
-	raw   map[string]string // the content of .gotmpl values files, by path
+	// fileTpls are the parsed .gotmpl values files, by path.
+	fileTpls map[string]*template.Template
 }
 
 // exec executes text as a template with data; field names the field in errors.
@@ -470,24 +471,17 @@ func (x *expander) valuesFile(path string, data map[string]any) (map[string]any,
 // templateFile executes the values template at path with data and parses
 // what it gives.
 func (x *expander) templateFile(path string, data map[string]any) (map[string]any, error) {
-	text, ok := x.raw[path]
+	t, ok := x.fileTpls[path]
 	if !ok {
-		b, err := os.ReadFile(path)
+		text, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("values file %w", err)
 		}
-		text = string(b)
-		x.raw[path] = text
-	}
-	key := "\x00file:" + path
-	t, ok := x.tpls[key]
-	if !ok {
-		var err error
-		t, err = template.New(path).Funcs(sprig.TxtFuncMap()).Parse(text)
+		t, err = template.New(path).Funcs(sprig.TxtFuncMap()).Parse(string(text))
 		if err != nil {
 			return nil, fmt.Errorf("values template %w", err)
 		}
-		x.tpls[key] = t
+		x.fileTpls[path] = t
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {

@@ -50,11 +50,10 @@ type freshNamespaces struct {
 
 // namespacesToMake returns the namespaces that the installs of changes
 // create (createNamespace), each once.
-func namespacesToMake(changes []Change) []string {
+func namespacesToMake(changes []*Change) []string {
 	seen := map[string]bool{}
 	var want []string
-	for i := range changes {
-		c := &changes[i]
+	for _, c := range changes {
 		if c.Action != ActionInstall || c.Err != nil || c.Release == nil || !c.Release.CreateNamespace || seen[c.Namespace] {
 			continue
 		}

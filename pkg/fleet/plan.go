@@ -137,12 +137,7 @@ type PlanOptions struct {
 // that cannot be planned (its chart does not load or render, its record
 // cannot be read) has Err set; the others are planned regardless.
 func (r *Runner) Plan(ctx context.Context, fleet string, rels []*Release, opts PlanOptions) (*Plan, error) {
-	var sel []*Release
-	for _, rel := range rels {
-		if opts.Selector == nil || opts.Selector.Matches(labels.Set(rel.Labels)) {
-			sel = append(sel, rel)
-		}
-	}
+	sel := selected(rels, opts.Selector)
 	p := &Plan{Fleet: fleet, Changes: make([]Change, len(sel))}
 	lk := r.planLookup()
 	var idx *recordIndex
@@ -204,6 +199,21 @@ func (r *Runner) Plan(ctx context.Context, fleet string, rels []*Release, opts P
 		p.Changes = append(p.Changes, prunes...)
 	}
 	return p, nil
+}
+
+// selected returns the releases of rels whose labels selector matches,
+// all of them when it is nil.
+func selected(rels []*Release, selector labels.Selector) []*Release {
+	if selector == nil {
+		return rels
+	}
+	var out []*Release
+	for _, r := range rels {
+		if selector.Matches(labels.Set(r.Labels)) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // owned lists the releases the fleet owns that are not in keep, as prunes.

@@ -1,11 +1,13 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bargehq/barge/pkg/kube"
@@ -26,7 +28,7 @@ type schedule struct {
 
 	pending    []int   // by change: its needs not done yet
 	dependents [][]int // by change: the changes that need it
-	readied    []bool  // by change: its needs are done, it was handled by ready
+	readied    []bool  // by change: ready has handled it
 	finished   []bool  // by change
 	inFlight   int
 
@@ -89,14 +91,8 @@ func (m *Clusters) newSchedule(p *Plan, rep *Report, opts ApplyOptions) *schedul
 	byName := map[string]*lane{}
 	for i := range m.clusters {
 		c := &m.clusters[i]
-		l := &lane{c: c, limit: c.Concurrency, down: c.Err}
-		if l.limit <= 0 {
-			l.limit = opts.Concurrency
-		}
-		if l.limit <= 0 {
-			l.limit = DefaultConcurrency
-		}
-		if l.down != nil {
+		l := &lane{c: c, limit: cmp.Or(max(c.Concurrency, 0), max(opts.Concurrency, 0), DefaultConcurrency)}
+		if c.Err != nil {
 			l.down = &ClusterError{Cluster: c.Name, Err: c.Err}
 		}
 		s.lanes = append(s.lanes, l)
@@ -125,14 +121,14 @@ func (m *Clusters) newSchedule(p *Plan, rep *Report, opts ApplyOptions) *schedul
 // prepare makes, on each cluster at once, the shared waiter when some of
 // its releases wait, and the namespaces its installs go to.
 func (s *schedule) prepare(ctx context.Context) {
-	changes := make(map[*lane][]Change)
+	changes := make(map[*lane][]*Change)
 	waits := make(map[*lane]bool)
 	for i := range s.p.Changes {
 		l := s.laneOf[i]
 		if l == nil || l.c.Runner == nil {
 			continue
 		}
-		c := s.p.Changes[i]
+		c := &s.p.Changes[i]
 		changes[l] = append(changes[l], c)
 		o := releaseOptions(s.opts, c.Release)
 		waits[l] = waits[l] || o.Wait || o.Atomic
@@ -179,7 +175,7 @@ func (s *schedule) close() {
 // flight are done; the releases never started are then skipped.
 func (s *schedule) loop(ctx context.Context) {
 	for i := range s.p.Changes {
-		if s.pending[i] == 0 && !s.finished[i] {
+		if s.pending[i] == 0 {
 			s.ready(i)
 		}
 	}
@@ -200,11 +196,11 @@ func (s *schedule) loop(ctx context.Context) {
 		}
 		s.inFlight--
 		res := &s.rep.Results[ev.i]
-		if res.Err != nil && dialError(res.Err) {
+		if cause := dialCause(res.Err); cause != nil {
 			// The release failed because its cluster went away: it is
 			// reported with the cluster, and so are the cluster's
 			// releases not started yet.
-			ce := &ClusterError{Cluster: l.c.Name, Err: fmt.Errorf("unreachable: %w", dialCause(res.Err))}
+			ce := &ClusterError{Cluster: l.c.Name, Err: fmt.Errorf("unreachable: %w", cause)}
 			if l.down == nil {
 				l.down = ce
 			}
@@ -273,23 +269,15 @@ func (s *schedule) startAll(ctx context.Context) {
 // execute runs change i on its lane's cluster, telling the loop when it
 // gives its slot back and when it is done.
 func (s *schedule) execute(ctx context.Context, l *lane, i int) {
-	var mu sync.Mutex
-	freed := false
-	take := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		first := !freed
-		freed = true
-		return first
-	}
+	var freed atomic.Bool
 	free := func() {
-		if take() {
+		if freed.CompareAndSwap(false, true) {
 			s.events <- slotEvent{i: i, frees: true}
 		}
 	}
 	c := &s.p.Changes[i]
 	s.do(ctx, l, c, &s.rep.Results[i], releaseOptions(s.opts, c.Release), free)
-	s.events <- slotEvent{i: i, done: true, frees: take()}
+	s.events <- slotEvent{i: i, done: true, frees: freed.CompareAndSwap(false, true)}
 }
 
 // finish records that change i is done (ok when it succeeded or had
@@ -360,11 +348,24 @@ func releaseOptions(opts ApplyOptions, rel *Release) ApplyOptions {
 	return opts
 }
 
-// dialError says whether err is a failure to connect to the API server:
-// its cluster is down, or unreachable from here.
-func dialError(err error) bool { return dialCause(err) != nil }
+// LongestWait returns wait, the command's, made to wait as long as the
+// longest wait of rels: a release whose definition asks to wait (wait or
+// atomic) waits up to its own timeout, or the command's. A release holds
+// its lock while it waits, so the locks must outlast that.
+func LongestWait(wait release.WaitOptions, rels []*Release) release.WaitOptions {
+	out := wait
+	for _, r := range rels {
+		o := releaseOptions(ApplyOptions{WaitOptions: wait}, r)
+		if o.Wait || o.Atomic {
+			out.Wait = true
+			out.Timeout = max(out.Timeout, o.Timeout)
+		}
+	}
+	return out
+}
 
-// dialCause returns the dial failure within err, nil when it has none.
+// dialCause returns the failure to connect to the API server within err
+// (its cluster is down, or unreachable from here), nil when it has none.
 func dialCause(err error) error {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
